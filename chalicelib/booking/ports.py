@@ -1,0 +1,83 @@
+"""What the booking service needs from storage and messaging; adapters implement these."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from chalicelib.booking.domain import Appointment
+from chalicelib.booking.schedule import PlannedSlot
+
+
+@dataclass(frozen=True)
+class Slot:
+    office_id: str
+    start: datetime
+    end: datetime
+    capacity: int
+    available: int
+
+
+@dataclass(frozen=True)
+class Person:
+    key: str
+    active_confirmation: str | None
+    active_start: datetime | None
+    last_start: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    body_hash: str
+    status: int
+    body: dict
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    key: str
+    body_hash: str
+    status: int
+    body: dict
+    expires_at: int
+
+
+class Rejected(Exception):
+    """A transaction was cancelled; `failed` names the items whose conditions did not hold."""
+
+    def __init__(self, failed: set[str], conflict: bool = False) -> None:
+        super().__init__(f"transaction rejected: {sorted(failed)} conflict={conflict}")
+        self.failed = failed
+        self.conflict = conflict
+
+
+class BookingRepository(Protocol):
+    def get_slot(self, office_id: str, start: datetime) -> Slot | None: ...
+
+    def open_slots(self, office_id: str, after: datetime, before: datetime) -> list[Slot]: ...
+
+    def slot_starts(self, office_id: str, after: datetime, before: datetime) -> set[datetime]: ...
+
+    def add_slot(self, slot: PlannedSlot, expires_at: int) -> bool: ...
+
+    def book(self, appointment: Appointment, not_active_after: datetime,
+             last_visit_before: datetime, claim: IdempotencyClaim | None) -> None: ...
+
+    def cancel(self, appointment: Appointment, now: datetime) -> Appointment: ...
+
+    def reschedule(self, appointment: Appointment, new_slot: Slot, now: datetime,
+                   last_visit_before: datetime) -> Appointment: ...
+
+    def get_appointment(self, confirmation_number: str) -> Appointment | None: ...
+
+    def get_person(self, key: str) -> Person | None: ...
+
+    def get_response(self, key: str) -> StoredResponse | None: ...
+
+
+class PublishFailed(Exception):
+    """The notice could not be handed to the queue; the outbox will retry it."""
+
+
+class NoticePublisher(Protocol):
+    def publish(self, kind: str, confirmation_number: str, version: int) -> None: ...

@@ -1,0 +1,222 @@
+"""DynamoDB persistence for booking, through PynamoDB. Every state change is one transaction
+whose conditions decide; nothing is read first and written on the strength of that read."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import settings as _settings
+from chalicelib.booking.domain import Appointment, iso_utc
+from chalicelib.booking.ports import (IdempotencyClaim, Person, Rejected, Slot,
+                                      StoredResponse)
+from chalicelib.booking.schedule import PlannedSlot, slot_id
+from chalicelib.tables import (AppointmentRecord, IdempotencyRecord, PersonRecord,
+                               SlotRecord)
+
+EPOCH = "1970-01-01T00:00:00Z"
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _slot(record: SlotRecord) -> Slot:
+    return Slot(record.office_id, _parse(record.start), _parse(record.end),
+                int(record.capacity), int(record.available))
+
+
+class _Transaction:
+    """Labels each item so a cancellation can say which condition failed.
+
+    PynamoDB sends condition checks, deletes, puts and updates in that order, and DynamoDB
+    reports cancellation reasons in the order sent.
+    """
+
+    def __init__(self) -> None:
+        s = _settings.settings
+        self._txn = TransactWrite(connection=Connection(region=s.region, host=s.aws_endpoint_url))
+        self._puts: list[str] = []
+        self._updates: list[str] = []
+
+    def put(self, label: str, model: Any, condition: Any) -> None:
+        self._puts.append(label)
+        self._txn.save(model, condition=condition)
+
+    def update(self, label: str, model: Any, actions: list, condition: Any) -> None:
+        self._updates.append(label)
+        self._txn.update(model, actions=actions, condition=condition)
+
+    def commit(self) -> None:
+        try:
+            with self._txn:  # the context manager commits on exit
+                pass
+        except TransactWriteError as error:
+            labels = self._puts + self._updates
+            reasons = error.cancellation_reasons or []
+            failed = {label for label, reason in zip(labels, reasons)
+                      if reason is not None and reason.code == "ConditionalCheckFailed"}
+            conflict = any(reason is not None and reason.code == "TransactionConflict"
+                           for reason in reasons)
+            if not failed and not conflict and error.cause_response_code != "TransactionCanceledException":
+                raise
+            raise Rejected(failed, conflict) from None
+
+
+class DynamoBookingRepository:
+    def get_slot(self, office_id: str, start: datetime) -> Slot | None:
+        try:
+            return _slot(SlotRecord.get(office_id, iso_utc(start)))
+        except SlotRecord.DoesNotExist:
+            return None
+
+    def open_slots(self, office_id: str, after: datetime, before: datetime) -> list[Slot]:
+        records = SlotRecord.query(
+            office_id, SlotRecord.start.between(iso_utc(after), iso_utc(before)),
+            filter_condition=SlotRecord.available > 0)
+        return [_slot(r) for r in records if _parse(r.start) > after]
+
+    def slot_starts(self, office_id: str, after: datetime, before: datetime) -> set[datetime]:
+        records = SlotRecord.query(office_id, SlotRecord.start.between(iso_utc(after), iso_utc(before)),
+                                   attributes_to_get=["start"])
+        return {_parse(r.start) for r in records}
+
+    def add_slot(self, slot: PlannedSlot, expires_at: int) -> bool:
+        record = SlotRecord(slot.office_id, iso_utc(slot.start), end=iso_utc(slot.end),
+                            capacity=slot.capacity, available=slot.capacity,
+                            expires_at=expires_at)
+        try:
+            # Never overwrite: an existing slot carries seats already taken.
+            record.save(condition=SlotRecord.office_id.does_not_exist())
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def book(self, appointment: Appointment, not_active_after: datetime,
+             last_visit_before: datetime, claim: IdempotencyClaim | None) -> None:
+        txn = _Transaction()
+        slot = SlotRecord(appointment.office_id, iso_utc(appointment.start))
+        txn.update("slot", slot, [SlotRecord.available.add(-1)],
+                   SlotRecord.office_id.exists() & (SlotRecord.available > 0))
+        txn.put("appointment", _record(appointment), AppointmentRecord.confirmation_number.does_not_exist())
+        person = PersonRecord(appointment.person_key)
+        txn.update("person", person, [
+            PersonRecord.active_confirmation.set(appointment.confirmation_number),
+            PersonRecord.active_start.set(iso_utc(appointment.start)),
+            PersonRecord.prev_start.set(PersonRecord.last_start | EPOCH),
+            PersonRecord.last_start.set(iso_utc(appointment.start)),
+        ], ((PersonRecord.active_start.does_not_exist()
+             | (PersonRecord.active_start < iso_utc(not_active_after)))
+            & (PersonRecord.last_start.does_not_exist()
+               | (PersonRecord.last_start <= iso_utc(last_visit_before)))))
+        if claim is not None:
+            txn.put("idempotency", IdempotencyRecord(
+                claim.key, body_hash=claim.body_hash, status=claim.status, response=claim.body,
+                expires_at=claim.expires_at), IdempotencyRecord.key.does_not_exist())
+        txn.commit()
+
+    def cancel(self, appointment: Appointment, now: datetime) -> Appointment:
+        txn = _Transaction()
+        record = AppointmentRecord(appointment.confirmation_number)
+        txn.update("appointment", record, [
+            AppointmentRecord.status.set("cancelled"),
+            AppointmentRecord.version.add(1),
+            AppointmentRecord.updated_at.set(iso_utc(now)),
+            AppointmentRecord.pending_notices.add({f"cancellation:{appointment.version + 1}"}),
+        ], (AppointmentRecord.version == appointment.version)
+            & (AppointmentRecord.status == "booked"))
+        txn.update("slot", SlotRecord(appointment.office_id, iso_utc(appointment.start)),
+                   [SlotRecord.available.add(1)], SlotRecord.office_id.exists())
+        txn.update("person", PersonRecord(appointment.person_key), [
+            PersonRecord.active_confirmation.remove(),
+            PersonRecord.active_start.remove(),
+            # A cancelled visit does not count towards the minimum interval.
+            PersonRecord.last_start.set(PersonRecord.prev_start | EPOCH),
+        ], PersonRecord.active_confirmation == appointment.confirmation_number)
+        txn.commit()
+        appointment.status = "cancelled"
+        appointment.version += 1
+        appointment.updated_at = now
+        return appointment
+
+    def reschedule(self, appointment: Appointment, new_slot: Slot, now: datetime,
+                   last_visit_before: datetime) -> Appointment:
+        txn = _Transaction()
+        version = appointment.version + 1
+        new_id = slot_id(new_slot.office_id, new_slot.start)
+        txn.update("appointment", AppointmentRecord(appointment.confirmation_number), [
+            AppointmentRecord.office_id.set(new_slot.office_id),
+            AppointmentRecord.slot_id.set(new_id),
+            AppointmentRecord.start.set(iso_utc(new_slot.start)),
+            AppointmentRecord.end.set(iso_utc(new_slot.end)),
+            AppointmentRecord.version.set(version),
+            AppointmentRecord.updated_at.set(iso_utc(now)),
+            AppointmentRecord.pending_notices.add({f"reschedule_confirmation:{version}"}),
+        ], (AppointmentRecord.version == appointment.version)
+            & (AppointmentRecord.status == "booked"))
+        txn.update("old_slot", SlotRecord(appointment.office_id, iso_utc(appointment.start)),
+                   [SlotRecord.available.add(1)], SlotRecord.office_id.exists())
+        txn.update("slot", SlotRecord(new_slot.office_id, iso_utc(new_slot.start)),
+                   [SlotRecord.available.add(-1)],
+                   SlotRecord.office_id.exists() & (SlotRecord.available > 0))
+        txn.update("person", PersonRecord(appointment.person_key), [
+            PersonRecord.active_start.set(iso_utc(new_slot.start)),
+            PersonRecord.last_start.set(iso_utc(new_slot.start)),
+        ], (PersonRecord.active_confirmation == appointment.confirmation_number)
+            & (PersonRecord.prev_start <= iso_utc(last_visit_before)))
+        txn.commit()
+        appointment.office_id, appointment.slot_id = new_slot.office_id, new_id
+        appointment.start, appointment.end = new_slot.start, new_slot.end
+        appointment.version, appointment.updated_at = version, now
+        return appointment
+
+    def get_appointment(self, confirmation_number: str) -> Appointment | None:
+        try:
+            record = AppointmentRecord.get(confirmation_number)
+        except AppointmentRecord.DoesNotExist:
+            return None
+        return _appointment(record)
+
+    def get_person(self, key: str) -> Person | None:
+        try:
+            record = PersonRecord.get(key, consistent_read=True)
+        except PersonRecord.DoesNotExist:
+            return None
+        return Person(record.person_key, record.active_confirmation,
+                      _parse(record.active_start), _parse(record.last_start))
+
+    def get_response(self, key: str) -> StoredResponse | None:
+        try:
+            record = IdempotencyRecord.get(key, consistent_read=True)
+        except IdempotencyRecord.DoesNotExist:
+            return None
+        if record.expires_at < datetime.now(timezone.utc).timestamp():
+            return None  # DynamoDB deletes expired items lazily; treat them as gone
+        return StoredResponse(record.body_hash, int(record.status), record.response)
+
+
+def _record(a: Appointment) -> AppointmentRecord:
+    return AppointmentRecord(
+        a.confirmation_number, status=a.status, version=a.version, office_id=a.office_id,
+        slot_id=a.slot_id, start=iso_utc(a.start), end=iso_utc(a.end), timezone=a.timezone,
+        person_key=a.person_key, proof=a.proof, applicant=a.applicant, reason=a.reason,
+        language=a.language, contact_method=a.contact_method, a_number=a.a_number,
+        receipt_number=a.receipt_number, accommodations=list(a.accommodations),
+        created_at=iso_utc(a.created_at), updated_at=iso_utc(a.updated_at),
+        pending_notices={f"booking_confirmation:{a.version}"})
+
+
+def _appointment(r: AppointmentRecord) -> Appointment:
+    return Appointment(
+        confirmation_number=r.confirmation_number, status=r.status, version=int(r.version),
+        office_id=r.office_id, slot_id=r.slot_id, start=_parse(r.start), end=_parse(r.end),
+        timezone=r.timezone, person_key=r.person_key, proof=r.proof, applicant=r.applicant,
+        reason=r.reason, language=r.language, contact_method=r.contact_method,
+        a_number=r.a_number, receipt_number=r.receipt_number,
+        accommodations=list(r.accommodations or []), created_at=_parse(r.created_at),
+        updated_at=_parse(r.updated_at))

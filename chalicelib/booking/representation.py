@@ -1,0 +1,55 @@
+"""How booking objects look to callers: office-local times with their UTC offset, no internals."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from chalicelib.booking.domain import WHAT_TO_BRING, Appointment, format_confirmation_number
+from chalicelib.booking.ports import Slot
+from chalicelib.booking.schedule import slot_id
+
+SERVICE_REQUEST_PATH = "/v1/service-requests"
+CONTACT_CENTER_PHONE = "1-800-375-5283"
+
+
+def local_iso(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).isoformat()
+
+
+def office_summary(office: dict, distance_miles: float | None = None) -> dict:
+    body = {"id": office["id"], "name": office["name"], "address": office["address"],
+            "timezone": office["timezone"], "scheduling": office["scheduling"]}
+    if distance_miles is not None:
+        body["distance_miles"] = round(distance_miles, 1)
+    if office["scheduling"] != "self_service":
+        body["request_path"] = SERVICE_REQUEST_PATH
+    return body
+
+
+def office_detail(office: dict) -> dict:
+    return {**office_summary(office), "latitude": office["latitude"],
+            "longitude": office["longitude"], "services": office["services"],
+            "schedule": office["schedule"], "closures": office.get("closures", [])}
+
+
+def slot(s: Slot, zone: str) -> dict:
+    return {"slot_id": slot_id(s.office_id, s.start), "start": local_iso(s.start, zone),
+            "end": local_iso(s.end, zone), "available": s.available}
+
+
+def booking(a: Appointment, office: dict) -> dict:
+    return {"confirmation_number": format_confirmation_number(a.confirmation_number),
+            "status": a.status, "office": office_summary(office),
+            "start": local_iso(a.start, a.timezone), "end": local_iso(a.end, a.timezone),
+            "what_to_bring": list(WHAT_TO_BRING)}
+
+
+def appointment(a: Appointment, office: dict, changes_close_at: datetime) -> dict:
+    """Shown only after the caller proved who they are."""
+    applicant = a.applicant
+    return {**booking(a, office), "version": a.version, "slot_id": a.slot_id,
+            "timezone": a.timezone, "changes_close_at": local_iso(changes_close_at, a.timezone),
+            "applicant": {k: applicant.get(k) for k in ("first_name", "last_name", "email", "phone")},
+            "reason": a.reason, "language": a.language, "contact_method": a.contact_method,
+            "accommodations": a.accommodations,
+            "contact_center_phone": CONTACT_CENTER_PHONE}

@@ -1,0 +1,104 @@
+"""Public booking API: parse, call the service, serialize."""
+from __future__ import annotations
+
+from datetime import date
+
+from chalice import Blueprint, Response
+
+from chalicelib import errors, wiring
+from chalicelib.booking import domain, offices, representation
+from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest, parse
+from chalicelib.problems import handled
+
+api = Blueprint(__name__)
+
+MAX_OFFICES = 20
+
+
+def _query(name: str) -> str | None:
+    return (api.current_request.query_params or {}).get(name)
+
+
+def _date_param(name: str) -> date | None:
+    raw = _query(name)
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise errors.InvalidParameter(f"'{name}' must be a date as YYYY-MM-DD.") from None
+
+
+@api.route("/health")
+@handled
+def health():
+    return {"status": "ok"}
+
+
+@api.route("/offices")
+@handled
+def offices_near():
+    zip_code = _query("zip") or ""
+    if not (len(zip_code) == 5 and zip_code.isdigit()):
+        raise errors.InvalidZip("'zip' must be a 5-digit ZIP code.")
+    raw_limit = _query("limit") or "5"
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_OFFICES:
+        raise errors.InvalidParameter(f"'limit' must be a whole number from 1 to {MAX_OFFICES}.")
+    return {"zip": zip_code, "offices": wiring.booking_service().offices_near(zip_code, int(raw_limit))}
+
+
+@api.route("/offices/{office_id}")
+@handled
+def office(office_id):
+    return representation.office_detail(offices.get(office_id))
+
+
+@api.route("/offices/{office_id}/slots")
+@handled
+def slots(office_id):
+    return wiring.booking_service().availability(office_id, _date_param("from"), _date_param("to"))
+
+
+@api.route("/reasons")
+@handled
+def reasons():
+    return {"reasons": [{"code": code, "label": code} for code in domain.REASON_CODES]}
+
+
+@api.route("/languages")
+@handled
+def languages():
+    return {"languages": list(domain.LANGUAGES), "default": "en"}
+
+
+@api.route("/appointments", methods=["POST"])
+@handled
+def book():
+    request = parse(BookingRequest, api.current_request.raw_body)
+    key = (api.current_request.headers or {}).get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= 255:
+        raise errors.InvalidParameter("Idempotency-Key must be 1 to 255 characters.")
+    outcome = wiring.booking_service().book(request, key)
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    return Response(outcome.body, status_code=outcome.status, headers=headers)
+
+
+@api.route("/appointments/{confirmation_number}/lookup", methods=["POST"])
+@handled
+def lookup(confirmation_number):
+    proof = parse(Proof, api.current_request.raw_body)
+    return wiring.booking_service().lookup(confirmation_number, proof)
+
+
+@api.route("/appointments/{confirmation_number}/cancel", methods=["POST"])
+@handled
+def cancel(confirmation_number):
+    proof = parse(Proof, api.current_request.raw_body)
+    return wiring.booking_service().cancel(confirmation_number, proof)
+
+
+@api.route("/appointments/{confirmation_number}/reschedule", methods=["POST"])
+@handled
+def reschedule(confirmation_number):
+    request = parse(RescheduleRequest, api.current_request.raw_body)
+    return wiring.booking_service().reschedule(confirmation_number, request)

@@ -1,0 +1,83 @@
+"""Turning an office's weekly schedule into dated slots, in the office's own time zone."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SLOT_ID_TIME = "%Y%m%dT%H%MZ"
+
+
+@dataclass(frozen=True)
+class PlannedSlot:
+    office_id: str
+    start: datetime  # UTC
+    end: datetime  # UTC
+    capacity: int
+
+    @property
+    def slot_id(self) -> str:
+        return slot_id(self.office_id, self.start)
+
+
+def slot_id(office_id: str, start: datetime) -> str:
+    return f"{office_id}.{start.astimezone(timezone.utc).strftime(_SLOT_ID_TIME)}"
+
+
+def parse_slot_id(value: str) -> tuple[str, datetime] | None:
+    office_id, _, stamp = value.rpartition(".")
+    if not office_id or len(value) > 80:
+        return None
+    try:
+        start = datetime.strptime(stamp, _SLOT_ID_TIME).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return office_id, start
+
+
+@lru_cache(maxsize=8)
+def _federal_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.US(years=year)
+
+
+def is_federal_holiday(day: date) -> bool:
+    return day in _federal_holidays(day.year)
+
+
+def is_open_day(office: dict, day: date) -> bool:
+    if day.weekday() >= 5 or is_federal_holiday(day):
+        return False
+    closed = {c["date"] for c in office.get("closures", [])}
+    return day.isoformat() not in closed
+
+
+def plan_day(office: dict, day: date) -> list[PlannedSlot]:
+    if not is_open_day(office, day):
+        return []
+    schedule = office["schedule"]
+    zone = ZoneInfo(office["timezone"])
+    step = timedelta(minutes=schedule["slot_minutes"])
+    slots = []
+    for opens, closes in schedule["hours"].get(WEEKDAYS[day.weekday()], []):
+        # Wall-clock arithmetic in the office's zone: 08:00 stays 08:00 on both sides of a DST change.
+        cursor = datetime.combine(day, time.fromisoformat(opens), tzinfo=zone)
+        closing = datetime.combine(day, time.fromisoformat(closes), tzinfo=zone)
+        while cursor + step <= closing:
+            slots.append(PlannedSlot(office["id"], cursor.astimezone(timezone.utc),
+                                     (cursor + step).astimezone(timezone.utc),
+                                     schedule["capacity"]))
+            cursor += step
+    return slots
+
+
+def plan(office: dict, first: date, last: date) -> list[PlannedSlot]:
+    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    return [slot for day in days for slot in plan_day(office, day)]
+
+
+def local_today(zone_name: str, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(zone_name)).date()

@@ -1,0 +1,269 @@
+"""Booking use cases: find offices, list availability, book, look up, cancel, reschedule,
+generate slots. Storage and messaging come in through ports; the clock is injected."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from chalicelib import errors
+from chalicelib.booking import offices, representation, schedule
+from chalicelib.booking.domain import (Appointment, Policy, ensure_bookable, ensure_changeable,
+                                       new_confirmation_number, normalize_confirmation_number,
+                                       person_key, proof_digest, proof_matches)
+from chalicelib.booking.ports import (BookingRepository, IdempotencyClaim, NoticePublisher,
+                                      PublishFailed, Rejected, Slot)
+from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+MAX_ALTERNATIVES = 5
+_RETRIES_ON_CONFLICT = 3
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    body: dict
+    replayed: bool = False
+
+
+class BookingService:
+    def __init__(self, repository: BookingRepository, publisher: NoticePublisher, *,
+                 policy: Policy, pepper: str, idempotency_ttl: timedelta = timedelta(hours=24),
+                 clock: Clock = utc_now) -> None:
+        self.repo = repository
+        self.publisher = publisher
+        self.policy = policy
+        self.pepper = pepper
+        self.idempotency_ttl = idempotency_ttl
+        self.clock = clock
+
+    # --- offices and availability -------------------------------------------------------
+
+    def offices_near(self, zip_code: str, limit: int) -> list[dict]:
+        return [representation.office_summary(o, d) for o, d in offices.nearest(zip_code, limit)]
+
+    def window(self, office: dict) -> tuple[date, date]:
+        today = schedule.local_today(office["timezone"], self.clock())
+        return today, today + timedelta(days=self.policy.booking_window_days)
+
+    def availability(self, office_id: str, first: date | None, last: date | None) -> dict:
+        office = self._self_service_office(office_id)
+        today, final = self.window(office)
+        first, last = first or today, last or final
+        if first < today or last > final or last < first:
+            raise errors.InvalidRange(
+                f"The range must lie within {today.isoformat()} to {final.isoformat()}.",
+                window={"from": today.isoformat(), "to": final.isoformat()})
+        zone = ZoneInfo(office["timezone"])
+        after = max(self.clock(), datetime.combine(first, time.min, tzinfo=zone))
+        before = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+        slots = self.repo.open_slots(office_id, after, before)
+        return {"office_id": office_id, "timezone": office["timezone"],
+                "slots": [representation.slot(s, office["timezone"]) for s in slots]}
+
+    def _self_service_office(self, office_id: str) -> dict:
+        office = offices.get(office_id)
+        if office["scheduling"] != "self_service":
+            raise errors.OfficeNotSelfService(
+                "This office takes visits by request: submit a service request or call "
+                f"{representation.CONTACT_CENTER_PHONE}.",
+                request_path=representation.SERVICE_REQUEST_PATH)
+        return office
+
+    def alternatives(self, office: dict, near: datetime) -> list[dict]:
+        _, final = self.window(office)
+        zone = ZoneInfo(office["timezone"])
+        open_slots = self.repo.open_slots(
+            office["id"], self.clock(),
+            datetime.combine(final + timedelta(days=1), time.min, tzinfo=zone))
+        nearest = sorted(open_slots, key=lambda s: abs((s.start - near).total_seconds()))
+        return [representation.slot(s, office["timezone"]) for s in nearest[:MAX_ALTERNATIVES]]
+
+    # --- booking ------------------------------------------------------------------------
+
+    def _bookable_slot(self, raw_slot_id: str) -> tuple[dict, Slot]:
+        parsed = schedule.parse_slot_id(raw_slot_id)
+        if parsed is None:
+            raise errors.UnknownSlot()
+        office_id, start = parsed
+        try:
+            office = offices.get(office_id)
+        except errors.UnknownOffice:
+            raise errors.UnknownSlot() from None
+        office = self._self_service_office(office_id)
+        ensure_bookable(start, self.clock(), self.window(office)[1], ZoneInfo(office["timezone"]))
+        slot = self.repo.get_slot(office_id, start)
+        if slot is None:
+            raise errors.UnknownSlot()
+        return office, slot
+
+    def book(self, request: BookingRequest, idempotency_key: str | None = None) -> Outcome:
+        body_hash = _hash(request.model_dump_json())
+        claim_key = _hash("booking", idempotency_key) if idempotency_key else None
+        if claim_key:
+            replay = self._replay(claim_key, body_hash)
+            if replay:
+                return replay
+        office, slot = self._bookable_slot(request.slot_id)
+        applicant = request.applicant
+        key = person_key(self.pepper, applicant.first_name, applicant.last_name,
+                         applicant.date_of_birth, request.a_number)
+        for attempt in range(_RETRIES_ON_CONFLICT):
+            now = self.clock()
+            appointment = self._new_appointment(request, office, slot, key, now)
+            body = representation.booking(appointment, office)
+            claim = (IdempotencyClaim(claim_key, body_hash, 201, body,
+                                      int((now + self.idempotency_ttl).timestamp()))
+                     if claim_key else None)
+            try:
+                self.repo.book(appointment, not_active_after=now,
+                               last_visit_before=slot.start - self.policy.min_interval,
+                               claim=claim)
+            except Rejected as rejected:
+                if rejected.failed or attempt == _RETRIES_ON_CONFLICT - 1:
+                    replay = self._explain_rejected_booking(
+                        rejected, office, slot, key, claim_key, body_hash)
+                    if replay:
+                        return replay
+                continue
+            log.info("booked", extra={"office_id": office["id"], "slot_id": request.slot_id})
+            self._notify("booking_confirmation", appointment)
+            return Outcome(201, body)
+        raise errors.ConcurrentUpdate()
+
+    def _replay(self, claim_key: str, body_hash: str) -> Outcome | None:
+        stored = self.repo.get_response(claim_key)
+        if stored is None:
+            return None
+        if stored.body_hash != body_hash:
+            raise errors.IdempotencyKeyReused()
+        return Outcome(stored.status, stored.body, replayed=True)
+
+    def _explain_rejected_booking(self, rejected: Rejected, office: dict, slot: Slot,
+                                  key: str, claim_key: str | None,
+                                  body_hash: str) -> Outcome | None:
+        """Raise the error that explains a rejected booking; return a stored response when the
+        same request was already booked under the same key; return None when worth retrying."""
+        if "idempotency" in rejected.failed and claim_key:
+            replay = self._replay(claim_key, body_hash)
+            if replay:
+                return replay
+        if "slot" in rejected.failed:
+            raise errors.SlotUnavailable(alternatives=self.alternatives(office, slot.start))
+        if "person" in rejected.failed:
+            person = self.repo.get_person(key)
+            if person and person.active_start and person.active_start >= self.clock():
+                raise errors.AlreadyBooked(
+                    "This person already has an appointment: reschedule or cancel it instead.")
+            raise errors.TooSoon(
+                f"One visit per {self.policy.min_interval.days} days; call "
+                f"{representation.CONTACT_CENTER_PHONE} if the matter is urgent.")
+        if rejected.failed == {"appointment"}:
+            return None  # a confirmation-number collision: retry with a new number
+        raise errors.ConcurrentUpdate()
+
+    def _new_appointment(self, request: BookingRequest, office: dict, slot: Slot, key: str,
+                         now: datetime) -> Appointment:
+        cn = new_confirmation_number()
+        a = request.applicant
+        return Appointment(
+            confirmation_number=cn, status="booked", version=1, office_id=office["id"],
+            slot_id=request.slot_id, start=slot.start, end=slot.end, timezone=office["timezone"],
+            person_key=key, proof=proof_digest(self.pepper, cn, a.last_name, a.date_of_birth),
+            applicant=a.model_dump(mode="json"), reason=request.reason.model_dump(mode="json"),
+            language=request.language, contact_method=request.contact_method,
+            a_number=request.a_number, receipt_number=request.receipt_number,
+            accommodations=list(request.accommodations), created_at=now, updated_at=now)
+
+    # --- manage -------------------------------------------------------------------------
+
+    def _proven(self, raw_cn: str, proof: Proof) -> Appointment:
+        cn = normalize_confirmation_number(raw_cn)
+        appointment = self.repo.get_appointment(cn) if cn else None
+        # One answer for "no such number" and "wrong person": no oracle for guessing either.
+        if appointment is None or not proof_matches(self.pepper, appointment.proof, cn,
+                                                    proof.last_name, proof.date_of_birth):
+            raise errors.AppointmentNotFound()
+        return appointment
+
+    def _view(self, appointment: Appointment) -> dict:
+        return representation.appointment(appointment, offices.get(appointment.office_id),
+                                          appointment.start - self.policy.change_cutoff)
+
+    def lookup(self, raw_cn: str, proof: Proof) -> dict:
+        return self._view(self._proven(raw_cn, proof))
+
+    def cancel(self, raw_cn: str, proof: Proof) -> dict:
+        appointment = self._proven(raw_cn, proof)
+        now = self.clock()
+        ensure_changeable(appointment.status, appointment.start, now, self.policy)
+        try:
+            appointment = self.repo.cancel(appointment, now)
+        except Rejected:
+            raise errors.ConcurrentUpdate() from None
+        self._notify("cancellation", appointment)
+        return self._view(appointment)
+
+    def reschedule(self, raw_cn: str, request: RescheduleRequest) -> dict:
+        appointment = self._proven(raw_cn, request)
+        now = self.clock()
+        ensure_changeable(appointment.status, appointment.start, now, self.policy)
+        if request.slot_id == appointment.slot_id:
+            raise errors.SameSlot()
+        office, slot = self._bookable_slot(request.slot_id)
+        try:
+            appointment = self.repo.reschedule(
+                appointment, slot, now, last_visit_before=slot.start - self.policy.min_interval)
+        except Rejected as rejected:
+            if "slot" in rejected.failed:
+                raise errors.SlotUnavailable(
+                    alternatives=self.alternatives(office, slot.start)) from None
+            if rejected.failed == {"person"}:
+                raise errors.TooSoon() from None
+            raise errors.ConcurrentUpdate() from None
+        self._notify("reschedule_confirmation", appointment)
+        return self._view(appointment)
+
+    def _notify(self, kind: str, appointment: Appointment) -> None:
+        # The appointment already carries the notice in its outbox; a failed publish is
+        # picked up by the outbox sweep, so it must never fail or undo the booking.
+        try:
+            self.publisher.publish(kind, appointment.confirmation_number, appointment.version)
+        except PublishFailed:
+            log.warning("notice publish deferred to outbox", extra={"kind": kind})
+
+    # --- slot generation ----------------------------------------------------------------
+
+    def generate_slots(self) -> dict[str, int]:
+        """Create missing slots for every office's window. Safe to re-run: existing slots,
+        with their taken seats, are never touched."""
+        created = {}
+        for office in offices.all_offices():
+            first, last = self.window(office)
+            planned = schedule.plan(office, first, last)
+            if not planned:
+                continue
+            existing = self.repo.slot_starts(office["id"], planned[0].start, planned[-1].start)
+            count = 0
+            for slot in planned:
+                if slot.start in existing:
+                    continue
+                expires = int((slot.end + timedelta(days=1)).timestamp())
+                count += self.repo.add_slot(slot, expires)
+            created[office["id"]] = count
+        return created
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()

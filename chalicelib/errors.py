@@ -1,0 +1,132 @@
+"""Domain errors. Each carries a stable `code`; `chalicelib.problems` maps them to HTTP.
+
+No HTTP here: the same errors come out of the API, SQS consumers and scheduled jobs.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "error"
+    title = "The request could not be completed"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class BadRequest(DomainError):
+    code = "bad_request"
+    title = "The request is malformed"
+
+
+class MalformedJson(BadRequest):
+    code = "malformed_json"
+    title = "The request body is not valid JSON"
+
+
+class InvalidRange(BadRequest):
+    code = "invalid_range"
+    title = "The date range is outside the booking window"
+
+
+class InvalidParameter(BadRequest):
+    code = "invalid_parameter"
+    title = "A query parameter is missing or malformed"
+
+
+class InvalidZip(InvalidParameter):
+    code = "invalid_zip"
+    title = "A ZIP code has five digits"
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+    title = "The request body is too large"
+
+
+class ValidationFailed(DomainError):
+    """`errors` lists failing fields by path and rule, never the submitted values (they may be PII)."""
+    code = "validation_failed"
+    title = "Some fields are missing or invalid"
+
+    def __init__(self, errors: list[dict[str, str]], detail: str | None = None) -> None:
+        super().__init__(detail, errors=errors)
+        self.errors = errors
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    title = "Not found"
+
+
+class UnknownZip(NotFound):
+    code = "unknown_zip"
+    title = "That ZIP code is not known"
+
+
+class UnknownOffice(NotFound):
+    code = "unknown_office"
+    title = "No field office has that id"
+
+
+class UnknownSlot(NotFound):
+    code = "unknown_slot"
+    title = "No appointment time has that id"
+
+
+class AppointmentNotFound(NotFound):
+    code = "appointment_not_found"
+    title = "No appointment matches that confirmation number and identity"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    title = "The request conflicts with the current state"
+
+
+class SlotUnavailable(Conflict):
+    code = "slot_unavailable"
+    title = "That time is no longer available"
+
+
+class AlreadyBooked(Conflict):
+    code = "already_booked"
+    title = "This person already has an appointment"
+
+
+class TooSoon(Conflict):
+    code = "too_soon_since_last_visit"
+    title = "The minimum interval since this person's last visit has not passed"
+
+
+class OfficeNotSelfService(Conflict):
+    code = "office_not_self_service"
+    title = "This office schedules visits through the contact center"
+
+
+class TooLate(Conflict):
+    code = "too_late"
+    title = "This appointment can no longer be changed online"
+
+
+class NotChangeable(Conflict):
+    code = "not_changeable"
+    title = "This appointment is not active"
+
+
+class SameSlot(Conflict):
+    code = "same_slot"
+    title = "The appointment is already at that time"
+
+
+class ConcurrentUpdate(Conflict):
+    code = "concurrent_update"
+    title = "Someone changed this at the same time; try again"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    title = "This Idempotency-Key was used with a different request body"

@@ -1,0 +1,96 @@
+"""The one place that turns errors into HTTP responses: RFC 9457 problem details.
+
+Views are wrapped with `handled`, because Chalice converts exceptions raised in a view before
+any middleware sees them. The app-level middleware `as_problem` covers what Chalice itself
+answers (unknown routes, wrong methods, unsupported media types) and anything unexpected,
+so no caller ever sees a traceback or a non-problem error body.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from typing import Any, Callable
+
+from chalice import Response
+
+from chalicelib import errors
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/problem+json"
+
+_STATUS: list[tuple[type[errors.DomainError], int]] = [
+    (errors.PayloadTooLarge, 413),
+    (errors.BadRequest, 400),
+    (errors.ValidationFailed, 422),
+    (errors.IdempotencyKeyReused, 422),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+]
+# Error bodies Chalice or API Gateway produce themselves, by status.
+_GENERIC_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                  405: "method_not_allowed", 413: "payload_too_large",
+                  415: "unsupported_media_type", 429: "too_many_requests",
+                  500: "internal_error", 502: "internal_error", 503: "unavailable",
+                  504: "timeout"}
+_GENERIC_TITLES = {400: "Bad request", 401: "Authentication required", 403: "Forbidden",
+                   404: "Not found", 405: "Method not allowed", 413: "Payload too large",
+                   415: "Unsupported media type", 429: "Too many requests",
+                   500: "Internal error", 503: "Service unavailable", 504: "Timed out"}
+
+
+def status_of(error: errors.DomainError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def problem(status: int, code: str, title: str, detail: str | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    body = {"type": f"urn:infopass:problem:{code}", "title": title, "status": status,
+            "code": code}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status,
+                    headers={"Content-Type": CONTENT_TYPE, **(headers or {})})
+
+
+def from_error(error: errors.DomainError) -> Response:
+    return problem(status_of(error), error.code, error.title,
+                   error.detail if error.detail != error.title else None, **error.extra)
+
+
+def handled(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except errors.DomainError as error:
+            return from_error(error)
+    return wrapper
+
+
+def as_problem(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """HTTP middleware: every error leaves as problem+json, every crash as an opaque 500."""
+    try:
+        response = get_response(event)
+    except Exception:  # noqa: BLE001 - the last line of defence: log it, never leak it
+        log.exception("unhandled error")
+        return problem(500, "internal_error", "Internal error",
+                       "Something went wrong on our side; nothing was changed by this request.")
+    content_type = {k.lower(): v for k, v in (response.headers or {}).items()}.get("content-type", "")
+    if response.status_code >= 400 and CONTENT_TYPE not in content_type:
+        status = response.status_code
+        if status >= 500:
+            log.error("error response", extra={"status": status})
+        return problem(status, _GENERIC_CODES.get(status, "error"),
+                       _GENERIC_TITLES.get(status, "Error"), headers=_kept_headers(response))
+    return response
+
+
+def _kept_headers(response: Response) -> dict[str, str]:
+    return {k: v for k, v in (response.headers or {}).items()
+            if k.lower() in {"allow", "retry-after", "www-authenticate"}}

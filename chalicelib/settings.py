@@ -1,0 +1,48 @@
+"""The one place that reads the environment.
+
+Every tunable the stages differ by lives here; `.chalice/config.json` sets them per stage
+and the local stack sets them for `make run` and the tests.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str = field(default_factory=lambda: os.environ.get("STAGE", "local"))
+    region: str = field(default_factory=lambda: os.environ.get("AWS_REGION")
+                        or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    # Only the local stack and tests set an endpoint; deployed stages talk to AWS itself.
+    aws_endpoint_url: str | None = field(
+        default_factory=lambda: os.environ.get("AWS_ENDPOINT_URL") or None)
+    resource_prefix: str = field(
+        default_factory=lambda: os.environ.get("RESOURCE_PREFIX", "infopass-local"))
+    notices_queue_url: str = field(default_factory=lambda: os.environ.get("NOTICES_QUEUE_URL", ""))
+    booking_window_days: int = field(default_factory=lambda: _int("BOOKING_WINDOW_DAYS", 14))
+    change_cutoff_hours: int = field(default_factory=lambda: _int("CHANGE_CUTOFF_HOURS", 24))
+    min_interval_days: int = field(default_factory=lambda: _int("MIN_INTERVAL_DAYS", 180))
+    idempotency_ttl_hours: int = field(default_factory=lambda: _int("IDEMPOTENCY_TTL_HOURS", 24))
+    # Keys person identities and proofs with HMAC so the tables never hold a guessable hash of
+    # a name and birth date. Deployed stages inject a secret; the default is for local use only.
+    identity_pepper: str = field(
+        default_factory=lambda: os.environ.get("IDENTITY_PEPPER", "local-development-pepper"))
+    log_level: str = field(default_factory=lambda: os.environ.get("LOG_LEVEL", "INFO"))
+
+    def table_name(self, short: str) -> str:
+        return f"{self.resource_prefix}-{short}"
+
+
+settings = Settings()
+
+
+def reload() -> Settings:
+    """Re-read the environment (tests and the local stack change it before wiring services)."""
+    global settings
+    settings = Settings()
+    return settings

@@ -1,0 +1,120 @@
+"""Table definitions: the single source for the deployed stages, the local stack and the tests.
+
+`infra/` renders these models into CloudFormation and `local/` creates them in moto, so the two
+cannot drift. Names come from the stage's resource prefix (`bind`).
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (JSONAttribute, ListAttribute, NumberAttribute,
+                                 UnicodeAttribute, UnicodeSetAttribute)
+from pynamodb.models import Model
+
+from chalicelib import settings as _settings
+
+
+class _Table(Model):
+    short_name = ""
+    # Attributes holding an epoch second after which DynamoDB may delete the item.
+    ttl_attribute: str | None = None
+
+
+class SlotRecord(_Table):
+    """One bookable time at one office; `available` is decremented by bookings, never below 0."""
+    short_name = "slots"
+    ttl_attribute = "expires_at"
+
+    class Meta:
+        table_name = "slots"
+        billing_mode = "PAY_PER_REQUEST"
+
+    office_id = UnicodeAttribute(hash_key=True)
+    start = UnicodeAttribute(range_key=True)  # UTC, ISO-8601 with Z: sorts chronologically
+    end = UnicodeAttribute()
+    capacity = NumberAttribute()
+    available = NumberAttribute()
+    expires_at = NumberAttribute()
+
+
+class AppointmentRecord(_Table):
+    short_name = "appointments"
+
+    class Meta:
+        table_name = "appointments"
+        billing_mode = "PAY_PER_REQUEST"
+
+    confirmation_number = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()  # booked | cancelled
+    version = NumberAttribute()
+    office_id = UnicodeAttribute()
+    slot_id = UnicodeAttribute()
+    start = UnicodeAttribute()
+    end = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    person_key = UnicodeAttribute()
+    proof = UnicodeAttribute()
+    applicant = JSONAttribute()
+    reason = JSONAttribute()
+    language = UnicodeAttribute()
+    contact_method = UnicodeAttribute()
+    a_number = UnicodeAttribute(null=True)
+    receipt_number = UnicodeAttribute(null=True)
+    accommodations = ListAttribute(default=list)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    # Notices not yet handed to SQS (the outbox); cleared once published.
+    pending_notices = UnicodeSetAttribute(null=True)
+
+
+class PersonRecord(_Table):
+    """Keyed by an HMAC of the person's identity: enforces one active appointment per person."""
+    short_name = "persons"
+
+    class Meta:
+        table_name = "persons"
+        billing_mode = "PAY_PER_REQUEST"
+
+    person_key = UnicodeAttribute(hash_key=True)
+    active_confirmation = UnicodeAttribute(null=True)
+    active_start = UnicodeAttribute(null=True)
+    last_start = UnicodeAttribute(null=True)
+    prev_start = UnicodeAttribute(null=True)
+
+
+class IdempotencyRecord(_Table):
+    short_name = "idempotency"
+    ttl_attribute = "expires_at"
+
+    class Meta:
+        table_name = "idempotency"
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)
+    body_hash = UnicodeAttribute()
+    status = NumberAttribute()
+    response = JSONAttribute()
+    expires_at = NumberAttribute()
+
+
+TABLES: list[type[_Table]] = [SlotRecord, AppointmentRecord, PersonRecord, IdempotencyRecord]
+
+
+def register(model: type[_Table]) -> type[_Table]:
+    """Later contexts (triage, notices) add their tables here so every consumer sees them."""
+    TABLES.append(model)
+    bind_one(model, _settings.settings)
+    return model
+
+
+def bind_one(model: type[_Table], s: _settings.Settings) -> None:
+    model.Meta.table_name = s.table_name(model.short_name)
+    model.Meta.region = s.region
+    model.Meta.host = s.aws_endpoint_url
+    model._connection = None  # the next call connects with the new settings
+
+
+def bind(s: _settings.Settings | None = None) -> None:
+    for model in TABLES:
+        bind_one(model, s or _settings.settings)
+
+
+bind()

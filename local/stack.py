@@ -1,0 +1,132 @@
+"""`make run`: the whole system on this machine, no AWS account.
+
+Starts moto (one request at a time) on MOTO_PORT, creates the tables and queues from the
+shared definitions, seeds the booking window, runs the background worker (scheduled jobs and
+the queue consumers that `chalice local` does not run) and serves the API with
+`chalice local` on PORT. Ctrl-C or SIGTERM stops everything it started.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "STAGE": "local",
+    "RESOURCE_PREFIX": "infopass-local",
+}
+
+
+def wait_for(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {url}")
+        time.sleep(0.2)
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((host, port)) != 0
+
+
+class Stack:
+    def __init__(self, host: str, api_port: int, moto_port: int, env: dict[str, str]) -> None:
+        self.host, self.api_port, self.moto_port = host, api_port, moto_port
+        self.env = env
+        self.children: list[subprocess.Popen] = []
+
+    def spawn(self, *args: str) -> subprocess.Popen:
+        # Own process group each, so stopping the stack reaches grandchildren too.
+        child = subprocess.Popen(args, cwd=ROOT, env=self.env, start_new_session=True)
+        self.children.append(child)
+        return child
+
+    def start(self) -> None:
+        for name, port in (("API", self.api_port), ("moto", self.moto_port)):
+            if not port_free(self.host, port):
+                raise SystemExit(f"port {port} for {name} is in use; set "
+                                 f"{'PORT' if name == 'API' else 'MOTO_PORT'} to another port")
+        moto_url = f"http://{self.host}:{self.moto_port}"
+        self.spawn(sys.executable, "-m", "local.moto_server", "--host", self.host,
+                   "--port", str(self.moto_port))
+        wait_for(f"{moto_url}/moto-api/data.json", 30)
+        self.env["AWS_ENDPOINT_URL"] = moto_url
+        provisioned = subprocess.run(
+            [sys.executable, "-m", "local.provision"], cwd=ROOT, env=self.env,
+            check=True, capture_output=True, text=True).stdout
+        import json
+        urls = json.loads(provisioned.strip().splitlines()[-1])
+        self.env["NOTICES_QUEUE_URL"] = urls["notices"]
+        self.spawn(sys.executable, "-m", "local.worker")
+        self.spawn(str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local",
+                   "--host", self.host, "--port", str(self.api_port), "--no-autoreload")
+        wait_for(f"http://{self.host}:{self.api_port}/v1/health", 60)
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            if child.poll() is None:
+                try:
+                    os.killpg(child.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for child in self.children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+
+    def watch(self) -> int:
+        while True:
+            for child in self.children:
+                if child.poll() is not None:
+                    print(f"a stack process exited ({' '.join(child.args[:3])}); stopping",
+                          file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+
+
+def main() -> int:
+    host = "127.0.0.1"
+    env = {**os.environ, **LOCAL_ENV, "PYTHONUNBUFFERED": "1"}
+    stack = Stack(host, int(os.environ.get("PORT", 8000)), int(os.environ.get("MOTO_PORT", 5000)), env)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        stack.start()
+        print("\nInfoPass local stack is ready:\n"
+              f"  API (chalice local)    http://{host}:{stack.api_port}/v1/health\n"
+              f"  AWS (moto, serialized) http://{host}:{stack.moto_port}  "
+              f"(state: /moto-api/data.json)\n"
+              "  worker                 scheduled jobs and queue consumers\n"
+              "Ctrl-C stops everything.\n", flush=True)
+        return stack.watch()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
