@@ -245,11 +245,12 @@ class BookingService:
 
     # --- slot generation ----------------------------------------------------------------
 
-    def generate_slots(self) -> dict[str, int]:
+    def generate_slots(self, office_ids: list[str] | None = None) -> dict[str, int]:
         """Create missing slots for every office's window. Safe to re-run: existing slots,
         with their taken seats, are never touched."""
         created = {}
-        for office in offices.all_offices():
+        chosen = [offices.get(i) for i in office_ids] if office_ids else offices.all_offices()
+        for office in chosen:
             first, last = self.window(office)
             planned = schedule.plan(office, first, last)
             if not planned:

@@ -1,0 +1,1 @@
+from tests.aws_fixtures import aws, moto_server  # noqa: F401

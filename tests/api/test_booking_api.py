@@ -1,0 +1,205 @@
+"""The public booking API in-process (chalice.test.Client) against the moto server."""
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib import tables, wiring
+
+PERSON = {"first_name": "Ana", "last_name": "Ruiz", "date_of_birth": "1979-08-30",
+          "email": "ana.ruiz@example.org", "phone": "(305) 555-0199",
+          "address": {"line1": "1 Ocean Dr", "city": "Miami", "state": "FL", "zip": "33139"}}
+OFFICE = "miami"
+
+
+@pytest.fixture
+def client(aws, monkeypatch):
+    monkeypatch.setenv("MIN_INTERVAL_DAYS", "0")
+    wiring.rewire()
+    wiring.booking_service().generate_slots([OFFICE])
+    with Client(app, stage_name="test") as c:
+        yield c
+
+
+def call(client, method, path, body=None, headers=None, raw=None):
+    payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+    response = getattr(client.http, method)(
+        path, body=payload, headers={"Content-Type": "application/json", **(headers or {})})
+    data = json.loads(response.body) if response.body else None
+    return response.status_code, data, response.headers
+
+
+def booking(slot_id, **changes):
+    body = {"slot_id": slot_id, "applicant": dict(PERSON),
+            "reason": {"category": "emergency_travel_document", "details": "Family emergency"},
+            "language": "es", "contact_method": "email"}
+    body.update(changes)
+    return body
+
+
+def open_slots(client, office=OFFICE):
+    status, data, _ = call(client, "get", f"/v1/offices/{office}/slots")
+    assert status == 200
+    return data["slots"]
+
+
+def slot_in(client, days):
+    target = datetime.now().astimezone() + timedelta(days=days)
+    return next(s for s in open_slots(client) if datetime.fromisoformat(s["start"]) >= target)
+
+
+def assert_problem(status, data, headers, expected_status, code):
+    assert status == expected_status, data
+    assert headers["Content-Type"] == "application/problem+json"
+    assert data["code"] == code and data["status"] == expected_status and data["title"]
+
+
+def test_health_answers_ok(client):
+    assert call(client, "get", "/v1/health")[:2] == (200, {"status": "ok"})
+
+
+def test_offices_near_a_zip_are_ranked_by_distance(client):
+    status, data, _ = call(client, "get", "/v1/offices?zip=06103&limit=3")
+    assert status == 200
+    assert [o["id"] for o in data["offices"]][0] == "hartford"
+    assert data["offices"][0]["scheduling"] == "contact_center"
+    distances = [o["distance_miles"] for o in data["offices"]]
+    assert distances == sorted(distances) and len(distances) == 3
+    status, data, _ = call(client, "get", "/v1/offices?zip=96813")
+    assert data["offices"][0]["id"] == "honolulu" and len(data["offices"]) == 5
+
+
+@pytest.mark.parametrize("query,status,code", [
+    ("zip=1234", 400, "invalid_zip"), ("zip=abcde", 400, "invalid_zip"), ("", 400, "invalid_zip"),
+    ("zip=00000", 404, "unknown_zip"), ("zip=10001&limit=0", 400, "invalid_parameter"),
+    ("zip=10001&limit=21", 400, "invalid_parameter"), ("zip=10001&limit=x", 400, "invalid_parameter"),
+])
+def test_bad_office_searches_get_problems(client, query, status, code):
+    assert_problem(*call(client, "get", f"/v1/offices?{query}"), status, code)
+
+
+def test_an_office_and_an_unknown_office(client):
+    status, data, _ = call(client, "get", "/v1/offices/anchorage")
+    assert status == 200 and data["timezone"] == "America/Anchorage" and data["schedule"]["hours"]
+    assert_problem(*call(client, "get", "/v1/offices/atlantis"), 404, "unknown_office")
+
+
+def test_reasons_and_languages_are_served(client):
+    status, data, _ = call(client, "get", "/v1/reasons")
+    assert status == 200 and {r["code"] for r in data["reasons"]} >= {"case_inquiry", "other"}
+    status, data, _ = call(client, "get", "/v1/languages")
+    assert len(data["languages"]) == 12 and "ar" in data["languages"]
+
+
+def test_availability_is_shown_in_office_time_and_bounded_to_the_window(client):
+    slots = open_slots(client)
+    assert slots and all(s["available"] > 0 for s in slots)
+    assert all(s["start"][-6:] in ("-05:00", "-04:00") for s in slots)
+    far = (datetime.now() + timedelta(days=30)).date().isoformat()
+    assert_problem(*call(client, "get", f"/v1/offices/{OFFICE}/slots?to={far}"), 400, "invalid_range")
+    assert_problem(*call(client, "get", f"/v1/offices/{OFFICE}/slots?from=soon"), 400, "invalid_parameter")
+    assert_problem(*call(client, "get", "/v1/offices/hartford/slots"), 409, "office_not_self_service")
+
+
+def test_book_look_up_reschedule_and_cancel(client):
+    first, second = slot_in(client, 3), slot_in(client, 6)
+    status, booked, _ = call(client, "post", "/v1/appointments", booking(first["slot_id"]))
+    assert status == 201 and booked["status"] == "booked" and booked["what_to_bring"]
+    cn = booked["confirmation_number"]
+    proof = {"last_name": "ruiz", "date_of_birth": "1979-08-30"}
+    status, seen, _ = call(client, "post", f"/v1/appointments/{cn}/lookup", proof)
+    assert status == 200 and seen["slot_id"] == first["slot_id"] and seen["applicant"]["last_name"] == "Ruiz"
+    status, moved, _ = call(client, "post", f"/v1/appointments/{cn}/reschedule",
+                            {**proof, "slot_id": second["slot_id"]})
+    assert status == 200 and moved["slot_id"] == second["slot_id"] and moved["version"] == 2
+    status, cancelled, _ = call(client, "post", f"/v1/appointments/{cn}/cancel", proof)
+    assert status == 200 and cancelled["status"] == "cancelled"
+    seats = {s["slot_id"]: s["available"] for s in open_slots(client)}
+    assert seats[first["slot_id"]] == first["available"] and seats[second["slot_id"]] == second["available"]
+
+
+def test_wrong_identity_and_wrong_number_are_indistinguishable(client):
+    cn = call(client, "post", "/v1/appointments", booking(slot_in(client, 3)["slot_id"]))[1]["confirmation_number"]
+    wrong_dob = call(client, "post", f"/v1/appointments/{cn}/lookup", {"last_name": "Ruiz", "date_of_birth": "1979-08-31"})
+    wrong_cn = call(client, "post", "/v1/appointments/ZZZZ-ZZZZ-ZZZZ/lookup", {"last_name": "Ruiz", "date_of_birth": "1979-08-30"})
+    assert wrong_dob[0] == wrong_cn[0] == 404
+    assert wrong_dob[1] == wrong_cn[1]
+
+
+def test_the_same_person_cannot_hold_two_appointments(client):
+    call(client, "post", "/v1/appointments", booking(slot_in(client, 3)["slot_id"]))
+    assert_problem(*call(client, "post", "/v1/appointments", booking(slot_in(client, 5)["slot_id"])), 409, "already_booked")
+
+
+def test_a_full_slot_offers_alternatives(client):
+    slot = slot_in(client, 4)
+    for n in range(slot["available"]):
+        person = {**PERSON, "first_name": f"Ana{chr(65 + n)}"}
+        assert call(client, "post", "/v1/appointments", booking(slot["slot_id"], applicant=person))[0] == 201
+    status, data, headers = call(client, "post", "/v1/appointments", booking(slot["slot_id"]))
+    assert_problem(status, data, headers, 409, "slot_unavailable")
+    assert 1 <= len(data["alternatives"]) <= 5
+
+
+def test_idempotency_key_replays_and_detects_reuse(client):
+    body = booking(slot_in(client, 3)["slot_id"])
+    first = call(client, "post", "/v1/appointments", body, headers={"Idempotency-Key": "k-1"})
+    again = call(client, "post", "/v1/appointments", body, headers={"Idempotency-Key": "k-1"})
+    assert first[0] == again[0] == 201 and first[1] == again[1]
+    assert again[2].get("Idempotent-Replayed") == "true"
+    other = booking(slot_in(client, 5)["slot_id"])
+    assert_problem(*call(client, "post", "/v1/appointments", other, headers={"Idempotency-Key": "k-1"}),
+                   422, "idempotency_key_reused")
+    assert tables.AppointmentRecord.count() == 1
+
+
+def test_contact_center_office_points_to_the_request_path(client):
+    wiring.booking_service().generate_slots(["hartford"])
+    status, data, headers = call(client, "post", "/v1/appointments", booking("hartford.20261203T1400Z"))
+    assert_problem(status, data, headers, 409, "office_not_self_service")
+    assert data["request_path"] == "/v1/service-requests"
+
+
+@pytest.mark.parametrize("mutate,field", [
+    (lambda b: b["applicant"].update(date_of_birth="2999-01-01"), "applicant.date_of_birth"),
+    (lambda b: b["applicant"].update(email="not-an-email"), "applicant.email"),
+    (lambda b: b.update(a_number="B12"), "a_number"),
+    (lambda b: b.update(receipt_number="IOE12"), "receipt_number"),
+    (lambda b: b.update(surprise=True), "surprise"),
+    (lambda b: b["reason"].update(category="bribe"), "reason.category"),
+    (lambda b: b["reason"].update(details="x" * 1001), "reason.details"),
+    (lambda b: b.update(language="xx"), "language"),
+    (lambda b: b["applicant"].pop("last_name"), "applicant.last_name"),
+])
+def test_invalid_bookings_name_the_field_and_write_nothing(client, mutate, field):
+    body = booking(slot_in(client, 3)["slot_id"])
+    mutate(body)
+    status, data, headers = call(client, "post", "/v1/appointments", body)
+    assert_problem(status, data, headers, 422, "validation_failed")
+    assert field in {e["field"] for e in data["errors"]}
+    assert "2999" not in json.dumps(data) and "not-an-email" not in json.dumps(data)
+    assert tables.AppointmentRecord.count() == 0
+
+
+def test_malformed_oversized_and_foreign_bodies_get_problems(client):
+    assert_problem(*call(client, "post", "/v1/appointments", raw=b"{nope"), 400, "malformed_json")
+    assert_problem(*call(client, "post", "/v1/appointments", raw=b"[1, 2]"), 422, "validation_failed")
+    big = json.dumps(booking("x", reason={"category": "other", "details": "y" * 17000})).encode()
+    assert_problem(*call(client, "post", "/v1/appointments", raw=big), 413, "payload_too_large")
+    response = client.http.post("/v1/appointments", body=b"a=b", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415 and json.loads(response.body)["code"] == "unsupported_media_type"
+    assert_problem(*call(client, "post", "/v1/appointments", booking("atlantis.20261203T1400Z")), 404, "unknown_slot")
+    assert_problem(*call(client, "post", "/v1/appointments", booking("garbage")), 404, "unknown_slot")
+    assert tables.AppointmentRecord.count() == 0
+
+
+def test_changes_inside_the_cutoff_are_too_late(client, monkeypatch):
+    cn = call(client, "post", "/v1/appointments", booking(slot_in(client, 3)["slot_id"]))[1]["confirmation_number"]
+    monkeypatch.setenv("CHANGE_CUTOFF_HOURS", str(24 * 30))
+    wiring.rewire()
+    proof = {"last_name": "Ruiz", "date_of_birth": "1979-08-30"}
+    assert_problem(*call(client, "post", f"/v1/appointments/{cn}/cancel", proof), 409, "too_late")
+    assert_problem(*call(client, "post", f"/v1/appointments/{cn}/reschedule",
+                         {**proof, "slot_id": slot_in(client, 5)["slot_id"]}), 409, "too_late")
