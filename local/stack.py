@@ -77,7 +77,7 @@ class Stack:
         urls = json.loads(provisioned.strip().splitlines()[-1])
         self.env["NOTICES_QUEUE_URL"] = urls["notices"]
         self.spawn(sys.executable, "-m", "local.worker")
-        self.spawn(str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local",
+        self.spawn(sys.executable, "-m", "local.api", "--stage", "local",
                    "--host", self.host, "--port", str(self.api_port), "--no-autoreload")
         wait_for(f"http://{self.host}:{self.api_port}/v1/health", 60)
 
