@@ -5,6 +5,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 from chalicelib import aws, settings as _settings, tables
+from chalicelib.observability import configure_logging
 from chalicelib.booking.domain import Policy
 from chalicelib.booking.notices import SqsNoticePublisher
 from chalicelib.booking.repository import DynamoBookingRepository
@@ -19,6 +20,7 @@ def policy(s: _settings.Settings) -> Policy:
 
 @lru_cache(maxsize=1)
 def booking_service() -> BookingService:
+    configure_logging()
     s = _settings.settings
     return BookingService(DynamoBookingRepository(), SqsNoticePublisher(s.notices_queue_url),
                           policy=policy(s), pepper=s.identity_pepper,
