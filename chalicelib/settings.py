@@ -33,6 +33,19 @@ class Settings:
     identity_pepper: str = field(
         default_factory=lambda: os.environ.get("IDENTITY_PEPPER", "local-development-pepper"))
     log_level: str = field(default_factory=lambda: os.environ.get("LOG_LEVEL", "INFO"))
+    # Deployed stages (see `.chalice/config.json` and `infra/`): the SES sender and configuration
+    # set of the stage's region, the staff Cognito pool tokens are verified against, and the
+    # CloudWatch namespace alarms watch.
+    ses_sender: str = field(default_factory=lambda: os.environ.get("SES_SENDER", ""))
+    ses_configuration_set: str = field(
+        default_factory=lambda: os.environ.get("SES_CONFIGURATION_SET", ""))
+    cognito_user_pool_id: str = field(
+        default_factory=lambda: os.environ.get("COGNITO_USER_POOL_ID", ""))
+    cognito_app_client_id: str = field(
+        default_factory=lambda: os.environ.get("COGNITO_APP_CLIENT_ID", ""))
+    cognito_issuer: str = field(default_factory=lambda: os.environ.get("COGNITO_ISSUER", ""))
+    metrics_namespace: str = field(
+        default_factory=lambda: os.environ.get("METRICS_NAMESPACE", "InfoPass"))
 
     def table_name(self, short: str) -> str:
         return f"{self.resource_prefix}-{short}"
