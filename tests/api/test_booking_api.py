@@ -203,3 +203,35 @@ def test_changes_inside_the_cutoff_are_too_late(client, monkeypatch):
     assert_problem(*call(client, "post", f"/v1/appointments/{cn}/cancel", proof), 409, "too_late")
     assert_problem(*call(client, "post", f"/v1/appointments/{cn}/reschedule",
                          {**proof, "slot_id": slot_in(client, 5)["slot_id"]}), 409, "too_late")
+
+
+@pytest.mark.parametrize("raw", [b"null", b"\"text\"", b"42", b"{\"slot_id\": {\"$gt\": \"\"}}",
+                                 b"{\"applicant\": [[[[[[[[[[]]]]]]]]]]}", "{\"slot_id\": \"\u0000\"}".encode()])
+def test_hostile_bodies_are_rejected_cleanly(client, raw):
+    status, data, headers = call(client, "post", "/v1/appointments", raw=raw)
+    assert status in (400, 404, 422) and headers["Content-Type"] == "application/problem+json"
+    assert "Traceback" not in json.dumps(data)
+    assert tables.AppointmentRecord.count() == 0
+
+
+@pytest.mark.parametrize("cn", ["x" * 500, "ABCD-1234-EFGH%00", "..%2F..%2Fetc", "ÄÖÜ"])
+def test_odd_confirmation_numbers_get_the_same_not_found(client, cn):
+    status, data, _ = call(client, "post", f"/v1/appointments/{cn}/lookup",
+                           {"last_name": "Ruiz", "date_of_birth": "1979-08-30"})
+    assert status == 404 and data["code"] == "appointment_not_found"
+
+
+def test_personal_data_never_reaches_the_logs(client, caplog):
+    import logging
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="chalicelib")
+    body = booking(slot_in(client, 3)["slot_id"], a_number="A987654321")
+    cn = call(client, "post", "/v1/appointments", body)[1]["confirmation_number"]
+    proof = {"last_name": "Ruiz", "date_of_birth": "1979-08-30"}
+    call(client, "post", f"/v1/appointments/{cn}/lookup", proof)
+    call(client, "post", f"/v1/appointments/{cn}/lookup", {**proof, "date_of_birth": "1979-01-01"})
+    call(client, "post", f"/v1/appointments/{cn}/cancel", proof)
+    logged = "\n".join(r.getMessage() + repr(r.__dict__) for r in caplog.records)
+    assert caplog.records, "expected the booking to log something"
+    for secret in ("Ruiz", "1979-08-30", "ana.ruiz@example.org", "555-0199", "987654321"):
+        assert secret not in logged
