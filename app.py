@@ -4,8 +4,10 @@ from chalice import Chalice
 from chalicelib import problems
 from chalicelib.booking.jobs import jobs as booking_jobs
 from chalicelib.booking.routes import api as booking_api
+from chalicelib.notices.handlers import notices
 
 app = Chalice(app_name="infopass")
 app.register_middleware(problems.as_problem, "http")
 app.register_blueprint(booking_api, url_prefix="/v1")
 app.register_blueprint(booking_jobs)
+app.register_blueprint(notices)

@@ -33,6 +33,14 @@ class Settings:
     identity_pepper: str = field(
         default_factory=lambda: os.environ.get("IDENTITY_PEPPER", "local-development-pepper"))
     log_level: str = field(default_factory=lambda: os.environ.get("LOG_LEVEL", "INFO"))
+    # Notices (issue 3); the SES sender and configuration set are `ses_sender` and
+    # `ses_configuration_set` below.
+    reminder_lead_hours: int = field(default_factory=lambda: _int("REMINDER_LEAD_HOURS", 48))
+    outbox_grace_minutes: int = field(default_factory=lambda: _int("OUTBOX_GRACE_MINUTES", 5))
+    # Longer than the consumer's Lambda timeout, shorter than the queue's visibility timeout.
+    notice_lease_seconds: int = field(default_factory=lambda: _int("NOTICE_LEASE_SECONDS", 60))
+    manage_url: str = field(default_factory=lambda: os.environ.get(
+        "MANAGE_URL", "https://infopass.example.gov/manage"))
     # Deployed stages (see `.chalice/config.json` and `infra/`): the SES sender and configuration
     # set of the stage's region, the staff Cognito pool tokens are verified against, and the
     # CloudWatch namespace alarms watch.

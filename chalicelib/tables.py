@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (JSONAttribute, ListAttribute, NumberAttribute,
                                  UnicodeAttribute, UnicodeSetAttribute)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib import settings as _settings
@@ -33,6 +34,29 @@ class SlotRecord(_Table):
     capacity = NumberAttribute()
     available = NumberAttribute()
     expires_at = NumberAttribute()
+
+
+class OutboxIndex(GlobalSecondaryIndex):
+    """Sparse: only appointments whose notices may not have been published (`outbox` is set
+    while `pending_notices` is non-empty). The notices outbox sweep reads it."""
+
+    class Meta:
+        index_name = "outbox"
+        projection = AllProjection()
+
+    outbox = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
+
+
+class ReminderIndex(GlobalSecondaryIndex):
+    """Sparse: only appointments with a scheduled reminder, by the UTC day it is due."""
+
+    class Meta:
+        index_name = "reminders"
+        projection = AllProjection()
+
+    reminder_day = UnicodeAttribute(hash_key=True)
+    reminder_due = UnicodeAttribute(range_key=True)
 
 
 class AppointmentRecord(_Table):
@@ -63,6 +87,14 @@ class AppointmentRecord(_Table):
     updated_at = UnicodeAttribute()
     # Notices not yet handed to SQS (the outbox); cleared once published.
     pending_notices = UnicodeSetAttribute(null=True)
+    # "pending" while pending_notices is non-empty: the key of the sparse outbox index.
+    outbox = UnicodeAttribute(null=True)
+    # Set by the notices context when a confirmation settles; removed once the reminder settles.
+    reminder_day = UnicodeAttribute(null=True)  # UTC date, YYYY-MM-DD
+    reminder_due = UnicodeAttribute(null=True)  # UTC, ISO-8601 with Z
+    reminder_version = NumberAttribute(null=True)
+    outbox_index = OutboxIndex()
+    reminder_index = ReminderIndex()
 
 
 class PersonRecord(_Table):

@@ -10,6 +10,13 @@ from chalicelib.booking.domain import Policy
 from chalicelib.booking.notices import SqsNoticePublisher
 from chalicelib.booking.repository import DynamoBookingRepository
 from chalicelib.booking.service import BookingService
+from chalicelib.notices import registry as notice_registry
+from chalicelib.notices.appointments import AppointmentNoticePolicy, AppointmentNotices
+from chalicelib.notices.events import SqsNoticeQueue
+from chalicelib.notices.repository import (DynamoAppointmentStore, DynamoLetterBox,
+                                           DynamoSentLog)
+from chalicelib.notices.service import NoticeService
+from chalicelib.notices.ses import LOCAL_SENDER, SesV2Sender
 
 
 def policy(s: _settings.Settings) -> Policy:
@@ -27,9 +34,39 @@ def booking_service() -> BookingService:
                           idempotency_ttl=timedelta(hours=s.idempotency_ttl_hours))
 
 
+def notice_queue() -> SqsNoticeQueue:
+    return SqsNoticeQueue(_settings.settings.notices_queue_url)
+
+
+@lru_cache(maxsize=1)
+def notice_service() -> NoticeService:
+    s = _settings.settings
+    return NoticeService(notice_registry.get, DynamoSentLog(),
+                         SesV2Sender(s.ses_sender or LOCAL_SENDER,
+                                     s.ses_configuration_set or None),
+                         DynamoLetterBox(), notice_queue(), lease_seconds=s.notice_lease_seconds,
+                         outbox_grace=timedelta(minutes=s.outbox_grace_minutes))
+
+
+@lru_cache(maxsize=1)
+def appointment_notices() -> AppointmentNotices:
+    s = _settings.settings
+    return AppointmentNotices(DynamoAppointmentStore(), AppointmentNoticePolicy(
+        change_cutoff=timedelta(hours=s.change_cutoff_hours),
+        reminder_lead=timedelta(hours=s.reminder_lead_hours), manage_url=s.manage_url),
+        clock=_utc_now)
+
+
+def _utc_now():
+    from datetime import datetime, timezone
+    return datetime.now(timezone.utc)
+
+
 def rewire() -> None:
     """Re-read settings and rebuild everything (tests and the local stack)."""
     _settings.reload()
     tables.bind()
     aws.reset()
     booking_service.cache_clear()
+    notice_service.cache_clear()
+    appointment_notices.cache_clear()

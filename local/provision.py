@@ -35,9 +35,20 @@ def create_queues() -> dict[str, str]:
     return urls
 
 
+def verify_sender() -> None:
+    """moto's SES refuses to send from an unverified address, like SES in its sandbox."""
+    from email.utils import parseaddr
+
+    from chalicelib.notices.ses import LOCAL_SENDER
+
+    address = parseaddr(_settings.settings.ses_sender or LOCAL_SENDER)[1]
+    aws.client("sesv2").create_email_identity(EmailIdentity=address)
+
+
 def provision(seed: bool = True) -> dict[str, str]:
     create_tables()
     urls = create_queues()
+    verify_sender()
     if seed:
         wiring.booking_service().generate_slots()
     return urls

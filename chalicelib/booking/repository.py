@@ -128,6 +128,7 @@ class DynamoBookingRepository:
             AppointmentRecord.version.add(1),
             AppointmentRecord.updated_at.set(iso_utc(now)),
             AppointmentRecord.pending_notices.add({f"cancellation:{appointment.version + 1}"}),
+            AppointmentRecord.outbox.set("pending"),
         ], (AppointmentRecord.version == appointment.version)
             & (AppointmentRecord.status == "booked"))
         txn.update("slot", SlotRecord(appointment.office_id, iso_utc(appointment.start)),
@@ -157,6 +158,7 @@ class DynamoBookingRepository:
             AppointmentRecord.version.set(version),
             AppointmentRecord.updated_at.set(iso_utc(now)),
             AppointmentRecord.pending_notices.add({f"reschedule_confirmation:{version}"}),
+            AppointmentRecord.outbox.set("pending"),
         ], (AppointmentRecord.version == appointment.version)
             & (AppointmentRecord.status == "booked"))
         txn.update("old_slot", SlotRecord(appointment.office_id, iso_utc(appointment.start)),
@@ -208,7 +210,7 @@ def _record(a: Appointment) -> AppointmentRecord:
         language=a.language, contact_method=a.contact_method, a_number=a.a_number,
         receipt_number=a.receipt_number, accommodations=list(a.accommodations),
         created_at=iso_utc(a.created_at), updated_at=iso_utc(a.updated_at),
-        pending_notices={f"booking_confirmation:{a.version}"})
+        pending_notices={f"booking_confirmation:{a.version}"}, outbox="pending")
 
 
 def _appointment(r: AppointmentRecord) -> Appointment:

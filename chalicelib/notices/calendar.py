@@ -1,0 +1,37 @@
+"""The .ics attachment. Times carry their IANA zone (TZID) with a VTIMEZONE definition, so every
+calendar app shows the office-local time, converted to the reader's zone if it differs."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from chalicelib.notices.model import Attachment, CalendarEvent
+
+PRODID = "-//InfoPass//Appointment notices//EN"
+
+
+def ics(event: CalendarEvent, now: datetime) -> bytes:
+    from icalendar import Calendar, Event
+
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    # PUBLISH: an entry to add to one's own calendar, not a meeting invitation to answer.
+    calendar.add("method", "PUBLISH")
+    entry = Event()
+    entry.add("uid", event.uid)
+    entry.add("sequence", event.sequence)
+    entry.add("dtstamp", now.astimezone(timezone.utc))
+    entry.add("dtstart", event.start)
+    entry.add("dtend", event.end)
+    entry.add("summary", event.summary)
+    entry.add("location", event.location)
+    entry.add("description", event.description)
+    entry.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    entry.add("transp", "OPAQUE")
+    calendar.add_component(entry)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def attachment(event: CalendarEvent, now: datetime) -> Attachment:
+    return Attachment("appointment.ics", "text/calendar; method=PUBLISH", ics(event, now))
