@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, Sequence
 
 from chalicelib.booking.domain import Appointment
 from chalicelib.booking.schedule import PlannedSlot
@@ -51,6 +51,15 @@ class Rejected(Exception):
         self.conflict = conflict
 
 
+class TransactionPart(Protocol):
+    """Another context's write that must commit or fail together with a booking (a triage grant
+    moves its service request in the booking's transaction). `add_to` adds labelled items with
+    the transaction's `put(label, model, condition)` / `update(label, model, actions, condition)`;
+    a failed condition shows up in `Rejected.failed` under that label."""
+
+    def add_to(self, txn: Any) -> None: ...
+
+
 class BookingRepository(Protocol):
     def get_slot(self, office_id: str, start: datetime) -> Slot | None: ...
 
@@ -61,7 +70,8 @@ class BookingRepository(Protocol):
     def add_slot(self, slot: PlannedSlot, expires_at: int) -> bool: ...
 
     def book(self, appointment: Appointment, not_active_after: datetime,
-             last_visit_before: datetime, claim: IdempotencyClaim | None) -> None: ...
+             last_visit_before: datetime, claim: IdempotencyClaim | None,
+             together_with: "Sequence[TransactionPart]" = ()) -> None: ...
 
     def cancel(self, appointment: Appointment, now: datetime) -> Appointment: ...
 

@@ -3,7 +3,7 @@ whose conditions decide; nothing is read first and written on the strength of th
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Sequence
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
@@ -12,7 +12,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import settings as _settings
 from chalicelib.booking.domain import Appointment, iso_utc
 from chalicelib.booking.ports import (IdempotencyClaim, Person, Rejected, Slot,
-                                      StoredResponse)
+                                      StoredResponse, TransactionPart)
 from chalicelib.booking.schedule import PlannedSlot, slot_id
 from chalicelib.tables import (AppointmentRecord, IdempotencyRecord, PersonRecord,
                                SlotRecord)
@@ -98,7 +98,8 @@ class DynamoBookingRepository:
         return True
 
     def book(self, appointment: Appointment, not_active_after: datetime,
-             last_visit_before: datetime, claim: IdempotencyClaim | None) -> None:
+             last_visit_before: datetime, claim: IdempotencyClaim | None,
+             together_with: Sequence[TransactionPart] = ()) -> None:
         txn = _Transaction()
         slot = SlotRecord(appointment.office_id, iso_utc(appointment.start))
         txn.update("slot", slot, [SlotRecord.available.add(-1)],
@@ -118,6 +119,8 @@ class DynamoBookingRepository:
             txn.put("idempotency", IdempotencyRecord(
                 claim.key, body_hash=claim.body_hash, status=claim.status, response=claim.body,
                 expires_at=claim.expires_at), IdempotencyRecord.key.does_not_exist())
+        for part in together_with:
+            part.add_to(txn)
         txn.commit()
 
     def cancel(self, appointment: Appointment, now: datetime) -> Appointment:

@@ -7,7 +7,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable
+from typing import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from chalicelib import errors
@@ -16,7 +16,7 @@ from chalicelib.booking.domain import (Appointment, Policy, ensure_bookable, ens
                                        new_confirmation_number, normalize_confirmation_number,
                                        person_key, proof_digest, proof_matches)
 from chalicelib.booking.ports import (BookingRepository, IdempotencyClaim, NoticePublisher,
-                                      PublishFailed, Rejected, Slot)
+                                      PublishFailed, Rejected, Slot, TransactionPart)
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,20 @@ _RETRIES_ON_CONFLICT = 3
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class OnBehalfBooking:
+    """A visit staff book for someone; `applicant` has the shape of a booking's applicant
+    (`date_of_birth` as YYYY-MM-DD; `email` and `address` optional)."""
+    slot_id: str
+    applicant: dict
+    reason: dict
+    language: str
+    contact_method: str
+    a_number: str | None = None
+    receipt_number: str | None = None
+    accommodations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,8 +71,10 @@ class BookingService:
         today = schedule.local_today(office["timezone"], self.clock())
         return today, today + timedelta(days=self.policy.booking_window_days)
 
-    def availability(self, office_id: str, first: date | None, last: date | None) -> dict:
-        office = self._self_service_office(office_id)
+    def availability(self, office_id: str, first: date | None, last: date | None,
+                     for_staff: bool = False) -> dict:
+        # Staff book visits at every office, contact-center ones included (triage grants).
+        office = offices.get(office_id) if for_staff else self._self_service_office(office_id)
         today, final = self.window(office)
         first, last = first or today, last or final
         if first < today or last > final or last < first:
@@ -92,7 +108,7 @@ class BookingService:
 
     # --- booking ------------------------------------------------------------------------
 
-    def _bookable_slot(self, raw_slot_id: str) -> tuple[dict, Slot]:
+    def _bookable_slot(self, raw_slot_id: str, any_office: bool = False) -> tuple[dict, Slot]:
         parsed = schedule.parse_slot_id(raw_slot_id)
         if parsed is None:
             raise errors.UnknownSlot()
@@ -101,7 +117,8 @@ class BookingService:
             office = offices.get(office_id)
         except errors.UnknownOffice:
             raise errors.UnknownSlot() from None
-        office = self._self_service_office(office_id)
+        if not any_office:
+            office = self._self_service_office(office_id)
         ensure_bookable(start, self.clock(), self.window(office)[1], ZoneInfo(office["timezone"]))
         slot = self.repo.get_slot(office_id, start)
         if slot is None:
@@ -140,6 +157,52 @@ class BookingService:
             log.info("booked", extra={"office_id": office["id"], "slot_id": request.slot_id})
             self._notify("booking_confirmation", appointment)
             return Outcome(201, body)
+        raise errors.ConcurrentUpdate()
+
+    def book_on_behalf(self, request: OnBehalfBooking,
+                       together_with: Sequence[TransactionPart] = ()) -> Appointment:
+        """Staff book a visit for someone (a triage grant) through the same transaction and
+        conditions as a public booking: the seat, a new confirmation number and the person's one
+        active appointment. The officer's decision replaces the minimum interval since the last
+        visit. `together_with` commits in the same transaction; when one of its conditions fails
+        the `Rejected` is re-raised for the caller to explain."""
+        office, slot = self._bookable_slot(request.slot_id, any_office=True)
+        a = request.applicant
+        key = person_key(self.pepper, a["first_name"], a["last_name"],
+                         date.fromisoformat(a["date_of_birth"]), request.a_number)
+        for attempt in range(_RETRIES_ON_CONFLICT):
+            now = self.clock()
+            cn = new_confirmation_number()
+            appointment = Appointment(
+                confirmation_number=cn, status="booked", version=1, office_id=office["id"],
+                slot_id=request.slot_id, start=slot.start, end=slot.end,
+                timezone=office["timezone"], person_key=key,
+                proof=proof_digest(self.pepper, cn, a["last_name"],
+                                   date.fromisoformat(a["date_of_birth"])),
+                applicant=dict(a), reason=dict(request.reason), language=request.language,
+                contact_method=request.contact_method, a_number=request.a_number,
+                receipt_number=request.receipt_number,
+                accommodations=list(request.accommodations), created_at=now, updated_at=now)
+            try:
+                self.repo.book(appointment, not_active_after=now, last_visit_before=slot.start,
+                               claim=None, together_with=together_with)
+            except Rejected as rejected:
+                if rejected.failed == {"appointment"} or (not rejected.failed
+                                                          and attempt < _RETRIES_ON_CONFLICT - 1):
+                    continue  # a confirmation-number collision or a transient conflict
+                if rejected.failed - {"slot", "person", "appointment"}:
+                    raise  # the caller's own condition failed: it knows why
+                if "slot" in rejected.failed:
+                    raise errors.SlotUnavailable(
+                        alternatives=self.alternatives(office, slot.start)) from None
+                if "person" in rejected.failed:
+                    raise errors.AlreadyBooked(
+                        "This person already has an upcoming appointment.") from None
+                raise errors.ConcurrentUpdate() from None
+            log.info("booked on behalf", extra={"office_id": office["id"],
+                                                "slot_id": request.slot_id})
+            self._notify("booking_confirmation", appointment)
+            return appointment
         raise errors.ConcurrentUpdate()
 
     def _replay(self, claim_key: str, body_hash: str) -> Outcome | None:
