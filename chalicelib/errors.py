@@ -130,3 +130,62 @@ class ConcurrentUpdate(Conflict):
 class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
     title = "This Idempotency-Key was used with a different request body"
+
+
+# --- triage (issue 4) -------------------------------------------------------------------------
+
+class ServiceRequestNotFound(NotFound):
+    code = "service_request_not_found"
+    title = "No service request matches that number and identity"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    title = "That step is not possible in the request's current state"
+
+
+class AppealWindowClosed(Conflict):
+    code = "appeal_window_closed"
+    title = "The time to appeal this decision has passed"
+
+
+class Unauthenticated(DomainError):
+    """401: no staff token, or one that is not valid now. Never says more than which of those."""
+    code = "unauthenticated"
+    title = "Sign in as staff to use this"
+
+
+class MissingToken(Unauthenticated):
+    code = "missing_token"
+    title = "A staff bearer token is required"
+
+
+class InvalidToken(Unauthenticated):
+    code = "invalid_token"
+    title = "The staff token is not valid"
+
+
+class TokenExpired(Unauthenticated):
+    code = "token_expired"
+    title = "The staff token has expired"
+
+
+class Forbidden(DomainError):
+    """403: a valid staff identity that may not do this."""
+    code = "forbidden"
+    title = "Your role does not allow this"
+
+
+class RoleNotAllowed(Forbidden):
+    code = "role_not_allowed"
+    title = "Your role does not allow this"
+
+
+class OtherOffice(Forbidden):
+    code = "other_office"
+    title = "This belongs to another field office"
+
+
+class SameOfficer(Forbidden):
+    code = "same_officer"
+    title = "The officer who made a decision cannot decide its appeal"

@@ -27,6 +27,8 @@ _STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.IdempotencyKeyReused, 422),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
+    (errors.Unauthenticated, 401),
+    (errors.Forbidden, 403),
 ]
 # Error bodies Chalice or API Gateway produce themselves, by status.
 _GENERIC_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
