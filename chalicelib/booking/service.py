@@ -160,12 +160,14 @@ class BookingService:
         raise errors.ConcurrentUpdate()
 
     def book_on_behalf(self, request: OnBehalfBooking,
-                       together_with: Sequence[TransactionPart] = ()) -> Appointment:
+                       together_with: Callable[[Appointment], Sequence[TransactionPart]]
+                       | None = None) -> Appointment:
         """Staff book a visit for someone (a triage grant) through the same transaction and
         conditions as a public booking: the seat, a new confirmation number and the person's one
         active appointment. The officer's decision replaces the minimum interval since the last
-        visit. `together_with` commits in the same transaction; when one of its conditions fails
-        the `Rejected` is re-raised for the caller to explain."""
+        visit. `together_with(appointment)` gives writes to commit in the same transaction (it is
+        called again for each attempt, with that attempt's confirmation number); when one of
+        their conditions fails the `Rejected` is re-raised for the caller to explain."""
         office, slot = self._bookable_slot(request.slot_id, any_office=True)
         a = request.applicant
         key = person_key(self.pepper, a["first_name"], a["last_name"],
@@ -185,7 +187,8 @@ class BookingService:
                 accommodations=list(request.accommodations), created_at=now, updated_at=now)
             try:
                 self.repo.book(appointment, not_active_after=now, last_visit_before=slot.start,
-                               claim=None, together_with=together_with)
+                               claim=None,
+                               together_with=together_with(appointment) if together_with else ())
             except Rejected as rejected:
                 if rejected.failed == {"appointment"} or (not rejected.failed
                                                           and attempt < _RETRIES_ON_CONFLICT - 1):
