@@ -30,3 +30,46 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# --- Deploying a stage (README "Deploying a stage"; infra/README.md) -----------------------
+STAGE ?= dev
+WHEELHOUSE := build/wheelhouse
+CHECKOV_VENV := .venv-checkov
+
+.PHONY: package deploy policies wheelhouse checkov-venv
+
+# Lambda-platform wheels of requirements.txt, fetched with the other installs, so that
+# `chalice package` (and the packaging tests) never need the network.
+$(WHEELHOUSE)/.stamp: requirements.txt | $(STAMP)
+	rm -rf $(WHEELHOUSE)
+	$(PY) -m pip download --quiet --dest $(WHEELHOUSE) --only-binary=:all: \
+	  --platform manylinux2014_x86_64 --implementation cp --python-version 3.11 --abi cp311 \
+	  -r requirements.txt
+	touch $@
+
+wheelhouse: $(WHEELHOUSE)/.stamp
+
+# checkov pins an old boto3, so it gets its own virtual environment.
+$(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r infra/requirements-checkov.txt
+	touch $@
+
+checkov-venv: $(CHECKOV_VENV)/.installed
+
+# The infra tests (tests/infra) package every stage offline and run checkov.
+test: $(WHEELHOUSE)/.stamp $(CHECKOV_VENV)/.installed
+
+# Rewrites .chalice/policy-<stage>.json from the table and queue definitions.
+policies: $(STAMP)
+	$(PY) -m infra.policy
+
+# make package STAGE=prod-us-east-1 -> build/<stage>/{sam.json,deployment.zip}, offline.
+package: $(STAMP) $(WHEELHOUSE)/.stamp
+	$(PY) -m infra.package --stage $(STAGE)
+
+# make deploy STAGE=prod-us-east-1 ARTIFACT_BUCKET=<bucket in that region>: needs the AWS CLI
+# and credentials for the stage's account; never run by CI.
+deploy: package
+	infra/deploy.sh $(STAGE) $$($(PY) -m infra.stages region $(STAGE)) \
+	  $$($(PY) -m infra.stages stack $(STAGE))

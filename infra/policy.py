@@ -1,0 +1,115 @@
+"""Least-privilege IAM policy per deployed stage, generated from the shared definitions.
+
+`.chalice/config.json` sets `autogen_policy: false` and `iam_policy_file: policy-<stage>.json`:
+Chalice's generated policy only sees boto3 calls written in `app.py`, not PynamoDB's, so every
+DynamoDB call would be denied. The files are committed (reviewable diffs) and a test fails
+when they differ from what this module generates:
+
+    python -m infra.policy           # rewrite .chalice/policy-<stage>.json for every stage
+    python -m infra.policy --check   # exit 1 if any committed file is stale
+
+Scope: the stage's own tables and their indexes, its queues (not their dead-letter queues:
+SQS moves messages there itself), its SES identity and configuration set, its KMS key, and log
+groups of its own functions. `${AWS::Partition}`, `${AWS::AccountId}` and `${DataKey.Arn}` are
+resolved by CloudFormation (the merge template wraps the document in `Fn::Sub`), so the files
+only deploy through the packaged template (`make deploy`), never through `chalice deploy`.
+Two actions have no resource-level permissions in AWS and keep `Resource: "*"`, each narrowed
+by a condition where AWS offers one: `xray:PutTraceSegments`/`PutTelemetryRecords` (active
+tracing) and `cloudwatch:PutMetricData` (only in the InfoPass namespace).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from infra import resources as r
+from infra.stages import Stage, deployed, load
+
+PARTITION_REGION_ACCOUNT = "arn:${AWS::Partition}:%s:%s:${AWS::AccountId}:%s"
+
+TABLE_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+                 "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable",
+                 "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan",
+                 "dynamodb:UpdateItem"]
+INDEX_ACTIONS = ["dynamodb:Query", "dynamodb:Scan"]
+QUEUE_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                 "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage"]
+# Actions AWS authorizes only against Resource "*".
+UNSCOPABLE_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords",
+                      "cloudwatch:PutMetricData"}
+
+
+def arn(stage: Stage, service: str, resource: str) -> str:
+    return PARTITION_REGION_ACCOUNT % (service, stage.region, resource)
+
+
+def document(stage: Stage) -> dict[str, Any]:
+    tables, queues = r.definitions()
+    s = stage.settings
+    table_arns, index_arns = [], []
+    for model in tables:
+        table_arn = arn(stage, "dynamodb", f"table/{s.table_name(model.short_name)}")
+        table_arns.append(table_arn)
+        index_arns += [f"{table_arn}/index/{name}" for name in r.index_names(model)]
+    statements: list[dict[str, Any]] = [
+        {"Sid": "OwnLogGroups", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": arn(stage, "logs", f"log-group:/aws/lambda/{stage.prefix}-*:*")},
+        {"Sid": "StageTables", "Effect": "Allow", "Action": TABLE_ACTIONS,
+         "Resource": sorted(table_arns)},
+    ]
+    if index_arns:
+        statements.append({"Sid": "StageTableIndexes", "Effect": "Allow",
+                           "Action": INDEX_ACTIONS, "Resource": sorted(index_arns)})
+    statements += [
+        {"Sid": "StageQueues", "Effect": "Allow", "Action": QUEUE_ACTIONS,
+         "Resource": sorted(arn(stage, "sqs", q.name(s)) for q in queues)},
+        {"Sid": "StageKey", "Effect": "Allow",
+         "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+         "Resource": "${%s.Arn}" % r.DATA_KEY,
+         "Condition": {"StringEquals": {"kms:ViaService": sorted(
+             f"{service}.{stage.region}.amazonaws.com"
+             for service in ("dynamodb", "sqs", "lambda"))}}},
+        {"Sid": "NoticesEmail", "Effect": "Allow",
+         "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+         "Resource": [arn(stage, "ses", f"identity/{stage.ses_identity}"),
+                      arn(stage, "ses",
+                          f"configuration-set/{stage.env['SES_CONFIGURATION_SET']}")],
+         "Condition": {"StringEquals": {"ses:FromAddress": stage.env["SES_SENDER"]}}},
+        {"Sid": "TracingHasNoResourceLevelPermissions", "Effect": "Allow",
+         "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "Resource": "*"},
+        {"Sid": "MetricsOnlyInTheInfoPassNamespace", "Effect": "Allow",
+         "Action": "cloudwatch:PutMetricData", "Resource": "*",
+         "Condition": {"StringEquals": {"cloudwatch:namespace": r.METRICS_NAMESPACE}}},
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def render(stage: Stage) -> str:
+    return json.dumps(document(stage), indent=2) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    stale = []
+    for name in deployed():
+        stage = load(name)
+        text = render(stage)
+        current = stage.policy_file.read_text(encoding="utf-8") if stage.policy_file.exists() \
+            else None
+        if current == text:
+            continue
+        if check:
+            stale.append(stage.policy_file.name)
+        else:
+            stage.policy_file.write_text(text, encoding="utf-8")
+            print(f"wrote {stage.policy_file.relative_to(stage.policy_file.parent.parent)}")
+    if stale:
+        print(f"stale IAM policies: {', '.join(stale)}; run `make policies`", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

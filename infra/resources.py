@@ -1,0 +1,383 @@
+"""CloudFormation for the stage's own resources, rendered from the shared definitions.
+
+Tables come from `chalicelib.tables.TABLES` (the PynamoDB models: keys, indexes, TTL) and queues
+from `chalicelib.queues.QUEUES`, the same definitions `local/provision.py` creates in moto, so
+what runs locally and what is deployed cannot drift. Importing `app` first makes every context
+register its tables and queues, exactly as in the Lambda runtime.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra.stages import Stage
+
+DATA_KEY = "DataKey"
+ALARM_TOPIC = "AlarmTopic"
+USER_POOL = "StaffUserPool"
+USER_POOL_CLIENT = "StaffUserPoolClient"
+SES_CONFIGURATION_SET = "NoticesConfigurationSet"
+SES_IDENTITY = "NoticesEmailIdentity"
+API_ACCESS_LOGS = "ApiAccessLogs"
+# Chalice's logical id for the REST API (chalice.package.SAMTemplateGenerator).
+REST_API = "RestAPI"
+
+# Staff groups of the triage context (issue #4), highest precedence (lowest number) first.
+STAFF_GROUPS = {
+    "supervisor": "Supervisors: reassign and escalate any request of their offices",
+    "office_admin": "Office administrators: office schedules, closures and staff",
+    "tier2": "Tier 2 staff: escalated service requests",
+    "tier1": "Tier 1 staff: first response to service requests",
+}
+
+# The metric the triage deadline job emits (Embedded Metric Format or PutMetricData): one per
+# service request found past its response deadline, dimension Stage = the STAGE setting.
+METRICS_NAMESPACE = "InfoPass"
+TRIAGE_BREACH_METRIC = "TriageDeadlineBreaches"
+
+
+def definitions() -> tuple[list, list]:
+    """Every table model and queue, after every context has registered its own."""
+    import app  # noqa: F401  - registers each context's tables and queues
+
+    from chalicelib import queues, tables
+
+    return list(tables.TABLES), list(queues.QUEUES)
+
+
+def camel(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.replace("-", "_").split("_"))
+
+
+def table_id(model) -> str:
+    return "Table" + camel(model.short_name)
+
+
+def queue_id(queue) -> str:
+    return "Queue" + camel(queue.short_name)
+
+
+def dead_letter_queue_id(queue) -> str:
+    return queue_id(queue) + "DeadLetter"
+
+
+def _tags(stage: Stage) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value}
+            for key, value in sorted(stage.config.get("tags", {}).items())]
+
+
+def _retain(stage: Stage) -> dict[str, str]:
+    # Production data outlives a deleted or replaced stack; dev stacks clean up after themselves.
+    policy = "Retain" if stage.production else "Delete"
+    return {"DeletionPolicy": policy, "UpdateReplacePolicy": policy}
+
+
+def _key_schema(entries: list[dict[str, str]]) -> list[dict[str, str]]:
+    # DynamoDB requires the HASH key first; PynamoDB lists them in attribute order.
+    return sorted(({"AttributeName": e["AttributeName"], "KeyType": e["KeyType"]}
+                   for e in entries), key=lambda e: e["KeyType"] != "HASH")
+
+
+def _projection(projection: dict[str, Any]) -> dict[str, Any]:
+    out = {"ProjectionType": projection["ProjectionType"]}
+    if projection.get("NonKeyAttributes"):
+        out["NonKeyAttributes"] = list(projection["NonKeyAttributes"])
+    return out
+
+
+def table(model, stage: Stage) -> dict[str, Any]:
+    schema = model._get_schema()
+    properties: dict[str, Any] = {
+        "TableName": stage.settings.table_name(model.short_name),
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": sorted(
+            ({"AttributeName": a["AttributeName"], "AttributeType": a["AttributeType"]}
+             for a in schema["attribute_definitions"]), key=lambda a: a["AttributeName"]),
+        "KeySchema": _key_schema(schema["key_schema"]),
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS",
+                             "KMSMasterKeyId": {"Ref": DATA_KEY}},
+        "DeletionProtectionEnabled": stage.production,
+        "Tags": _tags(stage),
+    }
+    gsis = [{"IndexName": index["index_name"], "KeySchema": _key_schema(index["key_schema"]),
+             "Projection": _projection(index["projection"])}
+            for index in schema["global_secondary_indexes"]]
+    if gsis:
+        properties["GlobalSecondaryIndexes"] = sorted(gsis, key=lambda i: i["IndexName"])
+    lsis = [{"IndexName": index["index_name"], "KeySchema": _key_schema(index["key_schema"]),
+             "Projection": _projection(index["projection"])}
+            for index in schema["local_secondary_indexes"]]
+    if lsis:
+        properties["LocalSecondaryIndexes"] = sorted(lsis, key=lambda i: i["IndexName"])
+    if model.ttl_attribute:
+        properties["TimeToLiveSpecification"] = {"AttributeName": model.ttl_attribute,
+                                                 "Enabled": True}
+    return {"Type": "AWS::DynamoDB::Table", **_retain(stage), "Properties": properties}
+
+
+def index_names(model) -> list[str]:
+    schema = model._get_schema()
+    return sorted(index["index_name"] for index in
+                  schema["global_secondary_indexes"] + schema["local_secondary_indexes"])
+
+
+def queue_pair(queue, stage: Stage) -> dict[str, dict[str, Any]]:
+    s = stage.settings
+    encryption = {"KmsMasterKeyId": {"Ref": DATA_KEY}, "KmsDataKeyReusePeriodSeconds": 300}
+    return {
+        dead_letter_queue_id(queue): {
+            "Type": "AWS::SQS::Queue", **_retain(stage),
+            "Properties": {"QueueName": queue.dead_letter_name(s),
+                           "MessageRetentionPeriod": queue.dead_letter_retention_seconds,
+                           **encryption, "Tags": _tags(stage)}},
+        queue_id(queue): {
+            "Type": "AWS::SQS::Queue", **_retain(stage),
+            "Properties": {
+                "QueueName": queue.name(s),
+                "VisibilityTimeout": queue.visibility_timeout,
+                "MessageRetentionPeriod": queue.retention_seconds,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": [dead_letter_queue_id(queue), "Arn"]},
+                    "maxReceiveCount": queue.max_receive_count},
+                **encryption, "Tags": _tags(stage)}},
+    }
+
+
+def data_key(stage: Stage) -> dict[str, dict[str, Any]]:
+    """One customer-managed key per stage for tables, queues, logs, alarms and Lambda env."""
+    account_root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    return {
+        DATA_KEY: {
+            "Type": "AWS::KMS::Key", **_retain(stage),
+            "Properties": {
+                "Description": f"InfoPass {stage.name}: tables, queues, logs, alarms",
+                "EnableKeyRotation": True,
+                "PendingWindowInDays": 30,
+                "KeyPolicy": {"Version": "2012-10-17", "Statement": [
+                    {"Sid": "AccountAdministersTheKeyThroughIam", "Effect": "Allow",
+                     "Principal": {"AWS": account_root}, "Action": "kms:*", "Resource": "*"},
+                    {"Sid": "CloudWatchAlarmsPublishToTheEncryptedTopic", "Effect": "Allow",
+                     "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                     "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
+                    {"Sid": "CloudWatchLogsEncryptsTheStagesLogGroups", "Effect": "Allow",
+                     "Principal": {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}},
+                     "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*",
+                                "kms:GenerateDataKey*", "kms:Describe*"],
+                     "Resource": "*",
+                     "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": {
+                         "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:"
+                                    "${AWS::AccountId}:log-group:*"}}}},
+                ]},
+                "Tags": _tags(stage),
+            }},
+        "DataKeyAlias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {"AliasName": f"alias/{stage.prefix}-data",
+                           "TargetKeyId": {"Ref": DATA_KEY}}},
+    }
+
+
+def notices_email(stage: Stage) -> dict[str, dict[str, Any]]:
+    name = stage.env["SES_CONFIGURATION_SET"]
+    return {
+        SES_CONFIGURATION_SET: {
+            "Type": "AWS::SES::ConfigurationSet",
+            "Properties": {
+                "Name": name,
+                "DeliveryOptions": {"TlsPolicy": "REQUIRE"},
+                "ReputationOptions": {"ReputationMetricsEnabled": True},
+                "SendingOptions": {"SendingEnabled": True},
+                "SuppressionOptions": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+            }},
+        "NoticesEmailEvents": {
+            "Type": "AWS::SES::ConfigurationSetEventDestination",
+            "Properties": {
+                "ConfigurationSetName": {"Ref": SES_CONFIGURATION_SET},
+                "EventDestination": {
+                    "Name": "cloudwatch", "Enabled": True,
+                    "MatchingEventTypes": ["send", "reject", "bounce", "complaint", "delivery"],
+                    "CloudWatchDestination": {"DimensionConfigurations": [{
+                        "DimensionName": "Stage", "DimensionValueSource": "messageTag",
+                        "DefaultDimensionValue": stage.name}]}}}},
+        SES_IDENTITY: {
+            "Type": "AWS::SES::EmailIdentity",
+            "Properties": {
+                "EmailIdentity": stage.ses_identity,
+                "ConfigurationSetAttributes": {
+                    "ConfigurationSetName": {"Ref": SES_CONFIGURATION_SET}},
+                "DkimSigningAttributes": {"NextSigningKeyLength": "RSA_2048_BIT"},
+                "FeedbackAttributes": {"EmailForwardingEnabled": True},
+            }},
+    }
+
+
+def staff_pool(stage: Stage) -> dict[str, dict[str, Any]]:
+    resources: dict[str, dict[str, Any]] = {
+        USER_POOL: {
+            "Type": "AWS::Cognito::UserPool", **_retain(stage),
+            "Properties": {
+                "UserPoolName": f"{stage.prefix}-staff",
+                # Staff accounts are created by office administrators, never by sign-up.
+                "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+                "UsernameAttributes": ["email"],
+                "AutoVerifiedAttributes": ["email"],
+                "MfaConfiguration": "ON",
+                "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
+                "AccountRecoverySetting": {"RecoveryMechanisms": [
+                    {"Name": "verified_email", "Priority": 1}]},
+                "Policies": {"PasswordPolicy": {
+                    "MinimumLength": 14, "RequireLowercase": True, "RequireUppercase": True,
+                    "RequireNumbers": True, "RequireSymbols": True,
+                    "TemporaryPasswordValidityDays": 3}},
+                "DeletionProtection": "ACTIVE" if stage.production else "INACTIVE",
+                "UserPoolTags": dict(stage.config.get("tags", {})),
+            }},
+        USER_POOL_CLIENT: {
+            "Type": "AWS::Cognito::UserPoolClient",
+            "Properties": {
+                "UserPoolId": {"Ref": USER_POOL},
+                "ClientName": f"{stage.prefix}-staff-console",
+                "GenerateSecret": False,
+                "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+                "PreventUserExistenceErrors": "ENABLED",
+                "EnableTokenRevocation": True,
+                "AccessTokenValidity": 60, "IdTokenValidity": 60, "RefreshTokenValidity": 12,
+                "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes",
+                                       "RefreshToken": "hours"},
+            }},
+    }
+    for precedence, (group, description) in enumerate(STAFF_GROUPS.items(), start=1):
+        resources["StaffGroup" + camel(group)] = {
+            "Type": "AWS::Cognito::UserPoolGroup",
+            "Properties": {"UserPoolId": {"Ref": USER_POOL}, "GroupName": group,
+                           "Description": description, "Precedence": precedence}}
+    return resources
+
+
+def alarms(stage: Stage, queues: list) -> dict[str, dict[str, Any]]:
+    s = stage.settings
+    common = {"AlarmActions": [{"Ref": ALARM_TOPIC}], "OKActions": [{"Ref": ALARM_TOPIC}],
+              "TreatMissingData": "notBreaching"}
+    resources: dict[str, dict[str, Any]] = {
+        ALARM_TOPIC: {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": f"{stage.prefix}-alarms",
+                           "KmsMasterKeyId": {"Ref": DATA_KEY}, "Tags": _tags(stage)}},
+        "Api5xxRateAlarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": f"{stage.prefix}-api-5xx-rate",
+                "AlarmDescription": "Share of API requests answered with a 5xx is above "
+                                    f"{stage.profile.error_rate_threshold:.0%} (5-minute average, "
+                                    "2 of 3 periods).",
+                # 5XXError is 0 or 1 per request, so its Average is the 5xx rate.
+                "Namespace": "AWS/ApiGateway", "MetricName": "5XXError",
+                "Dimensions": [{"Name": "ApiName", "Value": stage.prefix},
+                               {"Name": "Stage", "Value": stage.api_gateway_stage}],
+                "Statistic": "Average", "Period": 300, "EvaluationPeriods": 3,
+                "DatapointsToAlarm": 2, "Threshold": stage.profile.error_rate_threshold,
+                "ComparisonOperator": "GreaterThanThreshold", **common}},
+        "TriageDeadlineBreachAlarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": f"{stage.prefix}-triage-deadline-breaches",
+                "AlarmDescription": "A service request passed its response deadline "
+                                    f"({METRICS_NAMESPACE}/{TRIAGE_BREACH_METRIC}).",
+                "Namespace": METRICS_NAMESPACE, "MetricName": TRIAGE_BREACH_METRIC,
+                "Dimensions": [{"Name": "Stage", "Value": stage.name}],
+                "Statistic": "Sum", "Period": 900, "EvaluationPeriods": 1,
+                "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                **common}},
+    }
+    for queue in queues:
+        resources[dead_letter_queue_id(queue) + "DepthAlarm"] = {
+            "Type": "AWS::CloudWatch::Alarm",
+            "DependsOn": [dead_letter_queue_id(queue)],
+            "Properties": {
+                "AlarmName": f"{queue.dead_letter_name(s)}-depth",
+                "AlarmDescription": f"Messages of the {queue.short_name} queue gave up after "
+                                    f"{queue.max_receive_count} receives and wait in its "
+                                    "dead-letter queue.",
+                "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [{"Name": "QueueName", "Value": queue.dead_letter_name(s)}],
+                "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1,
+                "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                **common}}
+    return resources
+
+
+def api_access_logs(stage: Stage) -> dict[str, dict[str, Any]]:
+    return {API_ACCESS_LOGS: {
+        "Type": "AWS::Logs::LogGroup", **_retain(stage),
+        "Properties": {"LogGroupName": f"/aws/apigateway/{stage.prefix}-access",
+                       "RetentionInDays": 365,
+                       "KmsKeyId": {"Fn::GetAtt": [DATA_KEY, "Arn"]}}}}
+
+
+# Access log fields: ids, route templates and outcomes only. No source IPs, paths or bodies:
+# paths carry confirmation numbers and bodies carry PII.
+ACCESS_LOG_FORMAT = (
+    '{"requestId":"$context.requestId","time":"$context.requestTimeEpoch",'
+    '"method":"$context.httpMethod","route":"$context.resourcePath",'
+    '"status":"$context.status","latencyMs":"$context.responseLatency",'
+    '"integrationStatus":"$context.integrationStatus","error":"$context.error.responseType"}')
+
+
+# API Gateway's own answers (unknown route, throttling, authorizer denials, timeouts), as
+# problem+json like every answer of the app (chalicelib/problems.py).
+_GATEWAY_PROBLEMS = {
+    # response type: (status, code, title)
+    "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found", "Not found"),
+    "UNAUTHORIZED": ("401", "unauthorized", "Authentication required"),
+    "ACCESS_DENIED": ("403", "forbidden", "Forbidden"),
+    "EXPIRED_TOKEN": ("401", "unauthorized", "Authentication required"),
+    "INVALID_SIGNATURE": ("403", "forbidden", "Forbidden"),
+    "THROTTLED": ("429", "too_many_requests", "Too many requests"),
+    "QUOTA_EXCEEDED": ("429", "too_many_requests", "Too many requests"),
+    "REQUEST_TOO_LARGE": ("413", "payload_too_large", "Payload too large"),
+    "UNSUPPORTED_MEDIA_TYPE": ("415", "unsupported_media_type", "Unsupported media type"),
+    "BAD_REQUEST_BODY": ("400", "bad_request", "Bad request"),
+    "BAD_REQUEST_PARAMETERS": ("400", "bad_request", "Bad request"),
+    "INTEGRATION_TIMEOUT": ("504", "timeout", "Timed out"),
+    "INTEGRATION_FAILURE": ("502", "internal_error", "Internal error"),
+    "AUTHORIZER_FAILURE": ("500", "internal_error", "Internal error"),
+    "AUTHORIZER_CONFIGURATION_ERROR": ("500", "internal_error", "Internal error"),
+    # The defaults cover the remaining types; their exact status is not known here, so the
+    # body omits `status` (optional in RFC 9457) rather than guess it.
+    "DEFAULT_4XX": (None, "client_error", "Request not accepted"),
+    "DEFAULT_5XX": (None, "internal_error", "Internal error"),
+}
+
+
+def gateway_responses() -> dict[str, Any]:
+    responses = {}
+    for kind, (status, code, title) in _GATEWAY_PROBLEMS.items():
+        body = {"type": f"urn:infopass:problem:{code}", "title": title, "code": code}
+        if status:
+            body["status"] = int(status)
+        template = json.dumps(body)[:-1] + ',"requestId":"$context.requestId"}'
+        response: dict[str, Any] = {
+            "ResponseParameters": {"Headers": {"Content-Type": "'application/problem+json'"}},
+            "ResponseTemplates": {"application/json": template},
+        }
+        if status:
+            response["StatusCode"] = status
+        responses[kind] = response
+    return responses
+
+
+def rest_api(stage: Stage) -> dict[str, Any]:
+    """Merged into Chalice's AWS::Serverless::Api: name, throttling, tracing, access logs."""
+    profile = stage.profile
+    return {"Properties": {
+        # The name is the ApiName dimension of the API's CloudWatch metrics (the 5xx alarm).
+        "Name": stage.prefix,
+        "TracingEnabled": True,
+        "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True,
+                            "ThrottlingRateLimit": profile.api_rate_limit,
+                            "ThrottlingBurstLimit": profile.api_burst_limit}],
+        "AccessLogSetting": {"DestinationArn": {"Fn::GetAtt": [API_ACCESS_LOGS, "Arn"]},
+                             "Format": ACCESS_LOG_FORMAT},
+        "GatewayResponses": gateway_responses(),
+    }}
