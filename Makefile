@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 MOTO_PORT ?= 5000
 
-.PHONY: run test test-unit test-integration test-api test-e2e bench install clean
+.PHONY: run test test-unit test-integration test-api test-e2e bench install clean mail
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: $(STAMP)
 
 test-unit test-integration test-api test-e2e: $(STAMP)
 	$(PY) -m pytest tests/$(subst test-,,$@)
+
+# Every email the running local stack sent (and letters queued), read from moto.
+mail: $(STAMP)
+	MOTO_PORT=$(MOTO_PORT) $(PY) -m local.mail
 
 bench: $(STAMP)
 	$(PY) -m bench.operations
@@ -73,3 +77,9 @@ package: $(STAMP) $(WHEELHOUSE)/.stamp
 deploy: package
 	infra/deploy.sh $(STAGE) $$($(PY) -m infra.stages region $(STAGE)) \
 	  $$($(PY) -m infra.stages stack $(STAGE))
+
+# A staff bearer token for the local stack (development key; the token is the last line):
+#   make -s token ROLE=tier2 OFFICE=hartford [SUB=officer-7]
+.PHONY: token
+token: $(STAMP)
+	@$(PY) -m local.token --role "$(ROLE)" --office "$(OFFICE)" --sub "$(SUB)"

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from chalice import Response
 
-from chalicelib import errors
+from chalicelib import errors, i18n
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,33 @@ def handled(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def as_problem(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    """HTTP middleware: every error leaves as problem+json, every crash as an opaque 500."""
+    """HTTP middleware: every error leaves as problem+json, every crash as an opaque 500, and
+    problems speak the caller's language (`Accept-Language`)."""
+    return localized(_problem_or_response(event, get_response), event)
+
+
+def localized(response: Response, event: Any) -> Response:
+    """Translate a problem's `title` (and a `detail` the catalogs know) with the same gettext
+    catalogs the notices use; `code` and `type` stay stable for programs."""
+    content_type = {k.lower(): v for k, v in (response.headers or {}).items()}.get("content-type", "")
+    if CONTENT_TYPE not in content_type:
+        return response
+    language = i18n.negotiate((getattr(event, "headers", None) or {}).get("accept-language"))
+    body = response.body
+    try:
+        parsed = json.loads(body) if isinstance(body, (str, bytes)) else dict(body)
+    except (TypeError, ValueError):
+        return response
+    if isinstance(parsed.get("title"), str):
+        parsed["title"] = i18n.gettext(language, parsed["title"])
+    if isinstance(parsed.get("detail"), str):
+        parsed["detail"] = i18n.gettext(language, parsed["detail"])
+    headers = {**(response.headers or {}), "Content-Language": language, "Vary": "Accept-Language"}
+    return Response(body=json.dumps(parsed, ensure_ascii=False), status_code=response.status_code,
+                    headers=headers)
+
+
+def _problem_or_response(event: Any, get_response: Callable[[Any], Response]) -> Response:
     try:
         response = get_response(event)
     except Exception:  # noqa: BLE001 - the last line of defence: log it, never leak it

@@ -14,7 +14,15 @@ log = logging.getLogger("local.worker")
 # (job, seconds between runs). Deployed stages run these on their CloudWatch schedules.
 def _jobs():
     from chalicelib.booking.jobs import generate_slots
-    return [(generate_slots, 3600)]
+    from chalicelib.notices.handlers import send_reminders, sweep_outbox
+    return [(generate_slots, 3600), (send_reminders, 60), (sweep_outbox, 60)]
+
+
+# (queue definition, Chalice on_sqs_message handler, batch size), polled about twice a second.
+def _consumers():
+    from chalicelib.notices.handlers import BATCH_SIZE, send_notice
+    from chalicelib.queues import NOTICES
+    return [(NOTICES, send_notice, BATCH_SIZE)]
 
 
 def scheduled_event() -> dict:
@@ -31,13 +39,22 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     jobs = _jobs()
     next_run = {job: 0.0 for job, _ in jobs}
+    from chalicelib import aws
+    from local.sqs_poller import poll_once
+    consumers = [(aws.client("sqs").get_queue_url(QueueName=queue.name())["QueueUrl"], handler, size)
+                 for queue, handler, size in _consumers()]
     while True:
         now = time.monotonic()
         for job, every in jobs:
             if now >= next_run[job]:
-                job(scheduled_event(), None)
+                try:
+                    job(scheduled_event(), None)
+                except Exception:  # noqa: BLE001 - like Lambda: a failed run waits for the next
+                    log.exception("scheduled job failed")
                 next_run[job] = now + every
-        time.sleep(1)
+        for queue_url, handler, size in consumers:
+            poll_once(queue_url, handler, size)
+        time.sleep(0.5)
 
 
 if __name__ == "__main__":

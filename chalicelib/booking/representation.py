@@ -7,9 +7,20 @@ from zoneinfo import ZoneInfo
 from chalicelib.booking.domain import WHAT_TO_BRING, Appointment, format_confirmation_number
 from chalicelib.booking.ports import Slot
 from chalicelib.booking.schedule import slot_id
+from chalicelib.i18n import N_
 
 SERVICE_REQUEST_PATH = "/v1/service-requests"
 CONTACT_CENTER_PHONE = "1-800-375-5283"
+# English labels of booking.domain.REASON_CODES: gettext msgids, translated where served.
+REASON_LABELS = {
+    "case_inquiry": N_("Ask about my case"),
+    "emergency_travel_document": N_("Emergency travel document"),
+    "evidence_of_status": N_("Proof of immigration status"),
+    "document_error": N_("Error on a document"),
+    "interview_documents": N_("Documents for an interview"),
+    "accommodation_request": N_("Accommodation request"),
+    "other": N_("Other"),
+}
 
 
 def local_iso(moment: datetime, zone: str) -> str:

@@ -5,7 +5,7 @@ from datetime import date
 
 from chalice import Blueprint, Response
 
-from chalicelib import errors, wiring
+from chalicelib import errors, i18n, wiring
 from chalicelib.booking import domain, offices, representation
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest, parse
 from chalicelib.problems import handled
@@ -62,7 +62,11 @@ def slots(office_id):
 @api.route("/reasons")
 @handled
 def reasons():
-    return {"reasons": [{"code": code, "label": code} for code in domain.REASON_CODES]}
+    language = i18n.negotiate((api.current_request.headers or {}).get("accept-language"))
+    labels = [{"code": code, "label": i18n.gettext(language, representation.REASON_LABELS[code])}
+              for code in domain.REASON_CODES]
+    return Response({"language": language, "reasons": labels},
+                    headers={"Content-Language": language, "Vary": "Accept-Language"})
 
 
 @api.route("/languages")

@@ -130,8 +130,6 @@ class AppointmentNotices:
     def render(self, kind: str, data: NoticeData, t) -> Content | None:
         _ = t.gettext
         f = data.fields
-        if kind == REMINDER and f["status"] != "booked":
-            return None
         if kind != CANCELLATION and f["status"] != "booked":
             return None
         if kind == CANCELLATION and f["status"] != "cancelled":
@@ -173,7 +171,7 @@ class AppointmentNotices:
             ]
         else:
             blocks_ += [
-                Paragraph(_("Please arrive 15 minutes early. The office's time zone applies.")),
+                Paragraph(_("Please arrive 15 minutes early.")),
                 Heading(_("What to bring")),
                 blocks.what_to_bring(t),
                 Heading(_("To reschedule or cancel")),

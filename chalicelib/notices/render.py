@@ -3,6 +3,7 @@ printable letter. Everything shown to a person is escaped; Arabic is laid out ri
 from __future__ import annotations
 
 import html
+import unicodedata
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -12,11 +13,16 @@ from chalicelib.notices.model import (Bullets, Content, Email, Facts, Heading, L
                                       NoticeData, Paragraph)
 
 
+def _width(line: str) -> int:
+    """Columns a line takes in a monospace font: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
 def text(content: Content) -> str:
     out: list[str] = []
     for block in content.blocks:
         if isinstance(block, Heading):
-            out += ["", block.text, "-" * min(len(block.text) * 2, 60)]
+            out += ["", block.text, "-" * _width(block.text)]
         elif isinstance(block, Paragraph):
             out += ["", block.text]
         elif isinstance(block, Facts):
