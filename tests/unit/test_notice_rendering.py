@@ -1,0 +1,130 @@
+"""What a person receives, in each of the 12 languages: the email's text and HTML parts, the
+MIME message SES sends, the .ics attachment, and the printable letter."""
+import email
+import email.policy
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+
+from chalicelib import i18n
+from chalicelib.booking import domain
+from chalicelib.notices import render
+from chalicelib.notices.appointments import KINDS, AppointmentNoticePolicy, AppointmentNotices
+from tests.fakes import FixedClock
+from tests.notice_fakes import FakeAppointmentStore, appointment
+
+CN = "7K3M9Q2XHD4P"
+START = datetime(2026, 12, 1, 14, tzinfo=timezone.utc)  # 09:00 in Boston
+NOW = datetime(2026, 11, 20, 15, tzinfo=timezone.utc)
+BRING = ["This appointment notice (the original, printed or on your phone)",
+         "A government-issued photo ID, such as a passport or driver's license",
+         "Your immigration documents, such as a green card, work permit or I-94",
+         "Documents about your case, such as notices, receipts and evidence",
+         "A signed Form G-28 if an attorney or accredited representative comes with you"]
+
+
+def notices_for(language, **changes):
+    store = FakeAppointmentStore()
+    store.put(appointment(CN, start=START, language=language, **changes))
+    return AppointmentNotices(store, AppointmentNoticePolicy(), FixedClock(NOW))
+
+
+def rendered(language, kind="booking_confirmation", **changes):
+    notices = notices_for(language, **changes)
+    data = notices.load(CN, 1)
+    t = i18n.translator(data.language)
+    content = notices.render(kind, data, t)
+    return t, data, content, render.email(content, data, t, NOW)
+
+
+@pytest.mark.parametrize("language", domain.LANGUAGES)
+def test_a_confirmation_has_everything_a_person_needs_in_their_language(language):
+    t, data, content, message = rendered(language)
+    start = START.astimezone(ZoneInfo("America/New_York"))
+    text = message.text
+    for needed in ["7K3M-9Q2X-HD4P", "Boston Field Office", "15 New Sudbury Street, Boston, MA 02203",
+                   t.date(start), t.time(start), t.zone_name(start), "America/New_York",
+                   "1-800-375-5283", "G-28", "https://infopass.example.gov/manage",
+                   t.when(start - timedelta(hours=24))]:
+        assert needed in text, f"{language}: {needed!r} missing"
+    for item in BRING:
+        assert t.gettext(item) in text
+    assert message.subject == t.gettext("Your USCIS appointment is confirmed: {number}").format(
+        number="7K3M-9Q2X-HD4P")
+    if language != "en":
+        assert t.gettext(BRING[1]) != BRING[1]
+        assert "Your appointment at a USCIS field office is confirmed." not in text
+
+
+@pytest.mark.parametrize("language", domain.LANGUAGES)
+def test_the_mime_message_carries_text_html_and_the_calendar_file(language):
+    t, data, content, message = rendered(language)
+    raw = render.mime(message, "USCIS InfoPass <no-reply@infopass.example.gov>")
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Subject"] == message.subject
+    assert parsed["To"] == "maria@example.org"
+    assert parsed["Content-Language"] == language
+    assert parsed.get_body(("plain",)).get_content() == message.text
+    html = parsed.get_body(("html",)).get_content()
+    direction = "rtl" if language == "ar" else "ltr"
+    assert f'<html lang="{language}" dir="{direction}">' in html
+    [attachment] = list(parsed.iter_attachments())
+    assert attachment.get_filename() == "appointment.ics"
+    assert attachment.get_content_type() == "text/calendar"
+
+
+def test_the_calendar_entry_is_at_the_right_moment_in_any_calendar_app():
+    t, data, content, message = rendered("en")
+    calendar = icalendar.Calendar.from_ical(message.attachments[0].data)
+    [event] = calendar.walk("VEVENT")
+    start = event.decoded("dtstart")
+    assert str(start.tzinfo) == "America/New_York"
+    assert start.astimezone(timezone.utc) == START
+    assert event.decoded("dtend") - start == timedelta(minutes=30)
+    assert [z["TZID"] for z in calendar.walk("VTIMEZONE")] == ["America/New_York"]
+    assert event["UID"] == f"appointment-{CN}@infopass"
+    assert "Boston Field Office, 15 New Sudbury Street" in event["LOCATION"]
+    assert "7K3M-9Q2X-HD4P" in event["DESCRIPTION"]
+
+
+@pytest.mark.parametrize("language", domain.LANGUAGES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_renders_in_every_language(language, kind):
+    changes = {"status": "cancelled"} if kind == "cancellation" else {}
+    t, data, content, message = rendered(language, kind, **changes)
+    assert "7K3M-9Q2X-HD4P" in message.text and "1-800-375-5283" in message.text
+    assert t.gettext(BRING[4]) in message.text  # what to bring, on every notice
+    assert message.attachments[0].filename == "appointment.ics"
+
+
+def test_a_confirmation_for_a_cancelled_appointment_is_not_rendered():
+    notices = notices_for("en", status="cancelled")
+    data = notices.load(CN, 1)
+    assert notices.render("booking_confirmation", data, i18n.translator("en")) is None
+    assert notices.render("reminder", data, i18n.translator("en")) is None
+
+
+def test_what_people_typed_is_escaped_in_html():
+    t, data, content, message = rendered("en", applicant={
+        "first_name": "<script>alert(1)</script>", "last_name": "O'Brien & Co",
+        "email": "x@example.org", "address": None})
+    assert "<script>" not in message.html
+    assert "&lt;script&gt;" in message.html and "O&#x27;Brien &amp; Co" in message.html
+
+
+def test_arabic_html_is_laid_out_right_to_left():
+    t, data, content, message = rendered("ar")
+    assert 'dir="rtl"' in message.html and 'lang="ar"' in message.html
+    assert "تم تأكيد موعدك" in message.subject
+
+
+def test_a_letter_has_the_address_block_the_date_and_the_same_content():
+    t, data, content, message = rendered("vi", contact_method="mail")
+    letter = render.letter(content, data, t, f"appointment#{CN}#booking_confirmation#1", NOW)
+    lines = letter.text.splitlines()
+    assert lines[:3] == ["Maria Santos", "1 Main St", "Boston, MA 02108"]
+    assert t.date(NOW) in letter.text and message.text.strip() in letter.text
+    assert letter.office_id == "boston" and letter.language == "vi"
+    assert '<html lang="vi" dir="ltr">' in letter.html and "<address" in letter.html
