@@ -40,7 +40,7 @@ STAGE ?= dev
 WHEELHOUSE := build/wheelhouse
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: package deploy policies wheelhouse checkov-venv
+.PHONY: package deploy policies wheelhouse checkov-venv bench-package
 
 # Lambda-platform wheels of requirements.txt, fetched with the other installs, so that
 # `chalice package` (and the packaging tests) never need the network.
@@ -83,3 +83,7 @@ deploy: package
 .PHONY: token
 token: $(STAMP)
 	@$(PY) -m local.token --role "$(ROLE)" --office "$(OFFICE)" --sub "$(SUB)"
+
+# Zip size and cold import time of the packaged code -> bench/package-results.md.
+bench-package: $(STAMP) $(WHEELHOUSE)/.stamp
+	$(PY) -m bench.package --stage prod-us-east-1

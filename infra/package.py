@@ -110,7 +110,11 @@ def package(name: str, out: Path | None = None) -> Path:
     merge = out / "merge.json"
     merge.write_text(json.dumps(merge_template(stage, generated), indent=2) + "\n")
     chalice(stage, out, "--merge-template", str(merge))
+    as_built = (out / "deployment.zip").stat().st_size
     strip_runtime_provided(out / "deployment.zip")
+    (out / "sizes.json").write_text(json.dumps({
+        "chalice_zip_bytes": as_built,
+        "deployment_zip_bytes": (out / "deployment.zip").stat().st_size}) + "\n")
     return out
 
 
