@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 import time
 
 from chalicelib import wiring
@@ -33,6 +34,17 @@ def scheduled_event() -> dict:
             "region": "us-east-1", "resources": [], "detail": {}}
 
 
+def _consume_forever(consumers) -> None:
+    from local.sqs_poller import poll_once
+    while True:
+        for queue_url, handler, size in consumers:
+            try:
+                poll_once(queue_url, handler, size)
+            except Exception:  # noqa: BLE001 - moto restarting or gone: keep polling
+                log.exception("polling failed")
+        time.sleep(0.5)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="worker: %(message)s")
     wiring.rewire()
@@ -40,9 +52,11 @@ def main() -> None:
     jobs = _jobs()
     next_run = {job: 0.0 for job, _ in jobs}
     from chalicelib import aws
-    from local.sqs_poller import poll_once
     consumers = [(aws.client("sqs").get_queue_url(QueueName=queue.name())["QueueUrl"], handler, size)
                  for queue, handler, size in _consumers()]
+    # Consumers poll on their own thread, so a long job (the first slot generation) never
+    # holds up a notice.
+    threading.Thread(target=_consume_forever, args=(consumers,), daemon=True).start()
     while True:
         now = time.monotonic()
         for job, every in jobs:
@@ -52,9 +66,7 @@ def main() -> None:
                 except Exception:  # noqa: BLE001 - like Lambda: a failed run waits for the next
                     log.exception("scheduled job failed")
                 next_run[job] = now + every
-        for queue_url, handler, size in consumers:
-            poll_once(queue_url, handler, size)
-        time.sleep(0.5)
+        time.sleep(1)
 
 
 if __name__ == "__main__":
