@@ -55,6 +55,19 @@ class Settings:
     metrics_namespace: str = field(
         default_factory=lambda: os.environ.get("METRICS_NAMESPACE", "InfoPass"))
 
+    # Triage (issue 4): callback deadlines by urgency level, the Tier 2 reminder lead, the
+    # appeal window, and the failed callbacks after which the requester is told how to call.
+    triage_emergency_business_days: int = field(
+        default_factory=lambda: _int("TRIAGE_EMERGENCY_BUSINESS_DAYS", 1))
+    triage_urgent_business_days: int = field(
+        default_factory=lambda: _int("TRIAGE_URGENT_BUSINESS_DAYS", 5))
+    triage_standard_calendar_days: int = field(
+        default_factory=lambda: _int("TRIAGE_STANDARD_CALENDAR_DAYS", 30))
+    triage_reminder_hours: int = field(default_factory=lambda: _int("TRIAGE_REMINDER_HOURS", 24))
+    triage_appeal_window_days: int = field(
+        default_factory=lambda: _int("TRIAGE_APPEAL_WINDOW_DAYS", 30))
+    triage_failed_callbacks: int = field(default_factory=lambda: _int("TRIAGE_FAILED_CALLBACKS", 3))
+
     def table_name(self, short: str) -> str:
         return f"{self.resource_prefix}-{short}"
 

@@ -17,6 +17,11 @@ from chalicelib.notices.repository import (DynamoAppointmentStore, DynamoLetterB
                                            DynamoSentLog)
 from chalicelib.notices.service import NoticeService
 from chalicelib.notices.ses import LOCAL_SENDER, SesV2Sender
+from chalicelib.triage import auth as triage_auth
+from chalicelib.triage.deadlines import DeadlinePolicy
+from chalicelib.triage.events import SqsRequestNotices
+from chalicelib.triage.repository import DynamoTriageRepository  # registers its table
+from chalicelib.triage.service import TriageService
 
 
 def policy(s: _settings.Settings) -> Policy:
@@ -62,6 +67,24 @@ def _utc_now():
     return datetime.now(timezone.utc)
 
 
+def deadline_policy(s: _settings.Settings) -> DeadlinePolicy:
+    return DeadlinePolicy(emergency_business_days=s.triage_emergency_business_days,
+                          urgent_business_days=s.triage_urgent_business_days,
+                          standard_calendar_days=s.triage_standard_calendar_days,
+                          reminder_before=timedelta(hours=s.triage_reminder_hours),
+                          appeal_window_days=s.triage_appeal_window_days,
+                          failed_callbacks_before_notice=s.triage_failed_callbacks)
+
+
+@lru_cache(maxsize=1)
+def triage_service() -> TriageService:
+    configure_logging()
+    s = _settings.settings
+    return TriageService(DynamoTriageRepository(), booking_service(),
+                         SqsRequestNotices(notice_queue()), policy=deadline_policy(s),
+                         pepper=s.identity_pepper)
+
+
 def rewire() -> None:
     """Re-read settings and rebuild everything (tests and the local stack)."""
     _settings.reload()
@@ -70,3 +93,5 @@ def rewire() -> None:
     booking_service.cache_clear()
     notice_service.cache_clear()
     appointment_notices.cache_clear()
+    triage_service.cache_clear()
+    triage_auth.verifier.cache_clear()

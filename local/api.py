@@ -10,7 +10,10 @@ import sys
 from chalice import local
 from chalice.cli import main
 
+from local import gateway
+
 local.ThreadedHTTPServer.request_queue_size = 256
+gateway.install()  # authorizer rejections as problem+json, like the deployed gateway
 
 if __name__ == "__main__":
     sys.argv = ["chalice", "local", *sys.argv[1:]]

@@ -1,0 +1,50 @@
+"""What the triage service needs from storage, booking and messaging; adapters implement these."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable, Protocol, Sequence
+
+from chalicelib.booking.domain import Appointment
+from chalicelib.booking.ports import PublishFailed, Rejected, TransactionPart  # noqa: F401
+from chalicelib.booking.service import OnBehalfBooking
+from chalicelib.triage.domain import ServiceRequest
+
+# The label a request's write carries inside a booking transaction.
+REQUEST_LABEL = "service_request"
+
+
+class TriageRepository(Protocol):
+    def add(self, request: ServiceRequest) -> None:
+        """Write a new request; `Rejected({"service_request"})` if the id exists."""
+
+    def get(self, request_id: str) -> ServiceRequest | None: ...
+
+    def save(self, request: ServiceRequest, expected_version: int) -> None:
+        """Replace the stored request if, and only if, it is still at `expected_version`;
+        otherwise `Rejected({"service_request"})`."""
+
+    def save_part(self, request: ServiceRequest, expected_version: int) -> TransactionPart:
+        """The same conditional write, to commit inside a booking transaction."""
+
+    def queue(self, office_id: str, limit: int) -> list[ServiceRequest]:
+        """Open requests of an office, by level (most urgent first), then deadline."""
+
+    def awaiting_callback_due_before(self, office_id: str,
+                                     before: datetime) -> Iterable[ServiceRequest]: ...
+
+    def clear_notice(self, request_id: str, token: str) -> None: ...
+
+    def pending_outbox(self, older_than: datetime) -> Iterable[tuple[str, set[str]]]: ...
+
+
+class Booker(Protocol):
+    """The booking core's staff path (BookingService.book_on_behalf)."""
+
+    def book_on_behalf(self, request: OnBehalfBooking,
+                       together_with: Sequence[TransactionPart] = ()) -> Appointment: ...
+
+    def availability(self, office_id: str, first: Any, last: Any, for_staff: bool = False) -> dict: ...
+
+
+class NoticePublisher(Protocol):
+    def publish(self, kind: str, request_id: str, version: int) -> None: ...

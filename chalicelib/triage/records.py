@@ -1,0 +1,97 @@
+"""The service-requests table, registered with the shared table definitions so the local stack,
+the tests and `infra/` create it from this one model."""
+from __future__ import annotations
+
+from pynamodb.attributes import (JSONAttribute, ListAttribute, MapAttribute, NumberAttribute,
+                                 UnicodeAttribute, UnicodeSetAttribute)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from chalicelib import tables
+
+
+class OfficeQueueIndex(GlobalSecondaryIndex):
+    """Sparse: only open requests (a callback owed or an appeal waiting), per office, sorted by
+    `queue_key` = "<0 emergency|1 urgent|2 standard>#<deadline, UTC>#<id>"."""
+
+    class Meta:
+        index_name = "office-queue"
+        projection = AllProjection()
+
+    office_id = UnicodeAttribute(hash_key=True)
+    queue_key = UnicodeAttribute(range_key=True)
+
+
+class RequestOutboxIndex(GlobalSecondaryIndex):
+    """Sparse: requests whose notices may not have been published yet (the outbox sweep)."""
+
+    class Meta:
+        index_name = "outbox"
+        projection = AllProjection()
+
+    outbox = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
+
+
+class AuditEntryMap(MapAttribute):
+    at = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    role = UnicodeAttribute()
+    step = UnicodeAttribute()
+    from_state = UnicodeAttribute(null=True, attr_name="from")
+    to_state = UnicodeAttribute(attr_name="to")
+    reason_code = UnicodeAttribute(null=True)
+    level_from = UnicodeAttribute(null=True)
+    level_to = UnicodeAttribute(null=True)
+
+
+class ServiceRequestRecord(tables._Table):
+    short_name = "service-requests"
+
+    class Meta:
+        table_name = "service-requests"
+        billing_mode = "PAY_PER_REQUEST"
+
+    request_id = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()
+    version = NumberAttribute()
+    channel = UnicodeAttribute()
+    office_id = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    person_key = UnicodeAttribute()
+    proof = UnicodeAttribute()
+    applicant = JSONAttribute()
+    contact = JSONAttribute()
+    zip = UnicodeAttribute()
+    inquiry_type = UnicodeAttribute()
+    description = UnicodeAttribute()
+    case_facts = JSONAttribute()
+    circumstances = JSONAttribute()
+    criteria_version = UnicodeAttribute()
+    computed_level = UnicodeAttribute()
+    fired = JSONAttribute()
+    level = UnicodeAttribute()
+    due_on = UnicodeAttribute()  # office-local date, YYYY-MM-DD
+    due_at = UnicodeAttribute()  # UTC, ISO-8601 with Z
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    a_number = UnicodeAttribute(null=True)
+    receipt_number = UnicodeAttribute(null=True)
+    override = JSONAttribute(null=True)
+    callback = JSONAttribute(null=True)
+    attempts = JSONAttribute(null=True)
+    reached_at = UnicodeAttribute(null=True)
+    decision = JSONAttribute(null=True)
+    appointment = JSONAttribute(null=True)
+    appeal = JSONAttribute(null=True)
+    reminded_for = UnicodeAttribute(null=True)
+    breaches = JSONAttribute(null=True)
+    supervisor_flag = JSONAttribute(null=True)
+    audit = ListAttribute(of=AuditEntryMap, default=list)
+    pending_notices = UnicodeSetAttribute(null=True)
+    outbox = UnicodeAttribute(null=True)  # "pending" while pending_notices is non-empty
+    queue_key = UnicodeAttribute(null=True)  # set while open: the office-queue index key
+    office_queue = OfficeQueueIndex()
+    outbox_index = RequestOutboxIndex()
+
+
+tables.register(ServiceRequestRecord)

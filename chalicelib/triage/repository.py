@@ -1,0 +1,159 @@
+"""DynamoDB persistence for service requests, through PynamoDB.
+
+A request is written whole, on the condition that it is still at the version the writer read:
+the version decides between concurrent steps, and the audit trail grows only by the entry the
+winning step appended. The same conditional write can join a booking transaction (a grant).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Iterable
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from chalicelib.booking.domain import iso_utc
+from chalicelib.triage import workflow
+from chalicelib.triage.codes import LEVEL_RANK
+from chalicelib.triage.domain import ServiceRequest
+from chalicelib.triage.ports import REQUEST_LABEL, Rejected
+from chalicelib.triage.records import AuditEntryMap, ServiceRequestRecord
+
+_PENDING = "pending"
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _failed_condition(error: Exception) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def queue_key(r: ServiceRequest) -> str | None:
+    """Most urgent level first, then the earliest deadline; appeals by when they came in."""
+    if r.status not in workflow.OPEN:
+        return None
+    when = (r.appeal or {}).get("requested_at") if r.status == workflow.APPEAL_REQUESTED \
+        else iso_utc(r.due_at)
+    return f"{2 - LEVEL_RANK[r.level]}#{when}#{r.request_id}"
+
+
+def _record(r: ServiceRequest) -> ServiceRequestRecord:
+    return ServiceRequestRecord(
+        r.request_id, status=r.status, version=r.version, channel=r.channel,
+        office_id=r.office_id, timezone=r.timezone, person_key=r.person_key, proof=r.proof,
+        applicant=r.applicant, contact=r.contact, zip=r.zip, inquiry_type=r.inquiry_type,
+        description=r.description, case_facts=r.case_facts, circumstances=r.circumstances,
+        criteria_version=r.criteria_version, computed_level=r.computed_level, fired=r.fired,
+        level=r.level, due_on=r.due_on.isoformat(), due_at=iso_utc(r.due_at),
+        created_at=iso_utc(r.created_at), updated_at=iso_utc(r.updated_at),
+        a_number=r.a_number, receipt_number=r.receipt_number, override=r.override,
+        callback=r.callback, attempts=r.attempts or None,
+        reached_at=iso_utc(r.reached_at) if r.reached_at else None, decision=r.decision,
+        appointment=r.appointment, appeal=r.appeal, reminded_for=r.reminded_for,
+        breaches=r.breaches or None, supervisor_flag=r.supervisor_flag,
+        audit=[AuditEntryMap(**{"from_state" if k == "from" else "to_state" if k == "to" else k: v
+                                for k, v in entry.items()}) for entry in r.audit],
+        pending_notices=set(r.pending_notices) or None,
+        outbox=_PENDING if r.pending_notices else None, queue_key=queue_key(r))
+
+
+def _request(rec: ServiceRequestRecord) -> ServiceRequest:
+    audit = []
+    for entry in rec.audit or []:
+        item = {"at": entry.at, "actor": entry.actor, "role": entry.role, "step": entry.step,
+                "from": entry.from_state, "to": entry.to_state, "reason_code": entry.reason_code}
+        if entry.level_from or entry.level_to:
+            item.update(level_from=entry.level_from, level_to=entry.level_to)
+        audit.append(item)
+    return ServiceRequest(
+        request_id=rec.request_id, status=rec.status, version=int(rec.version),
+        channel=rec.channel, office_id=rec.office_id, timezone=rec.timezone,
+        person_key=rec.person_key, proof=rec.proof, applicant=rec.applicant,
+        contact=rec.contact, zip=rec.zip, inquiry_type=rec.inquiry_type,
+        description=rec.description, case_facts=rec.case_facts,
+        circumstances=rec.circumstances, criteria_version=rec.criteria_version,
+        computed_level=rec.computed_level, fired=list(rec.fired), level=rec.level,
+        due_on=date.fromisoformat(rec.due_on), due_at=_parse(rec.due_at),
+        created_at=_parse(rec.created_at), updated_at=_parse(rec.updated_at),
+        a_number=rec.a_number, receipt_number=rec.receipt_number, override=rec.override,
+        callback=rec.callback, attempts=list(rec.attempts or []),
+        reached_at=_parse(rec.reached_at), decision=rec.decision,
+        appointment=rec.appointment, appeal=rec.appeal, reminded_for=rec.reminded_for,
+        breaches=list(rec.breaches or []), supervisor_flag=rec.supervisor_flag, audit=audit,
+        pending_notices=set(rec.pending_notices or ()))
+
+
+class _ConditionalSave:
+    """A request's conditional write as one labelled item of a booking transaction."""
+
+    def __init__(self, request: ServiceRequest, expected_version: int) -> None:
+        self.record = _record(request)
+        self.expected_version = expected_version
+
+    def add_to(self, txn: Any) -> None:
+        txn.put(REQUEST_LABEL, self.record,
+                ServiceRequestRecord.version == self.expected_version)
+
+
+class DynamoTriageRepository:
+    def add(self, request: ServiceRequest) -> None:
+        try:
+            _record(request).save(condition=ServiceRequestRecord.request_id.does_not_exist())
+        except PutError as error:
+            if _failed_condition(error):
+                raise Rejected({REQUEST_LABEL}) from None
+            raise
+
+    def get(self, request_id: str) -> ServiceRequest | None:
+        try:
+            return _request(ServiceRequestRecord.get(request_id, consistent_read=True))
+        except ServiceRequestRecord.DoesNotExist:
+            return None
+
+    def save(self, request: ServiceRequest, expected_version: int) -> None:
+        try:
+            _record(request).save(condition=ServiceRequestRecord.version == expected_version)
+        except PutError as error:
+            if _failed_condition(error):
+                raise Rejected({REQUEST_LABEL}) from None
+            raise
+
+    def save_part(self, request: ServiceRequest, expected_version: int) -> _ConditionalSave:
+        return _ConditionalSave(request, expected_version)
+
+    def queue(self, office_id: str, limit: int) -> list[ServiceRequest]:
+        return [_request(r) for r in ServiceRequestRecord.office_queue.query(office_id,
+                                                                            limit=limit)]
+
+    def awaiting_callback_due_before(self, office_id: str,
+                                     before: datetime) -> Iterable[ServiceRequest]:
+        for prefix in ("0", "1", "2"):
+            for r in ServiceRequestRecord.office_queue.query(
+                    office_id, ServiceRequestRecord.queue_key.between(
+                        f"{prefix}#", f"{prefix}#{iso_utc(before)}")):
+                if r.status in workflow.AWAITING_CALLBACK:
+                    yield _request(r)
+
+    def clear_notice(self, request_id: str, token: str) -> None:
+        record = ServiceRequestRecord(request_id)
+        try:
+            record.update(actions=[ServiceRequestRecord.pending_notices.delete({token})],
+                          condition=ServiceRequestRecord.request_id.exists())
+        except UpdateError as error:
+            if not _failed_condition(error):
+                raise
+            return
+        try:
+            # DynamoDB drops a set once it is empty; only then leave the outbox index.
+            record.update(actions=[ServiceRequestRecord.outbox.remove()],
+                          condition=ServiceRequestRecord.pending_notices.does_not_exist()
+                          & ServiceRequestRecord.outbox.exists())
+        except UpdateError as error:
+            if not _failed_condition(error):
+                raise
+
+    def pending_outbox(self, older_than: datetime) -> Iterable[tuple[str, set[str]]]:
+        for r in ServiceRequestRecord.outbox_index.query(
+                _PENDING, ServiceRequestRecord.updated_at < iso_utc(older_than)):
+            yield r.request_id, set(r.pending_notices or ())

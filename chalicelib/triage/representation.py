@@ -1,0 +1,160 @@
+"""How service requests look to requesters and to staff. Times are office-local with their offset;
+texts are translated with the `gettext` the caller passes (the requester's or the caller's
+language)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from chalicelib.booking import offices
+from chalicelib.booking.representation import CONTACT_CENTER_PHONE, office_summary
+from chalicelib.triage import codes, criteria, workflow
+from chalicelib.triage.deadlines import DeadlinePolicy
+from chalicelib.triage.domain import ServiceRequest, format_request_id, iso_utc
+
+Gettext = Callable[[str], str]
+
+
+def local_iso(moment: datetime | str | None, zone: str) -> str | None:
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return moment.astimezone(ZoneInfo(zone)).isoformat()
+
+
+def fired_criteria(version: str, fired: list[str], _: Gettext) -> list[dict]:
+    rule_set = criteria.version(version)
+    found = [criteria.criterion(rule_set, cid) if rule_set else None for cid in fired]
+    return [{"id": cid, "level": c.level if c else None,
+             "explanation": _(c.explanation) if c else None} for cid, c in zip(fired, found)]
+
+
+def rule_sets(policy: DeadlinePolicy, _: Gettext) -> dict:
+    return {
+        "levels": [
+            {"level": "emergency", "label": _(codes.LEVELS["emergency"]),
+             "callback_within": {"business_days": policy.emergency_business_days}},
+            {"level": "urgent", "label": _(codes.LEVELS["urgent"]),
+             "callback_within": {"business_days": policy.urgent_business_days}},
+            {"level": "standard", "label": _(codes.LEVELS["standard"]),
+             "callback_within": {"calendar_days": policy.standard_calendar_days}},
+        ],
+        "business_days": {"weekdays": ["mon", "tue", "wed", "thu", "fri"],
+                          "except": "us_federal_holidays_including_observed"},
+        "versions": [
+            {"version": r.version, "effective_from": r.effective_from.isoformat(),
+             "summary": _(r.summary),
+             "criteria": [{"id": c.id, "level": c.level, "explanation": _(c.explanation),
+                           "conditions": c.when} for c in r.criteria]}
+            for r in criteria.all_versions()],
+    }
+
+
+def submitted(r: ServiceRequest, _: Gettext) -> dict:
+    return {"request_id": format_request_id(r.request_id), "status": r.status,
+            "urgency": r.level, "expected_callback_by": r.due_on.isoformat(),
+            "criteria_version": r.criteria_version,
+            "criteria": fired_criteria(r.criteria_version, r.fired, _),
+            "office": office_summary(offices.get(r.office_id))}
+
+
+def _decision(decision: dict | None, zone: str, _: Gettext) -> dict | None:
+    if not decision:
+        return None
+    body = {"kind": decision["kind"], "code": decision["code"], "decided_at": local_iso(decision["at"], zone)}
+    if decision["kind"] != "grant":
+        body["text"] = _(codes.decision_text(decision["kind"], decision["code"]))
+    return body
+
+
+def _appointment(appointment: dict | None) -> dict | None:
+    if not appointment:
+        return None
+    return {k: appointment[k] for k in ("confirmation_number", "office_id", "slot_id", "start",
+                                        "end", "timezone")}
+
+
+def appeal_by(r: ServiceRequest, policy: DeadlinePolicy) -> datetime | None:
+    if not r.decision or r.decision["kind"] != "denial":
+        return None
+    decided = datetime.fromisoformat(r.decision["at"].replace("Z", "+00:00"))
+    return decided + timedelta(days=policy.appeal_window_days)
+
+
+def _appeal(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gettext) -> dict | None:
+    deadline = appeal_by(r, policy)
+    if deadline is None:
+        return None
+    body: dict = {"appeal_by": local_iso(deadline, r.timezone)}
+    if r.appeal is None:
+        body["state"] = "available" if now < deadline else "closed"
+        return body
+    body["requested_at"] = local_iso(r.appeal["requested_at"], r.timezone)
+    decided = r.appeal.get("decision")
+    body["state"] = decided["outcome"] if decided else "requested"
+    if decided:
+        body["decision"] = {"outcome": decided["outcome"], "code": decided["code"],
+                            "text": _(codes.decision_text("appeal", decided["code"])),
+                            "decided_at": local_iso(decided["at"], r.timezone)}
+    return body
+
+
+def for_requester(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gettext) -> dict:
+    """Shown only after the requester proved who they are. No staff ids, no staff notes."""
+    return {
+        "request_id": format_request_id(r.request_id), "status": r.status, "version": r.version,
+        "urgency": {"level": r.level, "label": _(codes.LEVELS[r.level]),
+                    "criteria_version": r.criteria_version,
+                    "criteria": fired_criteria(r.criteria_version, r.fired, _),
+                    "changed_by_officer": r.override is not None},
+        "expected_callback_by": r.due_on.isoformat() if r.status in workflow.AWAITING_CALLBACK
+        and r.reached_at is None else None,
+        "callback": {"scheduled_for": local_iso(r.callback["scheduled_for"], r.timezone)}
+        if r.callback else None,
+        "decision": _decision(r.decision, r.timezone, _),
+        "appointment": _appointment(r.appointment),
+        "appeal": _appeal(r, policy, now, _),
+        "office": office_summary(offices.get(r.office_id)),
+        "contact_center_phone": CONTACT_CENTER_PHONE,
+    }
+
+
+def queue_item(r: ServiceRequest, now: datetime) -> dict:
+    """A queue line: enough to pick the next request, no personal data."""
+    return {
+        "request_id": format_request_id(r.request_id), "status": r.status, "level": r.level,
+        "expected_callback_by": r.due_on.isoformat(), "due_at": local_iso(r.due_at, r.timezone),
+        "overdue": now >= r.due_at and r.status in workflow.AWAITING_CALLBACK
+        and r.reached_at is None,
+        "deadline_reminder": r.reminded_for == iso_utc(r.due_at),
+        "supervisor_flag": r.supervisor_flag, "breaches": len(r.breaches),
+        "inquiry_type": r.inquiry_type, "channel": r.channel,
+        "interpreter_needed": r.contact.get("interpreter_needed", False),
+        "language": r.language,
+        "callback": r.callback, "failed_callback_attempts": r.failed_attempts(),
+        "reached": r.reached_at is not None,
+        "created_at": local_iso(r.created_at, r.timezone), "version": r.version,
+    }
+
+
+def for_staff(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gettext) -> dict:
+    return {
+        **queue_item(r, now),
+        "office_id": r.office_id, "timezone": r.timezone,
+        "applicant": r.applicant, "contact": r.contact, "zip": r.zip,
+        "a_number": r.a_number, "receipt_number": r.receipt_number,
+        "description": r.description, "case_facts": r.case_facts,
+        "circumstances": r.circumstances,
+        "urgency": {"level": r.level, "computed_level": r.computed_level,
+                    "criteria_version": r.criteria_version,
+                    "criteria": fired_criteria(r.criteria_version, r.fired, _),
+                    "override": r.override},
+        "attempts": r.attempts, "reached_at": iso_utc(r.reached_at) if r.reached_at else None,
+        "decision": r.decision, "appointment": _appointment(r.appointment),
+        "appeal": {**r.appeal, **(_appeal(r, policy, now, _) or {})} if r.appeal else
+        _appeal(r, policy, now, _),
+        "next_steps": workflow.steps_from(r.status),
+        "audit": r.audit,
+    }

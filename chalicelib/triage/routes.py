@@ -1,0 +1,224 @@
+"""Triage API: public service requests and the staff workflow. Parse, call the service, serialize.
+
+Staff routes carry the `staff_identity` custom authorizer (enforced by API Gateway, `chalice
+local` and the test client alike) and the `staff(...)` decorator. The authorizer only establishes
+who is calling: it lets every request through with its verdict in the request context, so that
+the view answers 401 and 403 as problem+json with a stable code, like every other error. A request
+without an Authorization header never reaches the authorizer; the gateway answers that 401
+itself (problem+json through the deployed GatewayResponses and `local/gateway.py`).
+"""
+from __future__ import annotations
+
+import functools
+from datetime import date
+from typing import Any, Callable
+
+from chalice import AuthResponse, Blueprint, Response
+
+from chalicelib import errors, i18n, problems, wiring
+from chalicelib.problems import handled
+from chalicelib.triage import auth, codes
+from chalicelib.triage.domain import Actor
+from chalicelib.triage.validation import (Appeal, AppealDecision, CallbackAttempt,
+                                          CallbackSchedule, Denial, Escalation, Grant, Proof,
+                                          Resolution, ServiceRequestBody, UrgencyOverride, parse,
+                                          parse_or_default)
+from chalicelib.triage.workflow import SUPERVISOR, TIER1, TIER2
+
+api = Blueprint(__name__)
+
+
+@api.authorizer(ttl_seconds=300)
+def staff_identity(auth_request):
+    principal, context = auth.context_for(auth.bearer(auth_request.token))
+    return AuthResponse(routes=["*"], principal_id=principal, context=context)
+
+
+def staff(*roles: str) -> Callable:
+    """Admit staff holding one of `roles`; the view gets the acting `Actor` first."""
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            context = (api.current_request.context or {}).get("authorizer")
+            try:
+                actor = auth.actor_for(auth.identity_from_context(context), roles)
+            except errors.Unauthenticated as error:
+                response = problems.from_error(error)
+                response.headers["WWW-Authenticate"] = "Bearer"
+                return response
+            return view(actor, *args, **kwargs)
+        wrapper.staff_roles = roles  # type: ignore[attr-defined]
+        return wrapper
+    return decorate
+
+
+def _gettext() -> Callable[[str], str]:
+    language = i18n.negotiate((api.current_request.headers or {}).get("accept-language"))
+    return i18n.translator(language).gettext
+
+
+def _body() -> bytes | None:
+    return api.current_request.raw_body
+
+
+def _query(name: str) -> str | None:
+    return (api.current_request.query_params or {}).get(name)
+
+
+def _date_param(name: str) -> date | None:
+    raw = _query(name)
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise errors.InvalidParameter(f"'{name}' must be a date as YYYY-MM-DD.") from None
+
+
+def _service():
+    return wiring.triage_service()
+
+
+# --- public -------------------------------------------------------------------------------
+
+@api.route("/triage/criteria")
+@handled
+def criteria():
+    return _service().criteria(_gettext())
+
+
+@api.route("/triage/codes")
+@handled
+def code_lists():
+    _ = _gettext()
+    return {"inquiry_types": codes.labelled(codes.INQUIRY_TYPES, _),
+            "circumstances": codes.labelled(codes.CIRCUMSTANCES, _),
+            "deadline_kinds": codes.labelled(codes.DEADLINE_KINDS, _),
+            "callback_periods": codes.labelled(codes.CALLBACK_PERIODS, _),
+            "levels": codes.labelled(codes.LEVELS, _),
+            "resolution_outcomes": codes.labelled(codes.RESOLUTION_OUTCOMES, _),
+            "denial_reasons": codes.labelled(codes.DENIAL_REASONS, _),
+            "appeal_reasons": {outcome: codes.labelled(reasons, _)
+                               for outcome, reasons in codes.APPEAL_REASONS.items()},
+            "escalation_reasons": list(codes.ESCALATION_REASONS),
+            "override_reasons": list(codes.OVERRIDE_REASONS),
+            "callback_outcomes": list(codes.CALLBACK_OUTCOMES)}
+
+
+@api.route("/service-requests", methods=["POST"])
+@handled
+def submit():
+    body = parse(ServiceRequestBody, _body())
+    return Response(_service().submit(body, _=_gettext()), status_code=201)
+
+
+@api.route("/service-requests/{request_id}/status", methods=["POST"])
+@handled
+def status(request_id):
+    return _service().status(request_id, parse(Proof, _body()), _gettext())
+
+
+@api.route("/service-requests/{request_id}/appeal", methods=["POST"])
+@handled
+def appeal(request_id):
+    return _service().appeal(request_id, parse(Appeal, _body()), _gettext())
+
+
+# --- staff --------------------------------------------------------------------------------
+
+@api.route("/staff/service-requests", methods=["POST"], authorizer=staff_identity)
+@handled
+@staff(TIER1)
+def submit_by_phone(actor: Actor):
+    body = parse(ServiceRequestBody, _body())
+    return Response(_service().submit(body, actor, _gettext()), status_code=201)
+
+
+@api.route("/staff/queue", authorizer=staff_identity)
+@handled
+@staff(TIER2, SUPERVISOR)
+def queue(actor: Actor):
+    return _service().queue(actor, _query("office_id") or actor.office_id, _gettext())
+
+
+@api.route("/staff/offices/{office_id}/slots", authorizer=staff_identity)
+@handled
+@staff(TIER2, SUPERVISOR)
+def office_slots(actor: Actor, office_id):
+    return _service().staff_slots(actor, office_id, _date_param("from"), _date_param("to"))
+
+
+@api.route("/staff/service-requests/{request_id}", authorizer=staff_identity)
+@handled
+@staff(TIER1, TIER2, SUPERVISOR)
+def staff_view(actor: Actor, request_id):
+    return _service().staff_view(actor, request_id, _gettext())
+
+
+@api.route("/staff/service-requests/{request_id}/escalate", methods=["POST"],
+           authorizer=staff_identity)
+@handled
+@staff(TIER1)
+def escalate(actor: Actor, request_id):
+    return _service().escalate(actor, request_id, parse_or_default(Escalation, _body()),
+                               _gettext())
+
+
+@api.route("/staff/service-requests/{request_id}/callbacks", methods=["POST"],
+           authorizer=staff_identity)
+@handled
+@staff(TIER2)
+def schedule_callback(actor: Actor, request_id):
+    return _service().schedule_callback(actor, request_id, parse(CallbackSchedule, _body()),
+                                        _gettext())
+
+
+@api.route("/staff/service-requests/{request_id}/callback-attempts", methods=["POST"],
+           authorizer=staff_identity)
+@handled
+@staff(TIER2)
+def record_callback(actor: Actor, request_id):
+    return _service().record_callback(actor, request_id, parse(CallbackAttempt, _body()),
+                                      _gettext())
+
+
+@api.route("/staff/service-requests/{request_id}/grant", methods=["POST"],
+           authorizer=staff_identity)
+@handled
+@staff(TIER2)
+def grant(actor: Actor, request_id):
+    return _service().grant(actor, request_id, parse(Grant, _body()), _gettext())
+
+
+@api.route("/staff/service-requests/{request_id}/resolve", methods=["POST"],
+           authorizer=staff_identity)
+@handled
+@staff(TIER1, TIER2)
+def resolve(actor: Actor, request_id):
+    return _service().resolve(actor, request_id, parse(Resolution, _body()), _gettext())
+
+
+@api.route("/staff/service-requests/{request_id}/deny", methods=["POST"],
+           authorizer=staff_identity)
+@handled
+@staff(TIER2)
+def deny(actor: Actor, request_id):
+    return _service().deny(actor, request_id, parse(Denial, _body()), _gettext())
+
+
+@api.route("/staff/service-requests/{request_id}/override-urgency", methods=["POST"],
+           authorizer=staff_identity)
+@handled
+@staff(TIER2, SUPERVISOR)
+def override_urgency(actor: Actor, request_id):
+    return _service().override_urgency(actor, request_id, parse(UrgencyOverride, _body()),
+                                       _gettext())
+
+
+@api.route("/staff/service-requests/{request_id}/appeal-decision", methods=["POST"],
+           authorizer=staff_identity)
+@handled
+@staff(SUPERVISOR)
+def appeal_decision(actor: Actor, request_id):
+    return _service().decide_appeal(actor, request_id, parse(AppealDecision, _body()),
+                                    _gettext())

@@ -1,0 +1,79 @@
+"""The service-request workflow: which step may follow which, and who may take it. Pure.
+
+    submitted ──resolve (tier1)──> resolved_by_tier1
+        └─escalate (tier1)──> escalated ──schedule_callback (tier2)──> callback_scheduled
+    callback_scheduled ──grant (tier2)──> appointment_granted
+                       ──resolve (tier2)──> resolved_without_appointment
+                       ──deny (tier2)──> denied ──appeal (requester)──> appeal_requested
+    appeal_requested ──uphold (supervisor)──> appeal_upheld
+                     ──overturn (supervisor)──> appeal_overturned
+
+Steps that keep the state (moving a callback, recording a call attempt, overriding the urgency
+level, the deadline job's reminders and breaches) are listed too, so every write goes through the
+same check. Anything not listed is an invalid transition.
+"""
+from __future__ import annotations
+
+from chalicelib import errors
+
+SUBMITTED = "submitted"
+RESOLVED_BY_TIER1 = "resolved_by_tier1"
+ESCALATED = "escalated"
+CALLBACK_SCHEDULED = "callback_scheduled"
+APPOINTMENT_GRANTED = "appointment_granted"
+RESOLVED_WITHOUT_APPOINTMENT = "resolved_without_appointment"
+DENIED = "denied"
+APPEAL_REQUESTED = "appeal_requested"
+APPEAL_UPHELD = "appeal_upheld"
+APPEAL_OVERTURNED = "appeal_overturned"
+
+STATES = (SUBMITTED, RESOLVED_BY_TIER1, ESCALATED, CALLBACK_SCHEDULED, APPOINTMENT_GRANTED,
+          RESOLVED_WITHOUT_APPOINTMENT, DENIED, APPEAL_REQUESTED, APPEAL_UPHELD,
+          APPEAL_OVERTURNED)
+# A callback is owed: the deadline job watches these (until the requester has been reached).
+AWAITING_CALLBACK = frozenset({SUBMITTED, ESCALATED, CALLBACK_SCHEDULED})
+# In the office's queue: a callback is owed or an appeal waits for a supervisor.
+OPEN = AWAITING_CALLBACK | {APPEAL_REQUESTED}
+
+REQUESTER = "requester"
+SYSTEM = "system"
+TIER1, TIER2, SUPERVISOR, OFFICE_ADMIN = "tier1", "tier2", "supervisor", "office_admin"
+STAFF_ROLES = (TIER1, TIER2, SUPERVISOR, OFFICE_ADMIN)
+
+# (from state, step) -> (to state, roles that may take the step)
+TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
+    (SUBMITTED, "escalate"): (ESCALATED, frozenset({TIER1})),
+    (SUBMITTED, "resolve"): (RESOLVED_BY_TIER1, frozenset({TIER1})),
+    (ESCALATED, "schedule_callback"): (CALLBACK_SCHEDULED, frozenset({TIER2})),
+    (CALLBACK_SCHEDULED, "schedule_callback"): (CALLBACK_SCHEDULED, frozenset({TIER2})),
+    (CALLBACK_SCHEDULED, "record_callback"): (CALLBACK_SCHEDULED, frozenset({TIER2})),
+    (CALLBACK_SCHEDULED, "grant"): (APPOINTMENT_GRANTED, frozenset({TIER2})),
+    (CALLBACK_SCHEDULED, "resolve"): (RESOLVED_WITHOUT_APPOINTMENT, frozenset({TIER2})),
+    (CALLBACK_SCHEDULED, "deny"): (DENIED, frozenset({TIER2})),
+    (DENIED, "appeal"): (APPEAL_REQUESTED, frozenset({REQUESTER})),
+    (APPEAL_REQUESTED, "uphold"): (APPEAL_UPHELD, frozenset({SUPERVISOR})),
+    (APPEAL_REQUESTED, "overturn"): (APPEAL_OVERTURNED, frozenset({SUPERVISOR})),
+}
+for _state in AWAITING_CALLBACK:
+    TRANSITIONS[(_state, "override_urgency")] = (_state, frozenset({TIER2, SUPERVISOR}))
+    TRANSITIONS[(_state, "deadline_reminder")] = (_state, frozenset({SYSTEM}))
+    TRANSITIONS[(_state, "deadline_missed")] = (_state, frozenset({SYSTEM}))
+
+
+def next_state(state: str, step: str, role: str) -> str:
+    """The state after `step`; raises when the step is not possible now or not for this role."""
+    found = TRANSITIONS.get((state, step))
+    if found is None:
+        raise errors.InvalidTransition(
+            f"'{step}' is not possible while the request is '{state}'.", state=state)
+    target, roles = found
+    if role not in roles:
+        raise errors.RoleNotAllowed(
+            f"The '{role}' role cannot take the '{step}' step while the request is '{state}'.")
+    return target
+
+
+def steps_from(state: str) -> list[str]:
+    """What staff or the requester can do next (the deadline job's steps left out)."""
+    return sorted({step for (source, step), (_, roles) in TRANSITIONS.items()
+                   if source == state and roles != {SYSTEM}})

@@ -1,0 +1,43 @@
+"""Authorizer rejections in `chalice local` and `chalice.test.Client`, as the deployed API answers.
+
+When a route has a custom authorizer and the request has no Authorization header, API Gateway
+answers 401 itself, before any Lambda runs; the deployed stages turn that answer into
+problem+json with a GatewayResponse (`infra/resources.py`). Chalice's local gateway answers with
+its own `{"message": "Unauthorized"}` body, which no app middleware ever sees. `install()` makes
+the local gateway answer like the deployed one. Only authorizer rejections change: every other
+request takes the stock path.
+"""
+from __future__ import annotations
+
+from chalice import local
+
+from chalicelib import problems
+
+_installed = False
+
+
+def _as_problem(error: local.LocalGatewayException) -> local.LocalGatewayException:
+    status = error.CODE
+    response = problems.problem(status, problems._GENERIC_CODES.get(status, "error"),
+                                problems._GENERIC_TITLES.get(status, "Error"))
+    headers = {k: v for k, v in (error.headers or {}).items() if k.lower() != "content-type"}
+    headers.update(response.headers)
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return type(error)(headers, response.body.encode())
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    stock = local.LocalGatewayAuthorizer.authorize
+
+    def authorize(self, raw_path, lambda_event, lambda_context):
+        try:
+            return stock(self, raw_path, lambda_event, lambda_context)
+        except local.LocalGatewayException as error:
+            raise _as_problem(error) from None
+
+    local.LocalGatewayAuthorizer.authorize = authorize
+    _installed = True

@@ -1,0 +1,222 @@
+"""The triage API in-process (chalice.test.Client, which runs the custom authorizer like
+`chalice local`) against the moto server: public requests, the staff workflow, and the whole
+staff authentication matrix."""
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib import wiring
+from local import gateway
+from local.token import mint
+
+OFFICE = "hartford"  # a contact-center office: visits only through triage
+REQUESTER = {"first_name": "Ana", "last_name": "Ruiz", "date_of_birth": "1979-08-30",
+             "phone": "(860) 555-0199", "email": "ana.ruiz@example.org"}
+PROOF = {"last_name": "Ruiz", "date_of_birth": "1979-08-30"}
+
+
+def request_body(**changes):
+    body = {"applicant": dict(REQUESTER), "callback_period": "morning", "language": "es",
+            "interpreter_needed": True, "zip": "06103", "inquiry_type": "emergency_travel_document",
+            "description": "Mi madre está muy enferma en Lima.",
+            "case_facts": {"deadlines": [{"date": (datetime.now() + timedelta(days=5)).date()
+                                          .isoformat(), "kind": "travel"}]},
+            "circumstances": [{"kind": "medical", "note": "madre hospitalizada"}]}
+    body.update(changes)
+    return body
+
+
+@pytest.fixture
+def client(aws, monkeypatch):
+    gateway.install()
+    wiring.rewire()
+    with Client(app, stage_name="test") as c:
+        yield c
+
+
+def token(role, office=None, sub=None, **kwargs):
+    return {"Authorization": f"Bearer {mint(role, office, sub or f'{role}-{office}', **kwargs)}"}
+
+
+T1 = token("tier1")
+T2 = token("tier2", OFFICE, "officer-1")
+T2_OTHER = token("tier2", OFFICE, "officer-2")
+SUP = token("supervisor", OFFICE, "supervisor-1")
+
+
+def call(client, method, path, body=None, headers=None, raw=None):
+    payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+    response = getattr(client.http, method)(
+        path, body=payload, headers={"Content-Type": "application/json", **(headers or {})})
+    data = json.loads(response.body) if response.body else None
+    return response.status_code, data, response.headers
+
+
+def assert_problem(status, data, headers, expected_status, code):
+    assert status == expected_status, data
+    assert headers["Content-Type"] == "application/problem+json"
+    assert data["code"] == code and data["status"] == expected_status and data["title"]
+
+
+def submit(client, **changes):
+    status, data, _ = call(client, "post", "/v1/service-requests", request_body(**changes))
+    assert status == 201, data
+    return data
+
+
+def slot(client, headers=T2):
+    wiring.booking_service().generate_slots([OFFICE])
+    status, data, _ = call(client, "get", f"/v1/staff/offices/{OFFICE}/slots", headers=headers)
+    assert status == 200, data
+    return data["slots"][0]["slot_id"]
+
+
+def to_callback(client, request_id):
+    assert call(client, "post", f"/v1/staff/service-requests/{request_id}/escalate",
+                headers=T1)[0] == 200
+    when = (datetime.now(timezone.utc) + timedelta(hours=3)).isoformat()
+    status, data, _ = call(client, "post", f"/v1/staff/service-requests/{request_id}/callbacks",
+                           {"scheduled_for": when}, T2)
+    assert status == 200, data
+
+
+# --- public ------------------------------------------------------------------------------
+
+def test_criteria_are_public_with_every_version_and_the_deadlines(client):
+    status, data, _ = call(client, "get", "/v1/triage/criteria")
+    assert status == 200
+    assert [v["version"] for v in data["versions"]] == ["2026.1"]
+    ids = [c["id"] for c in data["versions"][0]["criteria"]]
+    assert "deadline-within-3-days" in ids and len(ids) == len(set(ids))
+    assert {lvl["level"]: lvl["callback_within"] for lvl in data["levels"]} == {
+        "emergency": {"business_days": 1}, "urgent": {"business_days": 5},
+        "standard": {"calendar_days": 30}}
+
+
+def test_code_lists_are_public(client):
+    status, data, _ = call(client, "get", "/v1/triage/codes")
+    assert status == 200
+    assert [c["code"] for c in data["inquiry_types"]][:2] == [
+        "case_status_outside_processing_times", "emergency_travel_document"]
+    assert data["callback_outcomes"] == ["reached", "no_answer", "voicemail"]
+
+
+def test_an_online_request_is_accepted_with_its_urgency_and_callback_date(client):
+    data = submit(client)
+    assert set(data) >= {"request_id", "status", "urgency", "expected_callback_by",
+                         "criteria_version"}
+    assert data["status"] == "submitted" and data["urgency"] == "emergency"
+    assert data["office"]["id"] == OFFICE
+    status, view, _ = call(client, "post", f"/v1/service-requests/{data['request_id']}/status",
+                           PROOF)
+    assert status == 200 and view["expected_callback_by"] == data["expected_callback_by"]
+
+
+def test_wrong_id_and_wrong_identity_give_the_same_404(client):
+    request_id = submit(client)["request_id"]
+    wrong_person = call(client, "post", f"/v1/service-requests/{request_id}/status",
+                        {**PROOF, "last_name": "Ramos"})
+    wrong_id = call(client, "post", "/v1/service-requests/ABCD-EFGH-JKMN-PQRS/status", PROOF)
+    for status, data, headers in (wrong_person, wrong_id):
+        assert_problem(status, data, headers, 404, "service_request_not_found")
+    assert wrong_person[1] == wrong_id[1]
+
+
+# --- the staff workflow -------------------------------------------------------------------
+
+def test_phone_request_escalate_callback_grant(client):
+    status, data, _ = call(client, "post", "/v1/staff/service-requests",
+                           request_body(inquiry_type="i551_evidence_stamp"), T1)
+    assert status == 201, data
+    request_id = data["request_id"]
+    to_callback(client, request_id)
+    status, data, _ = call(client, "post",
+                           f"/v1/staff/service-requests/{request_id}/callback-attempts",
+                           {"outcome": "reached"}, T2)
+    assert status == 200 and data["reached"] is True
+    slot_id = slot(client)
+    status, data, _ = call(client, "post", f"/v1/staff/service-requests/{request_id}/grant",
+                           {"slot_id": slot_id, "note": "Needs stamp for new job."}, T2)
+    assert status == 200, data
+    assert data["status"] == "appointment_granted" and data["appointment"]["slot_id"] == slot_id
+    assert data["channel"] == "phone"
+    # The visit is a real appointment: the requester can look it up like any booking.
+    cn = data["appointment"]["confirmation_number"]
+    status, appointment, _ = call(client, "post", f"/v1/appointments/{cn}/lookup", PROOF)
+    assert status == 200 and appointment["slot_id"] == slot_id
+    # And a second decision is an invalid transition.
+    status, data, headers = call(client, "post", f"/v1/staff/service-requests/{request_id}/deny",
+                                 {"reason_code": "no_visit_needed", "note": "n"}, T2)
+    assert_problem(status, data, headers, 409, "invalid_transition")
+
+
+def test_the_queue_shows_the_office_open_requests_most_urgent_first(client):
+    standard = submit(client, inquiry_type="other", case_facts={}, circumstances=[])
+    emergency = submit(client)
+    status, data, _ = call(client, "get", f"/v1/staff/queue?office_id={OFFICE}", headers=SUP)
+    assert status == 200, data
+    ids = [i["request_id"] for i in data["requests"]]
+    assert ids == [emergency["request_id"], standard["request_id"]]
+    status, data, _ = call(client, "get", "/v1/staff/queue", headers=T2)
+    assert status == 200 and len(data["requests"]) == 2
+
+
+def test_deny_appeal_and_overturn(client):
+    request_id = submit(client)["request_id"]
+    to_callback(client, request_id)
+    status, data, _ = call(client, "post", f"/v1/staff/service-requests/{request_id}/deny",
+                           {"reason_code": "within_processing_times", "note": "5 of 9 months"}, T2)
+    assert status == 200 and data["status"] == "denied"
+    status, data, _ = call(client, "post", f"/v1/service-requests/{request_id}/appeal",
+                           {**PROOF, "statement": "My flight leaves in five days."})
+    assert status == 200 and data["appeal"]["state"] == "requested"
+    status, data, headers = call(
+        client, "post", f"/v1/staff/service-requests/{request_id}/appeal-decision",
+        {"outcome": "overturned", "reason_code": "criteria_misapplied", "note": "Imminent."}, T2)
+    assert_problem(status, data, headers, 403, "role_not_allowed")
+    status, data, _ = call(
+        client, "post", f"/v1/staff/service-requests/{request_id}/appeal-decision",
+        {"outcome": "overturned", "reason_code": "criteria_misapplied", "note": "Imminent.",
+         "slot_id": slot(client, SUP)}, SUP)
+    assert status == 200, data
+    assert data["status"] == "appeal_overturned" and data["appointment"]
+    status, view, _ = call(client, "post", f"/v1/service-requests/{request_id}/status", PROOF,
+                           {"Accept-Language": "es"})
+    assert view["appeal"]["state"] == "overturned"
+    assert view["decision"]["code"] == "within_processing_times"
+
+
+def test_an_appeal_decision_code_must_fit_the_outcome(client):
+    request_id = submit(client)["request_id"]
+    status, data, headers = call(
+        client, "post", f"/v1/staff/service-requests/{request_id}/appeal-decision",
+        {"outcome": "upheld", "reason_code": "criteria_misapplied", "note": "n"}, SUP)
+    assert_problem(status, data, headers, 422, "validation_failed")
+
+
+def test_override_urgency_needs_a_reason_code_and_a_note(client):
+    request_id = submit(client, inquiry_type="other", case_facts={}, circumstances=[])["request_id"]
+    path = f"/v1/staff/service-requests/{request_id}/override-urgency"
+    status, data, headers = call(client, "post", path, {"level": "emergency"}, T2)
+    assert_problem(status, data, headers, 422, "validation_failed")
+    assert {e["field"] for e in data["errors"]} == {"reason_code", "note"}
+    status, data, _ = call(client, "post", path, {"level": "emergency",
+                                                  "reason_code": "facts_not_captured",
+                                                  "note": "Surgery abroad."}, T2)
+    assert status == 200 and data["level"] == "emergency"
+    assert data["audit"][-1]["level_from"] == "standard"
+
+
+def test_staff_view_has_the_full_request_and_audit_trail(client):
+    request_id = submit(client)["request_id"]
+    status, data, _ = call(client, "get", f"/v1/staff/service-requests/{request_id}",
+                           headers=T1)
+    assert status == 200
+    assert data["applicant"]["last_name"] == "Ruiz"
+    assert data["audit"][0]["step"] == "submit"
+    assert data["next_steps"] == ["escalate", "override_urgency", "resolve"]
+
+

@@ -1,0 +1,108 @@
+"""In-memory stand-ins for the triage ports, with the DynamoDB repository's conditional semantics:
+a write holds only at the version it expects; a grant's booking and request write commit together
+or not at all."""
+from __future__ import annotations
+
+import copy
+
+from chalicelib.triage import workflow
+from chalicelib.triage.codes import LEVEL_RANK
+from chalicelib.triage.ports import REQUEST_LABEL, PublishFailed, Rejected
+from tests.fakes import FakeRepository
+
+
+class FakeTriageRepository:
+    def __init__(self) -> None:
+        self.requests: dict = {}
+        self.cleared: list[tuple[str, str]] = []
+
+    def add(self, request):
+        if request.request_id in self.requests:
+            raise Rejected({REQUEST_LABEL})
+        self.requests[request.request_id] = copy.deepcopy(request)
+
+    def get(self, request_id):
+        found = self.requests.get(request_id)
+        return copy.deepcopy(found) if found else None
+
+    def holds(self, request_id, expected_version) -> bool:
+        stored = self.requests.get(request_id)
+        return stored is not None and stored.version == expected_version
+
+    def save(self, request, expected_version):
+        if not self.holds(request.request_id, expected_version):
+            raise Rejected({REQUEST_LABEL})
+        self.requests[request.request_id] = copy.deepcopy(request)
+
+    def save_part(self, request, expected_version):
+        return _Part(self, copy.deepcopy(request), expected_version)
+
+    def _open(self, office_id):
+        rows = [r for r in self.requests.values()
+                if r.office_id == office_id and r.status in workflow.OPEN]
+        return sorted(rows, key=lambda r: (-LEVEL_RANK[r.level], r.due_at, r.request_id))
+
+    def queue(self, office_id, limit):
+        return [copy.deepcopy(r) for r in self._open(office_id)[:limit]]
+
+    def awaiting_callback_due_before(self, office_id, before):
+        return [copy.deepcopy(r) for r in self._open(office_id)
+                if r.status in workflow.AWAITING_CALLBACK and r.due_at <= before]
+
+    def clear_notice(self, request_id, token):
+        self.cleared.append((request_id, token))
+        stored = self.requests.get(request_id)
+        if stored:
+            stored.pending_notices.discard(token)
+
+    def pending_outbox(self, older_than):
+        return [(r.request_id, set(r.pending_notices)) for r in self.requests.values()
+                if r.pending_notices and r.updated_at < older_than]
+
+
+class _Part:
+    def __init__(self, repo: FakeTriageRepository, request, expected_version: int) -> None:
+        self.repo, self.request, self.expected_version = repo, request, expected_version
+
+    def add_to(self, txn) -> None:
+        txn.parts.append(self)
+
+    def holds(self) -> bool:
+        return self.repo.holds(self.request.request_id, self.expected_version)
+
+    def apply(self) -> None:
+        self.repo.requests[self.request.request_id] = copy.deepcopy(self.request)
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.parts: list[_Part] = []
+
+
+class FakeBookingRepositoryWithParts(FakeRepository):
+    """The booking fake, taking other contexts' writes into its all-or-nothing booking."""
+
+    def book(self, appointment, not_active_after, last_visit_before, claim, together_with=()):
+        collected = _Collector()
+        for part in together_with:
+            part.add_to(collected)
+        failed = {REQUEST_LABEL for part in collected.parts if not part.holds()}
+        if failed:
+            raise Rejected(failed)
+        super().book(appointment, not_active_after, last_visit_before, claim)
+        for part in collected.parts:
+            part.apply()
+
+
+class FakeRequestNotices:
+    def __init__(self, failing: bool = False) -> None:
+        self.failing = failing
+        self.events: list[tuple[str, str, int]] = []
+
+    def publish(self, kind, request_id, version):
+        if self.failing:
+            raise PublishFailed("queue unavailable")
+        self.events.append((kind, request_id, version))
+
+    def kinds(self) -> list[str]:
+        return [kind for kind, _, _ in self.events]
