@@ -131,7 +131,7 @@ class DynamoTriageRepository:
         for prefix in ("0", "1", "2"):
             for r in ServiceRequestRecord.office_queue.query(
                     office_id, ServiceRequestRecord.queue_key.between(
-                        f"{prefix}#", f"{prefix}#{iso_utc(before)}")):
+                        f"{prefix}#", f"{prefix}#{iso_utc(before)}#~")):  # "~" sorts after every id
                 if r.status in workflow.AWAITING_CALLBACK:
                     yield _request(r)
 

@@ -1,0 +1,228 @@
+"""Triage against DynamoDB (the serialized moto server): the stored shape, the sparse indexes, and
+real threads racing on one request and on the last seat of a slot."""
+import json
+import threading
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib import errors
+from chalicelib.booking.domain import Policy
+from chalicelib.booking.repository import DynamoBookingRepository
+from chalicelib.booking.schedule import parse_slot_id
+from chalicelib.booking.service import BookingService
+from chalicelib.booking.validation import BookingRequest
+from chalicelib.tables import AppointmentRecord, SlotRecord
+from chalicelib.triage.deadlines import DeadlinePolicy
+from chalicelib.triage.domain import Actor, normalize_request_id
+from chalicelib.triage.records import ServiceRequestRecord
+from chalicelib.triage.repository import DynamoTriageRepository
+from chalicelib.triage.service import TriageService
+from chalicelib.triage.validation import (CallbackSchedule, Denial, Escalation, Grant, Resolution)
+from tests.fakes import FakePublisher, FixedClock
+from tests.triage_fakes import FakeRequestNotices
+from tests.unit.test_triage_service import (MONDAY_NOON, OFFICE, OFFICER, OTHER_OFFICER, TIER1,
+                                            body, standard_body)
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(MONDAY_NOON)
+
+
+@pytest.fixture
+def booking(aws, clock):
+    svc = BookingService(DynamoBookingRepository(), FakePublisher(), pepper="test", clock=clock,
+                         policy=Policy())
+    svc.generate_slots([OFFICE, "boston"])
+    return svc
+
+
+@pytest.fixture
+def repo(aws):
+    return DynamoTriageRepository()
+
+
+@pytest.fixture
+def service(repo, booking, clock):
+    return TriageService(repo, booking, FakeRequestNotices(), policy=DeadlinePolicy(),
+                         pepper="test", clock=clock)
+
+
+def at_callback(service, request_id, officer=OFFICER):
+    service.escalate(TIER1, request_id, Escalation())
+    service.schedule_callback(officer, request_id, CallbackSchedule(
+        scheduled_for=MONDAY_NOON + timedelta(hours=2)))
+
+
+def open_slots(booking, office=OFFICE):
+    return [s["slot_id"] for s in booking.availability(office, None, None, for_staff=True)["slots"]]
+
+
+def test_a_request_is_stored_whole_and_read_back_the_same(service, repo):
+    request_id = normalize_request_id(service.submit(body())["request_id"])
+    stored = repo.get(request_id)
+    assert stored.status == "submitted" and stored.level == "emergency"
+    assert stored.due_on == date(2026, 12, 1)
+    assert stored.audit[0]["from"] is None and stored.audit[0]["to"] == "submitted"
+    record = ServiceRequestRecord.get(request_id)
+    assert record.queue_key.startswith("0#2026-12-02T05:00:00Z#")
+    assert record.outbox == "pending" and record.pending_notices == {"service_request_received:1"}
+    raw = record.serialize()
+    assert "Ruiz" not in raw["person_key"]["S"] and "Ruiz" not in raw["proof"]["S"]
+
+
+def test_a_write_at_a_stale_version_is_rejected(service, repo):
+    request_id = normalize_request_id(service.submit(body())["request_id"])
+    stale = repo.get(request_id)
+    service.escalate(TIER1, request_id, Escalation())
+    with pytest.raises(Exception) as raised:
+        repo.save(replace(stale, status="resolved_by_tier1", version=2), expected_version=1)
+    assert type(raised.value).__name__ == "Rejected"
+    assert repo.get(request_id).status == "escalated"
+
+
+def test_the_office_queue_index_orders_by_level_then_deadline_and_drops_closed(service, repo,
+                                                                               clock):
+    standard = normalize_request_id(service.submit(standard_body())["request_id"])
+    urgent = normalize_request_id(service.submit(body(
+        inquiry_type="i551_evidence_stamp", case_facts={},
+        circumstances=[{"kind": "employment"}]))["request_id"])
+    clock.advance(hours=1)
+    later_emergency = normalize_request_id(service.submit(body())["request_id"])
+    closed = normalize_request_id(service.submit(body())["request_id"])
+    service.resolve(TIER1, closed, Resolution(outcome_code="withdrawn"))
+    assert [r.request_id for r in repo.queue(OFFICE, 50)] == [later_emergency, urgent, standard]
+    assert ServiceRequestRecord.get(closed).queue_key is None
+    due = [r.request_id for r in repo.awaiting_callback_due_before(
+        OFFICE, datetime(2026, 12, 8, 5, tzinfo=timezone.utc))]
+    assert sorted(due) == sorted([later_emergency, urgent])
+
+
+def test_a_settled_notice_leaves_the_outbox(service, repo):
+    request_id = normalize_request_id(service.submit(body())["request_id"])
+    assert [i for i, _ in repo.pending_outbox(MONDAY_NOON + timedelta(minutes=1))] == [request_id]
+    service.notice_settled(request_id, "service_request_received", 1)
+    record = ServiceRequestRecord.get(request_id)
+    assert record.pending_notices is None and record.outbox is None
+    assert list(repo.pending_outbox(MONDAY_NOON + timedelta(minutes=1))) == []
+
+
+def test_the_deadline_watch_works_on_the_stored_index(service, repo, clock):
+    request_id = normalize_request_id(service.submit(body())["request_id"])
+    clock.now = datetime(2026, 12, 2, 6, tzinfo=timezone.utc)
+    assert service.watch_deadlines([OFFICE])["breached"] == 1
+    stored = repo.get(request_id)
+    assert stored.status == "submitted" and stored.supervisor_flag
+    assert ServiceRequestRecord.get(request_id).queue_key.startswith("0#2026-12-04T05:00:00Z")
+
+
+# --- races -----------------------------------------------------------------------------------
+
+def race(*calls):
+    """Run the calls on real threads released together; return (winners, losers' codes)."""
+    barrier = threading.Barrier(len(calls))
+    won, lost = [], []
+
+    def run(index, call):
+        barrier.wait()
+        try:
+            call()
+            won.append(index)
+        except errors.DomainError as error:
+            lost.append(error.code)
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return won, lost
+
+
+def test_concurrent_decisions_on_one_request_have_exactly_one_winner(service, repo, booking):
+    for _round in range(3):
+        request_id = service.submit(body(applicant={
+            "first_name": "Ana", "last_name": f"Ruiz{'x' * _round}",
+            "date_of_birth": "1979-08-30", "phone": "(860) 555-0199",
+            "email": "ana@example.org"}))["request_id"]
+        at_callback(service, request_id)
+        slots = open_slots(booking)
+        officers = [OFFICER, OTHER_OFFICER, Actor("officer-3", "tier2", OFFICE)]
+        calls = [
+            lambda: service.grant(officers[0], request_id, Grant(slot_id=slots[0])),
+            lambda: service.grant(officers[1], request_id, Grant(slot_id=slots[1])),
+            lambda: service.deny(officers[2], request_id,
+                                 Denial(reason_code="no_visit_needed", note="n")),
+            lambda: service.resolve(officers[0], request_id,
+                                    Resolution(outcome_code="information_provided")),
+            lambda: service.deny(officers[1], request_id,
+                                 Denial(reason_code="duplicate_request", note="n")),
+        ]
+        won, lost = race(*calls)
+        assert len(won) == 1, (won, lost)
+        assert set(lost) <= {"invalid_transition", "concurrent_update"}
+        stored = repo.get(normalize_request_id(request_id))
+        assert stored.version == 4 and len(stored.audit) == 4
+        appointments = [a for a in AppointmentRecord.scan()
+                        if a.person_key == stored.person_key]
+        if won[0] in (0, 1):
+            assert stored.status == "appointment_granted" and len(appointments) == 1
+            assert stored.appointment["confirmation_number"] == appointments[0].confirmation_number
+        else:
+            assert stored.status in ("denied", "resolved_without_appointment")
+            assert appointments == []
+
+
+def test_a_grant_racing_a_public_booking_for_the_last_seat_has_one_winner(service, booking):
+    """The grant books through the booking core's own transaction: the seat's condition decides
+    between the officer and a person booking online, and the loser changes nothing."""
+    winners = []
+    for round_ in range(4):
+        request_id = service.submit(standard_body(zip="02108", applicant={
+            "first_name": "Ana", "last_name": "Grant" + "abcd"[round_], "date_of_birth": "1979-08-30",
+            "phone": "(617) 555-0199", "email": "ana@example.org"}))["request_id"]
+        boston = Actor("officer-b", "tier2", "boston")
+        at_callback(service, request_id, boston)
+        slot_id = open_slots(booking, "boston")[round_]
+        office_id, start = parse_slot_id(slot_id)
+        SlotRecord(office_id, start.strftime("%Y-%m-%dT%H:%M:%SZ")).update(
+            actions=[SlotRecord.available.set(1)])
+        public = BookingRequest.model_validate({
+            "slot_id": slot_id, "applicant": {
+                "first_name": "Maria", "last_name": "Public" + "abcd"[round_],
+                "date_of_birth": "1985-03-04", "email": "maria@example.org",
+                "phone": "+1 617 555 0100", "address": {
+                    "line1": "1 Main St", "city": "Boston", "state": "MA", "zip": "02108"}},
+            "reason": {"category": "case_inquiry"}, "contact_method": "email"})
+        won, lost = race(lambda: service.grant(boston, request_id, Grant(slot_id=slot_id)),
+                         lambda: booking.book(public))
+        assert len(won) == 1 and lost == ["slot_unavailable"], (won, lost)
+        winners.append(won[0])
+        record = SlotRecord.get(office_id, start.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        assert record.available == 0
+        taken = [a for a in AppointmentRecord.scan() if a.slot_id == slot_id]
+        assert len(taken) == 1
+        stored = service.load(normalize_request_id(request_id))
+        assert (stored.status == "appointment_granted") == (won[0] == 0)
+        assert (stored.appointment is not None) == (won[0] == 0)
+    print("winners (0 = grant, 1 = public):", winners)
+
+
+def test_the_scheduled_job_emits_the_breach_metric(aws, booking, capsys):
+    from chalicelib.triage import jobs
+    from local.worker import scheduled_event
+
+    forty_days_ago = FixedClock(datetime.now(timezone.utc) - timedelta(days=40))
+    TriageService(DynamoTriageRepository(), booking, FakeRequestNotices(), policy=DeadlinePolicy(),
+                  pepper="test", clock=forty_days_ago).submit(standard_body())
+    capsys.readouterr()
+    counts = jobs.watch_deadlines(scheduled_event(), None)  # the wired service, today's clock
+    assert counts["breached"] == 1
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines()
+           if line.startswith('{"_aws"')]
+    assert len(emf) == 1
+    directive = emf[0]["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "InfoPass" and directive["Dimensions"] == [["Stage"]]
+    assert emf[0]["Stage"] == "test" and emf[0]["TriageDeadlineBreaches"] == [1.0]
