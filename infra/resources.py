@@ -22,13 +22,22 @@ API_ACCESS_LOGS = "ApiAccessLogs"
 # Chalice's logical id for the REST API (chalice.package.SAMTemplateGenerator).
 REST_API = "RestAPI"
 
-# Staff groups of the triage context (issue #4), highest precedence (lowest number) first.
-STAFF_GROUPS = {
-    "supervisor": "Supervisors: reassign and escalate any request of their offices",
-    "office_admin": "Office administrators: office schedules, closures and staff",
-    "tier2": "Tier 2 staff: escalated service requests",
+# Descriptions of the triage context's staff roles (`chalicelib.triage.workflow.STAFF_ROLES`,
+# one Cognito group each); a role without one here still gets its group.
+STAFF_GROUP_DESCRIPTIONS = {
     "tier1": "Tier 1 staff: first response to service requests",
+    "tier2": "Tier 2 staff: escalated service requests",
+    "supervisor": "Supervisors: appeals and oversight of their offices' requests",
+    "office_admin": "Office administrators: office schedules, closures and staff",
 }
+# The ID-token claim (`custom:office_id`) that ties a staff member to an office.
+OFFICE_ATTRIBUTE = "office_id"
+
+
+def staff_groups() -> tuple[str, ...]:
+    from chalicelib.triage.workflow import STAFF_ROLES
+
+    return tuple(STAFF_ROLES)
 
 # The metric the triage deadline job emits (Embedded Metric Format or PutMetricData): one per
 # service request found past its response deadline, dimension Stage = the STAGE setting.
@@ -230,6 +239,9 @@ def staff_pool(stage: Stage) -> dict[str, dict[str, Any]]:
                     "MinimumLength": 14, "RequireLowercase": True, "RequireUppercase": True,
                     "RequireNumbers": True, "RequireSymbols": True,
                     "TemporaryPasswordValidityDays": 3}},
+                "Schema": [{"Name": OFFICE_ATTRIBUTE, "AttributeDataType": "String",
+                            "Mutable": True, "StringAttributeConstraints": {
+                                "MinLength": "1", "MaxLength": "64"}}],
                 "DeletionProtection": "ACTIVE" if stage.production else "INACTIVE",
                 "UserPoolTags": dict(stage.config.get("tags", {})),
             }},
@@ -239,6 +251,11 @@ def staff_pool(stage: Stage) -> dict[str, dict[str, Any]]:
                 "UserPoolId": {"Ref": USER_POOL},
                 "ClientName": f"{stage.prefix}-staff-console",
                 "GenerateSecret": False,
+                # Staff may read their office but never change it: only administrators
+                # (AdminUpdateUserAttributes) write custom:office_id, which scopes their access.
+                "ReadAttributes": ["email", "email_verified", "name",
+                                   f"custom:{OFFICE_ATTRIBUTE}"],
+                "WriteAttributes": ["name"],
                 "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
                 "PreventUserExistenceErrors": "ENABLED",
                 "EnableTokenRevocation": True,
@@ -247,11 +264,14 @@ def staff_pool(stage: Stage) -> dict[str, dict[str, Any]]:
                                        "RefreshToken": "hours"},
             }},
     }
-    for precedence, (group, description) in enumerate(STAFF_GROUPS.items(), start=1):
+    # Precedence: the most privileged role's group wins in the token's preferred role.
+    for precedence, group in enumerate(reversed(staff_groups()), start=1):
         resources["StaffGroup" + camel(group)] = {
             "Type": "AWS::Cognito::UserPoolGroup",
             "Properties": {"UserPoolId": {"Ref": USER_POOL}, "GroupName": group,
-                           "Description": description, "Precedence": precedence}}
+                           "Description": STAFF_GROUP_DESCRIPTIONS.get(
+                               group, f"InfoPass staff role {group}"),
+                           "Precedence": precedence}}
     return resources
 
 

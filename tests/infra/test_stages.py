@@ -69,6 +69,19 @@ def test_every_environment_variable_of_a_stage_is_a_setting_the_app_reads(name):
         assert f'"{variable}"' in SETTINGS_SOURCE, f"{variable} is not read by chalicelib/settings.py"
 
 
+# Settings a deployed stage never sets: the runtime provides the region, and only the local
+# stack and tests point at an endpoint.
+NOT_PER_STAGE = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"}
+
+
+@pytest.mark.parametrize("name", STAGES)
+def test_every_setting_the_app_reads_is_chosen_explicitly_by_each_deployed_stage(name):
+    read = set(re.findall(r'(?:environ\.get|_int|_float|_bool)\(\s*"([A-Z][A-Z0-9_]+)"',
+                          SETTINGS_SOURCE))
+    missing = sorted(read - NOT_PER_STAGE - set(stages.load(name).env))
+    assert read and missing == [], f"add {missing} to {name} in .chalice/config.json"
+
+
 @pytest.mark.parametrize("name", STAGES)
 def test_stage_settings_parse_into_the_apps_settings(name, monkeypatch):
     from chalicelib.settings import Settings

@@ -218,14 +218,28 @@ def test_alarms_watch_dead_letters_5xx_rate_and_triage_deadline_breaches(templat
 
 
 @pytest.mark.parametrize("name", STAGES)
-def test_staff_pool_has_the_four_staff_groups_and_admin_only_sign_up(templates, name):
+def test_staff_pool_has_a_group_per_staff_role_and_admin_only_sign_up(templates, name):
+    from chalicelib.triage.workflow import STAFF_ROLES
+
     template = templates[name]
     pool = template["Resources"][r.USER_POOL]["Properties"]
     assert pool["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
     assert pool["MfaConfiguration"] == "ON"
     groups = {g["Properties"]["GroupName"] for g in
               resources_of(template, "AWS::Cognito::UserPoolGroup").values()}
-    assert groups == {"tier1", "tier2", "supervisor", "office_admin"}
+    assert groups == set(STAFF_ROLES) == {"tier1", "tier2", "supervisor", "office_admin"}
+
+
+@pytest.mark.parametrize("name", STAGES)
+def test_staff_cannot_change_the_office_their_token_carries(templates, name):
+    from chalicelib.triage.auth import OFFICE_CLAIM
+
+    resources = templates[name]["Resources"]
+    pool = resources[r.USER_POOL]["Properties"]
+    client = resources[r.USER_POOL_CLIENT]["Properties"]
+    assert OFFICE_CLAIM == "custom:" + pool["Schema"][0]["Name"]
+    assert OFFICE_CLAIM in client["ReadAttributes"]
+    assert OFFICE_CLAIM not in client["WriteAttributes"]
 
 
 @pytest.mark.parametrize("name", STAGES)
