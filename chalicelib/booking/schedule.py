@@ -4,9 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SLOT_ID_TIME = "%Y%m%dT%H%MZ"
@@ -41,6 +43,9 @@ def parse_slot_id(value: str) -> tuple[str, datetime] | None:
 
 @lru_cache(maxsize=8)
 def _federal_holidays(year: int) -> holidays.HolidayBase:
+    # Imported on first use: only slot generation needs the calendar, not every cold start.
+    import holidays
+
     return holidays.US(years=year)
 
 

@@ -50,7 +50,7 @@ def test_the_packaged_app_answers_with_only_the_lambda_runtime_beside_it(extract
                                                api_event("/v1/offices", {"zip": "02108"})])
     assert [r["status"] for r in result["requests"]] == [200, 200]
     # Heavy imports stay off the cold path: none of these load just by importing the app.
-    assert not {"boto3", "babel", "zipcodes", "icalendar", "aws_xray_sdk", "jwt",
+    assert not {"boto3", "babel", "zipcodes", "holidays", "icalendar", "aws_xray_sdk", "jwt",
                 "cryptography"} & set(result["loaded_by_import"])
 
 
