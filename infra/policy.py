@@ -66,7 +66,9 @@ def document(stage: Stage) -> dict[str, Any]:
         {"Sid": "StageQueues", "Effect": "Allow", "Action": QUEUE_ACTIONS,
          "Resource": sorted(arn(stage, "sqs", q.name(s)) for q in queues)},
         {"Sid": "StageKey", "Effect": "Allow",
-         "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+         # What DynamoDB's own AWS-managed key allows its callers; only through the services.
+         "Action": ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt",
+                    "kms:GenerateDataKey*", "kms:ReEncrypt*"],
          "Resource": "${%s.Arn}" % r.DATA_KEY,
          "Condition": {"StringEquals": {"kms:ViaService": sorted(
              f"{service}.{stage.region}.amazonaws.com"
