@@ -1,5 +1,5 @@
 """`make mail`: every email the local stack sent through moto's SES (subject, recipient, text,
-attachments), read from moto's /moto-api/data.json, then the letters queued for offices."""
+attachments), read from the local moto server, then the letters queued for offices."""
 from __future__ import annotations
 
 import email
@@ -7,12 +7,19 @@ import email.policy
 import json
 import os
 import sys
+import urllib.error
 import urllib.request
 
 
 def sent_emails(moto_url: str) -> list[dict]:
-    with urllib.request.urlopen(f"{moto_url}/moto-api/data.json", timeout=10) as response:
-        state = json.load(response)
+    """From the local moto server's SES-only view; /moto-api/data.json has the same messages
+    under "ses" but serializes every table too."""
+    try:
+        with urllib.request.urlopen(f"{moto_url}/infopass/sent-mail.json", timeout=10) as response:
+            state = json.load(response)
+    except urllib.error.HTTPError:  # a plain moto server: read its full state
+        with urllib.request.urlopen(f"{moto_url}/moto-api/data.json", timeout=60) as response:
+            state = json.load(response)
     ses = state.get("ses", {})
     out = []
     for raw in ses.get("RawMessage", []):
