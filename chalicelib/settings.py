@@ -67,6 +67,8 @@ class Settings:
     triage_appeal_window_days: int = field(
         default_factory=lambda: _int("TRIAGE_APPEAL_WINDOW_DAYS", 30))
     triage_failed_callbacks: int = field(default_factory=lambda: _int("TRIAGE_FAILED_CALLBACKS", 3))
+    service_request_url: str = field(default_factory=lambda: os.environ.get(
+        "SERVICE_REQUEST_URL", "https://infopass.example.gov/requests"))
 
     def table_name(self, short: str) -> str:
         return f"{self.resource_prefix}-{short}"

@@ -13,6 +13,7 @@ from chalicelib.notices.model import Content, NoticeData
 # Modules that call `register` on import. Add yours (one line) to plug into the pipeline.
 SUBJECT_MODULES = [
     "chalicelib.notices.appointments",
+    "chalicelib.triage.notices",
 ]
 
 Loader = Callable[[str, int], "NoticeData | None"]

@@ -310,6 +310,10 @@ class TriageService:
     def load(self, request_id: str) -> ServiceRequest | None:
         return self.repo.get(request_id)
 
+    def pending_notices(self, older_than: datetime):
+        """(request id, {"kind:version", ...}) recorded before `older_than` and not yet settled."""
+        return self.repo.pending_outbox(older_than)
+
     # --- internals ----------------------------------------------------------------------
 
     def _office_for(self, zip_code: str) -> dict:
