@@ -16,7 +16,9 @@ log = logging.getLogger("local.worker")
 def _jobs():
     from chalicelib.booking.jobs import generate_slots
     from chalicelib.notices.handlers import send_reminders, sweep_outbox
-    return [(generate_slots, 3600), (send_reminders, 60), (sweep_outbox, 60)]
+    from chalicelib.triage.jobs import watch_deadlines
+    return [(generate_slots, 3600), (send_reminders, 60), (sweep_outbox, 60),
+            (watch_deadlines, 900)]
 
 
 # (queue definition, Chalice on_sqs_message handler, batch size), polled about twice a second.

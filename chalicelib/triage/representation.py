@@ -8,6 +8,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from chalicelib.booking import offices
+from chalicelib.booking.domain import format_confirmation_number
 from chalicelib.booking.representation import CONTACT_CENTER_PHONE, office_summary
 from chalicelib.triage import codes, criteria, workflow
 from chalicelib.triage.deadlines import DeadlinePolicy
@@ -72,8 +73,8 @@ def _decision(decision: dict | None, zone: str, _: Gettext) -> dict | None:
 def _appointment(appointment: dict | None) -> dict | None:
     if not appointment:
         return None
-    return {k: appointment[k] for k in ("confirmation_number", "office_id", "slot_id", "start",
-                                        "end", "timezone")}
+    return {**{k: appointment[k] for k in ("office_id", "slot_id", "start", "end", "timezone")},
+            "confirmation_number": format_confirmation_number(appointment["confirmation_number"])}
 
 
 def appeal_by(r: ServiceRequest, policy: DeadlinePolicy) -> datetime | None:
