@@ -154,7 +154,8 @@ def for_staff(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gette
                     "override": r.override},
         "attempts": r.attempts, "reached_at": iso_utc(r.reached_at) if r.reached_at else None,
         "decision": r.decision, "appointment": _appointment(r.appointment),
-        "appeal": {**r.appeal, **(_appeal(r, policy, now, _) or {})} if r.appeal else
+        # Staff see who decided an appeal and their note, on top of what the requester sees.
+        "appeal": {**(_appeal(r, policy, now, _) or {}), **r.appeal} if r.appeal else
         _appeal(r, policy, now, _),
         "next_steps": workflow.steps_from(r.status),
         "audit": r.audit,

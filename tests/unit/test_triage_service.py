@@ -363,6 +363,8 @@ def test_deny_appeal_overturn_books_the_visit(service, booking, notices, booking
         slot_id=first_slot(booking)))
     assert view["status"] == "appeal_overturned"
     assert view["appointment"]["confirmation_number"]
+    assert view["appeal"]["decision"]["by"] == "supervisor-1"
+    assert view["appeal"]["state"] == "overturned" and view["appeal"]["statement"]
     assert booking_notices.events[0][0] == "booking_confirmation"
     assert notices.kinds() == ["service_request_received", "service_request_denied",
                                "appeal_received", "appeal_decided"]
