@@ -3,6 +3,9 @@
 A request is written whole, on the condition that it is still at the version the writer read:
 the version decides between concurrent steps, and the audit trail grows only by the entry the
 winning step appended. The same conditional write can join a booking transaction (a grant).
+Clearing a settled notice from the outbox does not bump the version, so a step written just after
+may put the marker back; the sweep then re-publishes an event the notices pipeline has already
+settled, which it recognises and drops (exactly once is keyed by kind and version).
 """
 from __future__ import annotations
 
