@@ -109,7 +109,9 @@ def test_concurrent_reschedules_of_one_appointment_take_exactly_one_new_seat(loc
     responses = race([lambda s=s: requests.post(f"{api}/v1/appointments/{cn}/reschedule",
                                                 json={**proof, "slot_id": s["slot_id"]}, timeout=120)
                       for s in targets])
-    assert Counter(r.status_code for r in responses)[200] == 1
+    # A racer that reads after the winner committed legitimately moves the appointment again
+    # (from its new slot); what must hold is that only one seat ends up taken.
+    assert Counter(r.status_code for r in responses)[200] >= 1
     assert {r.json()["code"] for r in responses if r.status_code != 200} <= {"concurrent_update"}
     taken = [s for s in targets if seats_left(local_stack, s["slot_id"]) == s["available"] - 1]
     assert len(taken) == 1
