@@ -3,9 +3,10 @@
 When a route has a custom authorizer and the request has no Authorization header, API Gateway
 answers 401 itself, before any Lambda runs; the deployed stages turn that answer into
 problem+json with a GatewayResponse (`infra/resources.py`). Chalice's local gateway answers with
-its own `{"message": "Unauthorized"}` body, which no app middleware ever sees. `install()` makes
-the local gateway answer like the deployed one. Only authorizer rejections change: every other
-request takes the stock path.
+its own `{"message": "Unauthorized"}` body, which no app middleware ever sees. Likewise a path
+no route matches: the deployed gateway maps MISSING_AUTHENTICATION_TOKEN to a 404 problem, while
+chalice local answers 403 "Missing Authentication Token". `install()` makes the local gateway
+answer like the deployed one in both cases: every other request takes the stock path.
 """
 from __future__ import annotations
 
@@ -27,11 +28,28 @@ def _as_problem(error: local.LocalGatewayException) -> local.LocalGatewayExcepti
     return type(error)(headers, response.body.encode())
 
 
+class _NoRoute(local.LocalGatewayException):
+    CODE = 404
+
+
 def install() -> None:
     global _installed
     if _installed:
         return
     stock = local.LocalGatewayAuthorizer.authorize
+    stock_handle = local.LocalGateway.handle_request
+
+    def handle_request(self, method, path, headers, body):
+        try:
+            return stock_handle(self, method, path, headers, body)
+        except local.ForbiddenError as error:
+            body = error.body or b""
+            if b"Missing Authentication Token" not in body and \
+                    b"Authorization header requires" not in body:
+                raise
+            raise _as_problem(_NoRoute(error.headers, b"")) from None
+
+    local.LocalGateway.handle_request = handle_request
 
     def authorize(self, raw_path, lambda_event, lambda_context):
         try:

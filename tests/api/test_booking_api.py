@@ -19,6 +19,8 @@ def client(aws, monkeypatch):
     monkeypatch.setenv("MIN_INTERVAL_DAYS", "0")
     wiring.rewire()
     wiring.booking_service().generate_slots([OFFICE])
+    from local import gateway
+    gateway.install()  # the deployed gateway's problem answers, as the local stack serves them
     with Client(app, stage_name="test") as c:
         yield c
 
@@ -235,3 +237,8 @@ def test_personal_data_never_reaches_the_logs(client, caplog):
     assert caplog.records, "expected the booking to log something"
     for secret in ("Ruiz", "1979-08-30", "ana.ruiz@example.org", "555-0199", "987654321"):
         assert secret not in logged
+
+
+def test_a_path_no_route_matches_is_a_404_problem_like_the_deployed_gateway(client):
+    for path in ("/v1/nope", "/v2/offices", "/v1/appointments/ABC/explode"):
+        assert_problem(*call(client, "get", path), 404, "not_found")
