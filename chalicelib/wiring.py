@@ -82,7 +82,8 @@ def triage_service() -> TriageService:
     s = _settings.settings
     return TriageService(DynamoTriageRepository(), booking_service(),
                          SqsRequestNotices(notice_queue()), policy=deadline_policy(s),
-                         pepper=s.identity_pepper)
+                         pepper=s.identity_pepper,
+                         idempotency_ttl=timedelta(hours=s.idempotency_ttl_hours))
 
 
 def rewire() -> None:

@@ -7,19 +7,37 @@ import copy
 
 from chalicelib.triage import workflow
 from chalicelib.triage.codes import LEVEL_RANK
-from chalicelib.triage.ports import REQUEST_LABEL, PublishFailed, Rejected
+from chalicelib.triage.ports import (CLAIM_LABEL, REQUEST_LABEL, PublishFailed, Rejected,
+                                     StoredResponse)
 from tests.fakes import FakeRepository
 
 
 class FakeTriageRepository:
     def __init__(self) -> None:
         self.requests: dict = {}
+        self.claims: dict = {}
         self.cleared: list[tuple[str, str]] = []
 
-    def add(self, request):
+    def _live_claim(self, key, now):
+        claim = self.claims.get(key)
+        return claim if claim and (now is None or claim.expires_at >= now.timestamp()) else None
+
+    def add(self, request, claim=None, now=None):
+        failed = set()
         if request.request_id in self.requests:
-            raise Rejected({REQUEST_LABEL})
+            failed.add(REQUEST_LABEL)
+        if claim and self._live_claim(claim.key, now):
+            failed.add(CLAIM_LABEL)
+        if failed:
+            raise Rejected(failed)
         self.requests[request.request_id] = copy.deepcopy(request)
+        if claim:
+            self.claims[claim.key] = copy.deepcopy(claim)
+
+    def stored_response(self, key, now):
+        claim = self._live_claim(key, now)
+        return StoredResponse(claim.body_hash, claim.status, copy.deepcopy(claim.body)) \
+            if claim else None
 
     def get(self, request_id):
         found = self.requests.get(request_id)

@@ -5,17 +5,26 @@ from datetime import datetime
 from typing import Any, Iterable, Protocol, Sequence
 
 from chalicelib.booking.domain import Appointment
-from chalicelib.booking.ports import PublishFailed, Rejected, TransactionPart  # noqa: F401
+from chalicelib.booking.ports import (IdempotencyClaim, PublishFailed, Rejected,  # noqa: F401
+                                      StoredResponse, TransactionPart)
 from chalicelib.booking.service import OnBehalfBooking
 from chalicelib.triage.domain import ServiceRequest
 
 # The label a request's write carries inside a booking transaction.
 REQUEST_LABEL = "service_request"
+# The label of an Idempotency-Key claim written with a new request.
+CLAIM_LABEL = "idempotency"
 
 
 class TriageRepository(Protocol):
-    def add(self, request: ServiceRequest) -> None:
-        """Write a new request; `Rejected({"service_request"})` if the id exists."""
+    def add(self, request: ServiceRequest, claim: IdempotencyClaim | None = None,
+            now: datetime | None = None) -> None:
+        """Write a new request; `Rejected({"service_request"})` if the id exists. With a
+        `claim`, it is written in the same transaction, on condition that no claim unexpired at
+        `now` holds its key (`Rejected({"idempotency"})` otherwise): both or neither."""
+
+    def stored_response(self, key: str, now: datetime) -> StoredResponse | None:
+        """The response a claim unexpired at `now` recorded under `key`."""
 
     def get(self, request_id: str) -> ServiceRequest | None: ...
 

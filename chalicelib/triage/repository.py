@@ -15,10 +15,14 @@ from typing import Any, Iterable
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.booking.domain import iso_utc
+# The booking core's labelled transaction, so a cancelled one says which condition failed.
+from chalicelib.booking.repository import _Transaction as Transaction
+from chalicelib.tables import IdempotencyRecord
 from chalicelib.triage import workflow
 from chalicelib.triage.codes import LEVEL_RANK
 from chalicelib.triage.domain import ServiceRequest
-from chalicelib.triage.ports import REQUEST_LABEL, Rejected
+from chalicelib.triage.ports import (CLAIM_LABEL, REQUEST_LABEL, IdempotencyClaim, Rejected,
+                                     StoredResponse)
 from chalicelib.triage.records import AuditEntryMap, ServiceRequestRecord
 
 _PENDING = "pending"
@@ -100,13 +104,42 @@ class _ConditionalSave:
 
 
 class DynamoTriageRepository:
-    def add(self, request: ServiceRequest) -> None:
+    def add(self, request: ServiceRequest, claim: IdempotencyClaim | None = None,
+            now: datetime | None = None) -> None:
+        if claim is not None:
+            self._add_claimed(request, claim, now)
+            return
         try:
             _record(request).save(condition=ServiceRequestRecord.request_id.does_not_exist())
         except PutError as error:
             if _failed_condition(error):
                 raise Rejected({REQUEST_LABEL}) from None
             raise
+
+    @staticmethod
+    def _add_claimed(request: ServiceRequest, claim: IdempotencyClaim,
+                     now: datetime | None) -> None:
+        """The request and its Idempotency-Key claim in one transaction: of concurrent retries
+        under one key exactly one writes, the others see the claim fail. An expired claim that
+        DynamoDB has not swept yet (TTL deletes lazily) does not hold the key."""
+        txn = Transaction()
+        txn.put(REQUEST_LABEL, _record(request), ServiceRequestRecord.request_id.does_not_exist())
+        free = IdempotencyRecord.key.does_not_exist()
+        if now is not None:
+            free = free | (IdempotencyRecord.expires_at < int(now.timestamp()))
+        txn.put(CLAIM_LABEL, IdempotencyRecord(
+            claim.key, body_hash=claim.body_hash, status=claim.status, response=claim.body,
+            expires_at=claim.expires_at), free)
+        txn.commit()
+
+    def stored_response(self, key: str, now: datetime) -> StoredResponse | None:
+        try:
+            record = IdempotencyRecord.get(key, consistent_read=True)
+        except IdempotencyRecord.DoesNotExist:
+            return None
+        if record.expires_at < now.timestamp():
+            return None
+        return StoredResponse(record.body_hash, int(record.status), record.response)
 
     def get(self, request_id: str) -> ServiceRequest | None:
         try:

@@ -79,6 +79,18 @@ def _service():
     return wiring.triage_service()
 
 
+def _idempotency_key() -> str | None:
+    key = (api.current_request.headers or {}).get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= 255:
+        raise errors.InvalidParameter("Idempotency-Key must be 1 to 255 characters.")
+    return key
+
+
+def _created(outcome) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    return Response(outcome.body, status_code=outcome.status, headers=headers)
+
+
 # --- public -------------------------------------------------------------------------------
 
 @api.route("/triage/criteria")
@@ -109,7 +121,7 @@ def code_lists():
 @handled
 def submit():
     body = parse(ServiceRequestBody, _body())
-    return Response(_service().submit(body, _=_gettext()), status_code=201)
+    return _created(_service().submit_once(body, _idempotency_key(), _=_gettext()))
 
 
 @api.route("/service-requests/{request_id}/status", methods=["POST"])
@@ -131,7 +143,7 @@ def appeal(request_id):
 @staff(TIER1)
 def submit_by_phone(actor: Actor):
     body = parse(ServiceRequestBody, _body())
-    return Response(_service().submit(body, actor, _gettext()), status_code=201)
+    return _created(_service().submit_once(body, _idempotency_key(), actor, _gettext()))
 
 
 @api.route("/staff/queue", authorizer=staff_identity)

@@ -9,22 +9,24 @@ through ports; the clock is injected.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
 from chalicelib import errors
 from chalicelib.booking import offices, schedule
 from chalicelib.booking.domain import person_key
-from chalicelib.booking.service import OnBehalfBooking
+from chalicelib.booking.service import OnBehalfBooking, Outcome
 from chalicelib.triage import criteria, deadlines, representation, workflow
 from chalicelib.triage.deadlines import DeadlinePolicy
 from chalicelib.triage.domain import (REQUESTER, SYSTEM, Actor, AuditEntry, ServiceRequest,
                                       format_request_id, iso_utc, new_request_id,
                                       normalize_request_id, proof_digest, proof_matches)
-from chalicelib.triage.ports import (Booker, NoticePublisher, PublishFailed, Rejected,
-                                     TriageRepository)
+from chalicelib.triage.ports import (CLAIM_LABEL, Booker, IdempotencyClaim, NoticePublisher,
+                                     PublishFailed, Rejected, TriageRepository)
 from chalicelib.triage.validation import (Appeal, AppealDecision, CallbackAttempt,
                                           CallbackSchedule, Denial, Escalation, Grant, Proof,
                                           Resolution, ServiceRequestBody, UrgencyOverride)
@@ -84,12 +86,14 @@ Mutation = Callable[[ServiceRequest, datetime], Change]
 class TriageService:
     def __init__(self, repository: TriageRepository, booker: Booker,
                  publisher: NoticePublisher, *, policy: DeadlinePolicy, pepper: str,
+                 idempotency_ttl: timedelta = timedelta(hours=24),
                  clock: Clock = utc_now) -> None:
         self.repo = repository
         self.booker = booker
         self.publisher = publisher
         self.policy = policy
         self.pepper = pepper
+        self.idempotency_ttl = idempotency_ttl
         self.clock = clock
 
     # --- public -------------------------------------------------------------------------
@@ -99,6 +103,22 @@ class TriageService:
 
     def submit(self, body: ServiceRequestBody, actor: Actor = REQUESTER,
                _: Gettext = _identity) -> dict:
+        return self.submit_once(body, None, actor, _).body
+
+    def submit_once(self, body: ServiceRequestBody, idempotency_key: str | None,
+                    actor: Actor = REQUESTER, _: Gettext = _identity) -> Outcome:
+        """Submit, honouring the client's Idempotency-Key as a booking does: the same key and
+        body give the first response again (no second request, no second notice); the same key
+        with another body is `idempotency_key_reused`. The claim is written in the request's own
+        transaction, so of concurrent retries exactly one creates the request. Keys are scoped
+        to the caller (the public, or one staff member) and kept apart from booking keys."""
+        body_hash = _hash(body.model_dump_json())
+        claim_key = _hash("service_request", actor.id, idempotency_key) \
+            if idempotency_key else None
+        if claim_key:
+            replay = self._replay(claim_key, body_hash)
+            if replay:
+                return replay
         channel = "online" if actor.role == workflow.REQUESTER else "phone"
         office = self._office_for(body.zip)
         zone = office["timezone"]
@@ -128,16 +148,32 @@ class TriageService:
                 audit=[AuditEntry(now, actor.id, actor.role, "submit", None, workflow.SUBMITTED,
                                   reason_code=channel, level_to=assessment.level).to_dict()],
                 pending_notices={f"{RECEIVED}:1"})
+            response = representation.submitted(request, _)
+            claim = IdempotencyClaim(claim_key, body_hash, 201, response,
+                                     int((now + self.idempotency_ttl).timestamp())) \
+                if claim_key else None
             try:
-                self.repo.add(request)
-            except Rejected:
-                continue  # an id collision: draw another
+                self.repo.add(request, claim, now)
+            except Rejected as rejected:
+                if claim_key and CLAIM_LABEL in rejected.failed:
+                    replay = self._replay(claim_key, body_hash)
+                    if replay:
+                        return replay
+                continue  # an id collision (draw another), or a claim that expired meanwhile
             log.info("service request submitted", extra={
                 "office_id": office["id"], "urgency": request.level, "channel": channel,
                 "criteria_version": request.criteria_version})
             self._notify(RECEIVED, request)
-            return representation.submitted(request, _)
+            return Outcome(201, response)
         raise errors.ConcurrentUpdate()
+
+    def _replay(self, claim_key: str, body_hash: str) -> Outcome | None:
+        stored = self.repo.stored_response(claim_key, self.clock())
+        if stored is None:
+            return None
+        if stored.body_hash != body_hash:
+            raise errors.IdempotencyKeyReused()
+        return Outcome(stored.status, stored.body, replayed=True)
 
     def status(self, raw_id: str, proof: Proof, _: Gettext = _identity) -> dict:
         request = self._proven(raw_id, proof)
@@ -427,6 +463,10 @@ class TriageService:
 
 class _Moot(Exception):
     """The deadline the job saw has been met or moved meanwhile."""
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
 def facts_of(body: ServiceRequestBody, today: date) -> criteria.Facts:

@@ -125,6 +125,35 @@ def test_wrong_id_and_wrong_identity_give_the_same_404(client):
     assert wrong_person[1] == wrong_id[1]
 
 
+def test_a_double_submit_with_one_idempotency_key_creates_one_request(client):
+    key = {"Idempotency-Key": "3f1c-double-click"}
+    first = call(client, "post", "/v1/service-requests", request_body(), key)
+    again = call(client, "post", "/v1/service-requests", request_body(), key)
+    assert first[0] == again[0] == 201
+    assert again[1] == first[1]
+    assert again[2].get("Idempotent-Replayed") == "true"
+    assert "Idempotent-Replayed" not in first[2]
+    assert_problem(*call(client, "post", "/v1/service-requests",
+                         request_body(inquiry_type="other"), key), 422, "idempotency_key_reused")
+    # Only the first request exists: the queue holds one.
+    status, queue, _ = call(client, "get", f"/v1/staff/queue?office_id={OFFICE}", headers=SUP)
+    assert [r["request_id"] for r in queue["requests"]] == [first[1]["request_id"]]
+
+
+def test_a_phone_agent_double_click_replays_and_a_bad_key_is_refused(client):
+    key = {"Idempotency-Key": "agent-form-17", **T1}
+    first = call(client, "post", "/v1/staff/service-requests", request_body(), key)
+    again = call(client, "post", "/v1/staff/service-requests", request_body(), key)
+    assert first[0] == again[0] == 201 and again[1] == first[1]
+    assert again[2].get("Idempotent-Replayed") == "true"
+    # The same key online is another caller's key: a request of its own.
+    online = call(client, "post", "/v1/service-requests", request_body(),
+                  {"Idempotency-Key": "agent-form-17"})
+    assert online[0] == 201 and online[1]["request_id"] != first[1]["request_id"]
+    assert_problem(*call(client, "post", "/v1/service-requests", request_body(),
+                         {"Idempotency-Key": "k" * 256}), 400, "invalid_parameter")
+
+
 # --- the staff workflow -------------------------------------------------------------------
 
 def test_phone_request_escalate_callback_grant(client):

@@ -13,7 +13,7 @@ from chalicelib.booking.repository import DynamoBookingRepository
 from chalicelib.booking.schedule import parse_slot_id
 from chalicelib.booking.service import BookingService
 from chalicelib.booking.validation import BookingRequest
-from chalicelib.tables import AppointmentRecord, SlotRecord
+from chalicelib.tables import AppointmentRecord, IdempotencyRecord, SlotRecord
 from chalicelib.triage.deadlines import DeadlinePolicy
 from chalicelib.triage.domain import Actor, normalize_request_id
 from chalicelib.triage.records import ServiceRequestRecord
@@ -226,3 +226,41 @@ def test_the_scheduled_job_emits_the_breach_metric(aws, booking, capsys):
     directive = emf[0]["_aws"]["CloudWatchMetrics"][0]
     assert directive["Namespace"] == "InfoPass" and directive["Dimensions"] == [["Stage"]]
     assert emf[0]["Stage"] == "test" and emf[0]["TriageDeadlineBreaches"] == [1.0]
+
+
+def test_ten_concurrent_submits_with_one_idempotency_key_store_exactly_one_request(repo, booking,
+                                                                                   clock):
+    """A double click or a mobile retry: the claim is written in the request's own transaction,
+    so however the threads interleave, one request is stored and one notice sent; every caller
+    gets the same request id."""
+    notices = FakeRequestNotices()
+    service = TriageService(repo, booking, notices, policy=DeadlinePolicy(), pepper="test",
+                            clock=clock)
+    outcomes = []
+    barrier = threading.Barrier(10)
+
+    def submit():
+        barrier.wait()
+        outcomes.append(service.submit_once(body(), "double-click"))
+
+    threads = [threading.Thread(target=submit) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(outcomes) == 10
+    assert {o.body["request_id"] for o in outcomes} == {outcomes[0].body["request_id"]}
+    assert sum(not o.replayed for o in outcomes) == 1
+    assert all(o.status == 201 for o in outcomes)
+    assert [r.request_id for r in ServiceRequestRecord.scan()] == [
+        normalize_request_id(outcomes[0].body["request_id"])]
+    assert notices.kinds() == ["service_request_received"]
+    assert len(list(IdempotencyRecord.scan())) == 1
+
+
+def test_a_stored_claim_replays_and_refuses_another_body(service, repo):
+    first = service.submit_once(body(), "k-1")
+    assert service.submit_once(body(), "k-1").body == first.body
+    with pytest.raises(errors.IdempotencyKeyReused):
+        service.submit_once(standard_body(), "k-1")
+    assert len(list(ServiceRequestRecord.scan())) == 1

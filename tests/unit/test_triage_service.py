@@ -165,6 +165,70 @@ def test_a_failed_publish_keeps_the_request_and_its_outbox(repo, booking, clock)
     assert repo.requests[request_id].pending_notices == {"service_request_received:1"}
 
 
+# --- Idempotency-Key ---------------------------------------------------------------------------
+
+def test_a_retry_with_the_same_key_and_body_replays_the_first_response(service, repo, notices):
+    first = service.submit_once(body(), "retry-1")
+    again = service.submit_once(body(), "retry-1")
+    assert first.status == again.status == 201
+    assert not first.replayed and again.replayed
+    assert again.body == first.body
+    assert list(repo.requests) == [normalize_request_id(first.body["request_id"])]
+    assert notices.kinds() == ["service_request_received"]
+
+
+def test_the_same_key_with_another_body_is_refused_and_stores_nothing(service, repo, notices):
+    service.submit_once(body(), "retry-1")
+    with pytest.raises(errors.IdempotencyKeyReused):
+        service.submit_once(standard_body(), "retry-1")
+    assert len(repo.requests) == 1 and len(notices.events) == 1
+
+
+def test_keys_are_scoped_to_the_caller_and_kept_apart_from_booking(service, repo, booking,
+                                                                    booking_repo):
+    online = service.submit_once(body(), "shared")
+    by_phone = service.submit_once(body(), "shared", TIER1)
+    other_agent = service.submit_once(body(), "shared", Actor("agent-2", "tier1"))
+    ids = {online.body["request_id"], by_phone.body["request_id"],
+           other_agent.body["request_id"]}
+    assert len(ids) == 3 and len(repo.requests) == 3
+    assert not (set(repo.claims) & set(booking_repo.responses))
+
+
+def test_without_a_key_every_submit_is_a_new_request(service, repo):
+    assert service.submit_once(body(), None).body != service.submit_once(body(), None).body
+    assert len(repo.requests) == 2 and repo.claims == {}
+
+
+def test_a_key_is_free_again_once_its_claim_expires(service, repo, clock):
+    first = service.submit_once(body(), "retry-1")
+    clock.advance(hours=24, seconds=1)
+    later = service.submit_once(standard_body(), "retry-1")
+    assert not later.replayed and later.body["request_id"] != first.body["request_id"]
+    assert len(repo.requests) == 2
+
+
+def test_a_retry_that_loses_the_claim_race_replays_the_winner(service, repo, notices):
+    """Both retries read no claim; the second one's write fails on the claim, and it answers with
+    what the first one stored."""
+    real_replay = service._replay
+    winner = {}
+
+    def first_read_misses(claim_key, body_hash):
+        if "started" not in winner:
+            winner["started"] = True
+            service._replay = real_replay  # the other retry reads and writes in full
+            winner["outcome"] = service.submit_once(body(), "race")
+            service._replay = first_read_misses
+            return None
+        return real_replay(claim_key, body_hash)
+
+    service._replay = first_read_misses
+    loser = service.submit_once(body(), "race")
+    assert loser.replayed and loser.body == winner["outcome"].body
+    assert len(repo.requests) == 1 and notices.kinds() == ["service_request_received"]
+
+
 # --- status ----------------------------------------------------------------------------------
 
 def test_the_requester_sees_state_urgency_and_date_after_proving_who_they_are(service):
