@@ -57,7 +57,8 @@ class FakeTriageRepository:
 
     def _open(self, office_id):
         rows = [r for r in self.requests.values()
-                if r.office_id == office_id and r.status in workflow.OPEN]
+                if r.office_id == office_id
+                and workflow.in_queue(r.status, r.appointment is not None)]
         return sorted(rows, key=lambda r: (-LEVEL_RANK[r.level], r.due_at, r.request_id))
 
     def queue(self, office_id, limit):

@@ -37,11 +37,16 @@ def _failed_condition(error: Exception) -> bool:
 
 
 def queue_key(r: ServiceRequest) -> str | None:
-    """Most urgent level first, then the earliest deadline; appeals by when they came in."""
-    if r.status not in workflow.OPEN:
+    """Most urgent level first, then the earliest deadline; appeals by when they came in,
+    overturned appeals still owed a visit by when they were decided."""
+    if not workflow.in_queue(r.status, r.appointment is not None):
         return None
-    when = (r.appeal or {}).get("requested_at") if r.status == workflow.APPEAL_REQUESTED \
-        else iso_utc(r.due_at)
+    if r.status == workflow.APPEAL_REQUESTED:
+        when = (r.appeal or {}).get("requested_at")
+    elif r.status == workflow.APPEAL_OVERTURNED:
+        when = ((r.appeal or {}).get("decision") or {}).get("at")
+    else:
+        when = iso_utc(r.due_at)
     return f"{2 - LEVEL_RANK[r.level]}#{when}#{r.request_id}"
 
 

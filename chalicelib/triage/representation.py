@@ -157,6 +157,8 @@ def for_staff(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gette
         # Staff see who decided an appeal and their note, on top of what the requester sees.
         "appeal": {**(_appeal(r, policy, now, _) or {}), **r.appeal} if r.appeal else
         _appeal(r, policy, now, _),
-        "next_steps": workflow.steps_from(r.status),
+        # An overturn that booked the visit already leaves no grant to make.
+        "next_steps": [s for s in workflow.steps_from(r.status)
+                       if not (s == "grant" and r.appointment)],
         "audit": r.audit,
     }

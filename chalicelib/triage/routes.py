@@ -197,7 +197,7 @@ def record_callback(actor: Actor, request_id):
 @api.route("/staff/service-requests/{request_id}/grant", methods=["POST"],
            authorizer=staff_identity)
 @handled
-@staff(TIER2)
+@staff(TIER2, SUPERVISOR)  # supervisors only for an overturned appeal (the workflow decides)
 def grant(actor: Actor, request_id):
     return _service().grant(actor, request_id, parse(Grant, _body()), _gettext())
 

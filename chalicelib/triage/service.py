@@ -270,7 +270,17 @@ class TriageService:
         return self._staff_step(actor, raw_id, "override_urgency", change, _)
 
     def grant(self, actor: Actor, raw_id: str, body: Grant, _: Gettext = _identity) -> dict:
+        """Book the visit: after a callback, or later for an appeal overturned without a time."""
         def change(r: ServiceRequest, now: datetime) -> Change:
+            if r.status == workflow.APPEAL_OVERTURNED:
+                if r.appointment:
+                    raise errors.InvalidTransition(
+                        "The overturn already booked this request's visit.", state=r.status)
+                # The denial stays the decision the appeal overturned (the requester still
+                # sees both); the booking is recorded with the appeal.
+                r.appeal = {**(r.appeal or {}), "visit_granted": {
+                    "by": actor.id, "role": actor.role, "note": body.note, "at": iso_utc(now)}}
+                return Change(reason_code="visit_warranted")
             r.decision = self._decision("grant", "visit_warranted", body.note, actor, now)
             return Change(reason_code="visit_warranted")
         return self._staff_step(actor, raw_id, "grant", change, _, book_slot=body.slot_id)

@@ -7,6 +7,11 @@
                        ──deny (tier2)──> denied ──appeal (requester)──> appeal_requested
     appeal_requested ──uphold (supervisor)──> appeal_upheld
                      ──overturn (supervisor)──> appeal_overturned
+    appeal_overturned ──grant (tier2, supervisor)──> appointment_granted
+
+An overturn may book the visit at once (with a slot); if it does not, the request waits in the
+office queue until a Tier 2 officer or a supervisor grants a time through the same grant (the
+service refuses that grant when the overturn already booked one).
 
 Steps that keep the state (moving a callback, recording a call attempt, overriding the urgency
 level, the deadline job's reminders and breaches) are listed too, so every write goes through the
@@ -53,11 +58,19 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     (DENIED, "appeal"): (APPEAL_REQUESTED, frozenset({REQUESTER})),
     (APPEAL_REQUESTED, "uphold"): (APPEAL_UPHELD, frozenset({SUPERVISOR})),
     (APPEAL_REQUESTED, "overturn"): (APPEAL_OVERTURNED, frozenset({SUPERVISOR})),
+    # An overturn without a time still owes the visit; the office books it later.
+    (APPEAL_OVERTURNED, "grant"): (APPOINTMENT_GRANTED, frozenset({TIER2, SUPERVISOR})),
 }
 for _state in AWAITING_CALLBACK:
     TRANSITIONS[(_state, "override_urgency")] = (_state, frozenset({TIER2, SUPERVISOR}))
     TRANSITIONS[(_state, "deadline_reminder")] = (_state, frozenset({SYSTEM}))
     TRANSITIONS[(_state, "deadline_missed")] = (_state, frozenset({SYSTEM}))
+
+
+def in_queue(state: str, has_appointment: bool) -> bool:
+    """Open for the office: a callback owed, an appeal waiting for a supervisor, or an overturned
+    appeal whose visit is still to be booked."""
+    return state in OPEN or (state == APPEAL_OVERTURNED and not has_appointment)
 
 
 def next_state(state: str, step: str, role: str) -> str:

@@ -218,6 +218,50 @@ def test_deny_appeal_and_overturn(client):
     assert view["decision"]["code"] == "within_processing_times"
 
 
+def test_an_appeal_overturned_without_a_time_is_booked_later_from_the_queue(client):
+    request_id = submit(client)["request_id"]
+    to_callback(client, request_id)
+    grant_path = f"/v1/staff/service-requests/{request_id}/grant"
+    # Before the appeal a supervisor cannot grant: that is the officer's call.
+    assert_problem(*call(client, "post", grant_path, {"slot_id": slot(client)}, SUP),
+                   403, "role_not_allowed")
+    assert call(client, "post", f"/v1/staff/service-requests/{request_id}/deny",
+                {"reason_code": "within_processing_times", "note": "n"}, T2)[0] == 200
+    assert call(client, "post", f"/v1/service-requests/{request_id}/appeal",
+                {**PROOF, "statement": "My flight leaves in five days."})[0] == 200
+    status, data, _ = call(
+        client, "post", f"/v1/staff/service-requests/{request_id}/appeal-decision",
+        {"outcome": "overturned", "reason_code": "new_information", "note": "Flight booked."},
+        SUP)
+    assert status == 200 and data["status"] == "appeal_overturned"
+    assert data["appointment"] is None and data["next_steps"] == ["grant"]
+    status, queue, _ = call(client, "get", f"/v1/staff/queue?office_id={OFFICE}", headers=T2)
+    assert [(r["request_id"], r["status"]) for r in queue["requests"]] == [
+        (request_id, "appeal_overturned")]
+    assert_problem(*call(client, "post", grant_path, {"slot_id": slot(client)}, T1),
+                   403, "role_not_allowed")
+    assert_problem(*call(client, "post", grant_path, {"slot_id": slot(client)},
+                         token("tier2", "boston", "officer-boston")), 403, "other_office")
+    slot_id = slot(client)
+    status, data, _ = call(client, "post", grant_path,
+                           {"slot_id": slot_id, "note": "Booking the overturn."}, T2_OTHER)
+    assert status == 200, data
+    assert data["status"] == "appointment_granted" and data["appointment"]["slot_id"] == slot_id
+    assert data["appeal"]["visit_granted"]["by"] == "officer-2"
+    assert data["audit"][-1]["from"] == "appeal_overturned"
+    status, queue, _ = call(client, "get", f"/v1/staff/queue?office_id={OFFICE}", headers=T2)
+    assert queue["requests"] == []
+    # A real appointment, the requester's own, alongside the overturned denial.
+    status, view, _ = call(client, "post", f"/v1/service-requests/{request_id}/status", PROOF)
+    assert view["status"] == "appointment_granted"
+    assert view["appeal"]["state"] == "overturned" and view["decision"]["kind"] == "denial"
+    cn = view["appointment"]["confirmation_number"]
+    status, appointment, _ = call(client, "post", f"/v1/appointments/{cn}/lookup", PROOF)
+    assert status == 200 and appointment["slot_id"] == slot_id
+    assert_problem(*call(client, "post", grant_path, {"slot_id": slot(client)}, SUP),
+                   409, "invalid_transition")
+
+
 def test_an_appeal_decision_code_must_fit_the_outcome(client):
     request_id = submit(client)["request_id"]
     status, data, headers = call(

@@ -93,6 +93,8 @@ ALLOWED = {
     ("denied", "appeal", "requester"): "appeal_requested",
     ("appeal_requested", "uphold", "supervisor"): "appeal_upheld",
     ("appeal_requested", "overturn", "supervisor"): "appeal_overturned",
+    ("appeal_overturned", "grant", "tier2"): "appointment_granted",
+    ("appeal_overturned", "grant", "supervisor"): "appointment_granted",
 }
 STATE_CHANGING = {"escalate", "resolve", "grant", "deny", "appeal", "uphold", "overturn",
                   "schedule_callback"}
@@ -122,9 +124,22 @@ def test_the_wrong_role_for_a_possible_step_is_forbidden_not_a_conflict():
         workflow.next_state("appeal_requested", "overturn", "tier2")
     with pytest.raises(errors.RoleNotAllowed):
         workflow.next_state("submitted", "deadline_missed", "tier2")
+    with pytest.raises(errors.RoleNotAllowed):
+        workflow.next_state("callback_scheduled", "grant", "supervisor")
+    for role in ("tier1", "office_admin", "requester", "system"):
+        with pytest.raises(errors.RoleNotAllowed):
+            workflow.next_state("appeal_overturned", "grant", role)
 
 
 def test_final_states_allow_nothing_further():
     for state in ("resolved_by_tier1", "appointment_granted", "resolved_without_appointment",
-                  "appeal_upheld", "appeal_overturned"):
+                  "appeal_upheld"):
         assert workflow.steps_from(state) == []
+
+
+def test_an_overturned_appeal_can_still_be_granted_and_waits_in_the_queue_until_then():
+    assert workflow.steps_from("appeal_overturned") == ["grant"]
+    assert workflow.in_queue("appeal_overturned", has_appointment=False)
+    assert not workflow.in_queue("appeal_overturned", has_appointment=True)
+    assert not workflow.in_queue("appointment_granted", has_appointment=True)
+    assert all(workflow.in_queue(state, False) for state in workflow.OPEN)

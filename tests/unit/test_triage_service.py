@@ -438,6 +438,81 @@ def test_deny_appeal_overturn_books_the_visit(service, booking, notices, booking
     assert "by" not in status["appeal"]["decision"] and "note" not in status["appeal"]["decision"]
 
 
+def overturned_without_a_time(service) -> str:
+    request_id = denied(service)
+    service.appeal(request_id, Appeal(last_name="Ruiz", date_of_birth=date(1979, 8, 30),
+                                      statement="My flight is in four days."))
+    view = service.decide_appeal(SUPERVISOR, request_id, AppealDecision(
+        outcome="overturned", reason_code="new_information", note="Flight confirmed."))
+    assert view["status"] == "appeal_overturned" and view["appointment"] is None
+    return request_id
+
+
+def test_an_appeal_overturned_without_a_time_waits_in_the_queue_and_is_granted_later(
+        service, booking, repo, booking_notices):
+    request_id = overturned_without_a_time(service)
+    queued = service.queue(OFFICER, OFFICE)["requests"]
+    assert [q["request_id"] for q in queued] == [request_id]
+    assert service.staff_view(OFFICER, request_id)["next_steps"] == ["grant"]
+    slot_id = first_slot(booking)
+    view = service.grant(OFFICER, request_id, Grant(slot_id=slot_id, note="As overturned."))
+    assert view["status"] == "appointment_granted"
+    assert view["appointment"]["slot_id"] == slot_id
+    assert view["next_steps"] == [] and service.queue(OFFICER, OFFICE)["requests"] == []
+    assert view["appeal"]["visit_granted"]["by"] == "officer-1"
+    stored = repo.requests[normalize_request_id(request_id)]
+    assert stored.audit[-1]["step"] == "grant" and stored.audit[-1]["from"] == "appeal_overturned"
+    cn = normalize_confirmation_number(view["appointment"]["confirmation_number"])
+    assert cn in booking.repo.appointments
+    assert booking_notices.events == [("booking_confirmation", cn, 1)]
+    # The requester sees the visit, the denial the appeal overturned, and the overturn.
+    status = service.status(request_id, PROOF)
+    assert status["appointment"]["confirmation_number"] == view["appointment"][
+        "confirmation_number"]
+    assert status["decision"]["kind"] == "denial" and status["appeal"]["state"] == "overturned"
+    assert "visit_granted" not in status["appeal"]
+
+
+def test_a_supervisor_of_the_office_may_book_an_overturned_appeal_but_not_another_office(
+        service, booking):
+    request_id = overturned_without_a_time(service)
+    with pytest.raises(errors.OtherOffice):
+        service.grant(Actor("supervisor-9", "supervisor", "boston"), request_id,
+                      Grant(slot_id=first_slot(booking)))
+    with pytest.raises(errors.RoleNotAllowed):
+        service.grant(Actor("agent-1", "tier1"), request_id, Grant(slot_id=first_slot(booking)))
+    view = service.grant(SUPERVISOR, request_id, Grant(slot_id=first_slot(booking)))
+    assert view["status"] == "appointment_granted"
+
+
+def test_a_later_grant_for_a_full_slot_leaves_the_overturned_appeal_waiting(
+        service, booking, booking_repo, repo):
+    request_id = overturned_without_a_time(service)
+    slot_id = first_slot(booking)
+    office_id, start = parse_slot_id(slot_id)
+    full = booking_repo.slots[(office_id, start)]
+    booking_repo.slots[(office_id, start)] = replace(full, available=0)
+    with pytest.raises(errors.SlotUnavailable):
+        service.grant(OFFICER, request_id, Grant(slot_id=slot_id))
+    stored = repo.requests[normalize_request_id(request_id)]
+    assert stored.status == "appeal_overturned" and stored.appointment is None
+    assert booking_repo.appointments == {}
+
+
+def test_an_overturn_that_booked_the_visit_leaves_no_second_grant(service, booking):
+    request_id = denied(service)
+    service.appeal(request_id, Appeal(last_name="Ruiz", date_of_birth=date(1979, 8, 30),
+                                      statement="x"))
+    slots = booking.availability(OFFICE, None, None, for_staff=True)["slots"]
+    view = service.decide_appeal(SUPERVISOR, request_id, AppealDecision(
+        outcome="overturned", reason_code="criteria_misapplied", note="n",
+        slot_id=slots[0]["slot_id"]))
+    assert view["next_steps"] == [] and service.queue(OFFICER, OFFICE)["requests"] == []
+    with pytest.raises(errors.InvalidTransition):
+        service.grant(OFFICER, request_id, Grant(slot_id=slots[1]["slot_id"]))
+    assert len(booking.repo.appointments) == 1
+
+
 def test_an_appeal_can_be_upheld(service):
     request_id = denied(service)
     service.appeal(request_id, Appeal(last_name="Ruiz", date_of_birth=date(1979, 8, 30),
