@@ -5,6 +5,7 @@ from chalicelib import problems
 from chalicelib.booking.jobs import jobs as booking_jobs
 from chalicelib.booking.routes import api as booking_api
 from chalicelib.notices.handlers import notices
+from chalicelib.notices.letters_routes import api as letters_api
 from chalicelib.triage.jobs import jobs as triage_jobs
 from chalicelib.triage.routes import api as triage_api
 
@@ -13,5 +14,6 @@ app.register_middleware(problems.as_problem, "http")
 app.register_blueprint(booking_api, url_prefix="/v1")
 app.register_blueprint(booking_jobs)
 app.register_blueprint(notices)
+app.register_blueprint(letters_api, url_prefix="/v1")
 app.register_blueprint(triage_api, url_prefix="/v1")
 app.register_blueprint(triage_jobs)

@@ -189,3 +189,15 @@ class OtherOffice(Forbidden):
 class SameOfficer(Forbidden):
     code = "same_officer"
     title = "The officer who made a decision cannot decide its appeal"
+
+
+# --- letters (the office side of the mail channel) --------------------------------------------
+
+class LetterNotFound(NotFound):
+    code = "letter_not_found"
+    title = "Your office has no letter with that id"
+
+
+class AlreadyPrinted(Conflict):
+    code = "already_printed"
+    title = "This letter has already been printed"

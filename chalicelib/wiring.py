@@ -12,6 +12,7 @@ from chalicelib.booking.repository import DynamoBookingRepository
 from chalicelib.booking.service import BookingService
 from chalicelib.notices import registry as notice_registry
 from chalicelib.notices.appointments import AppointmentNoticePolicy, AppointmentNotices
+from chalicelib.notices.letters import OfficeLetters
 from chalicelib.notices.events import SqsNoticeQueue
 from chalicelib.notices.repository import (DynamoAppointmentStore, DynamoLetterBox,
                                            DynamoSentLog)
@@ -62,6 +63,12 @@ def appointment_notices() -> AppointmentNotices:
         clock=_utc_now)
 
 
+@lru_cache(maxsize=1)
+def office_letters() -> OfficeLetters:
+    configure_logging()
+    return OfficeLetters(DynamoLetterBox(), clock=_utc_now)
+
+
 def _utc_now():
     from datetime import datetime, timezone
     return datetime.now(timezone.utc)
@@ -94,5 +101,6 @@ def rewire() -> None:
     booking_service.cache_clear()
     notice_service.cache_clear()
     appointment_notices.cache_clear()
+    office_letters.cache_clear()
     triage_service.cache_clear()
     triage_auth.verifier.cache_clear()

@@ -90,3 +90,6 @@ class Letter:
     subject: str
     text: str
     html: str
+    # For the office's print list (staff see them; never logged).
+    recipient_name: str = ""
+    postal_address: dict | None = None

@@ -70,6 +70,41 @@ class LetterBox(Protocol):
         """Idempotent per letter.notice_key."""
 
 
+@dataclass(frozen=True)
+class LetterSummary:
+    """A letter in an office's print list. The recipient is personal data: shown to the
+    office's staff, never logged."""
+    office_id: str
+    notice_key: str  # subject#id#kind#version
+    status: str
+    language: str
+    queued_at: str  # UTC, ISO-8601 with Z
+    recipient_name: str | None
+    postal_address: dict | None
+
+
+@dataclass(frozen=True)
+class PrintableLetter(LetterSummary):
+    subject: str = ""
+    text: str = ""
+    html: str = ""
+    printed_at: str | None = None
+    printed_by: str | None = None  # a staff token subject
+
+
+class LetterShelf(Protocol):
+    """The office side of the letters: what is waiting, the content, the printed mark."""
+
+    def waiting(self, office_id: str, status: str, limit: int) -> list[LetterSummary]:
+        """Oldest first; at most `limit`."""
+
+    def get(self, office_id: str, notice_key: str) -> PrintableLetter | None: ...
+
+    def mark_printed(self, office_id: str, notice_key: str, by: str,
+                     at: str) -> PrintableLetter | None:
+        """Only from queued; None when the letter is not (or no longer) queued."""
+
+
 class NoticeQueue(Protocol):
     def publish(self, event: NoticeEvent, delay_seconds: int = 0) -> None: ...
 

@@ -99,4 +99,5 @@ def letter(content: Content, data: NoticeData, t, notice_key: str, now: datetime
               f"{html.escape(content.subject)}</h1>")
     return Letter(office_id=data.office_id or "", notice_key=notice_key, language=t.language,
                   subject=content.subject, text=head + text(content),
-                  html=html_document(content, t, prefix))
+                  html=html_document(content, t, prefix), recipient_name=data.name,
+                  postal_address=dict(data.postal_address) if data.postal_address else None)

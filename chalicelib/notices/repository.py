@@ -11,7 +11,8 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from chalicelib.booking.domain import iso_utc
 from chalicelib.notices.model import Letter
 from chalicelib.notices.ports import (CLAIMED, SETTLED, AlreadySettled, Busy, DueReminder,
-                                      SentState, StoredAppointment)
+                                      LetterSummary, PrintableLetter, SentState,
+                                      StoredAppointment)
 from chalicelib.notices.records import LetterRecord, SentNoticeRecord
 from chalicelib.tables import AppointmentRecord
 
@@ -91,8 +92,11 @@ class DynamoSentLog:
 class DynamoLetterBox:
     def queue(self, letter: Letter, now: datetime) -> None:
         record = LetterRecord(letter.office_id, letter.notice_key, status="queued",
+                              office_status=f"{letter.office_id}#queued",
                               language=letter.language, subject=letter.subject,
                               text=letter.text, html=letter.html, queued_at=iso_utc(now),
+                              recipient_name=letter.recipient_name or None,
+                              postal_address=letter.postal_address,
                               expires_at=int((now + KEEP).timestamp()))
         try:
             record.save(condition=LetterRecord.notice_key.does_not_exist())
@@ -103,6 +107,50 @@ class DynamoLetterBox:
     def queued(self, office_id: str) -> list[LetterRecord]:
         return [r for r in LetterRecord.query(office_id, consistent_read=True)
                 if r.status == "queued"]
+
+    # --- the office side (LetterShelf) ---------------------------------------------------
+
+    def waiting(self, office_id: str, status: str, limit: int) -> list[LetterSummary]:
+        # A GSI read is eventually consistent: a letter printed a moment ago may still be
+        # listed; marking it again answers 409 already_printed.
+        return [_summary(r) for r in LetterRecord.office_letters.query(
+            f"{office_id}#{status}", scan_index_forward=True, limit=limit)]
+
+    def get(self, office_id: str, notice_key: str) -> PrintableLetter | None:
+        try:
+            return _printable(LetterRecord.get(office_id, notice_key, consistent_read=True))
+        except LetterRecord.DoesNotExist:
+            return None
+
+    def mark_printed(self, office_id: str, notice_key: str, by: str,
+                     at: str) -> PrintableLetter | None:
+        record = LetterRecord(office_id, notice_key)
+        try:
+            # update() refreshes the record from the item as written (ALL_NEW).
+            record.update(actions=[LetterRecord.status.set("printed"),
+                                   LetterRecord.office_status.set(f"{office_id}#printed"),
+                                   LetterRecord.printed_at.set(at),
+                                   LetterRecord.printed_by.set(by)],
+                          condition=LetterRecord.status == "queued")
+        except UpdateError as error:
+            if _failed_condition(error):
+                return None
+            raise
+        return _printable(record)
+
+
+def _summary(r: LetterRecord) -> LetterSummary:
+    return LetterSummary(office_id=r.office_id, notice_key=r.notice_key, status=r.status,
+                         language=r.language, queued_at=r.queued_at,
+                         recipient_name=r.recipient_name, postal_address=r.postal_address)
+
+
+def _printable(r: LetterRecord) -> PrintableLetter:
+    return PrintableLetter(office_id=r.office_id, notice_key=r.notice_key, status=r.status,
+                           language=r.language, queued_at=r.queued_at,
+                           recipient_name=r.recipient_name, postal_address=r.postal_address,
+                           subject=r.subject, text=r.text, html=r.html,
+                           printed_at=r.printed_at, printed_by=r.printed_by)
 
 
 class DynamoAppointmentStore:

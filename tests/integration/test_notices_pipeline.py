@@ -14,7 +14,8 @@ from chalicelib.notices import handlers
 from chalicelib.notices.events import NoticeEvent
 from chalicelib.notices.ports import SENT, UNDELIVERABLE, AlreadySettled, Busy
 from chalicelib.notices.records import LetterRecord, SentNoticeRecord
-from chalicelib.notices.repository import DynamoAppointmentStore, DynamoSentLog
+from chalicelib.notices.repository import (DynamoAppointmentStore, DynamoLetterBox,
+                                           DynamoSentLog)
 from chalicelib.tables import AppointmentRecord
 from local.mail import sent_emails
 from local.sqs_poller import poll_once, sqs_record
@@ -178,6 +179,11 @@ def test_mail_applicants_get_a_letter_queued_for_the_office(stack):
     assert letter.status == "queued" and letter.language == "ht"
     assert letter.text.startswith("Ana Ruiz\n1 Ocean Dr\nMiami, FL 33139")
     assert "Randevou ou nan USCIS konfime" in letter.subject
+    # ...and it is on the office's print list (the office-letters index), recipient included.
+    [waiting] = DynamoLetterBox().waiting(OFFICE, "queued", 10)
+    assert waiting.notice_key == letter.notice_key and waiting.recipient_name == "Ana Ruiz"
+    assert waiting.postal_address == {"line1": "1 Ocean Dr", "line2": None, "city": "Miami",
+                                      "state": "FL", "zip": "33139"}
 
 
 def test_reschedule_and_cancellation_notices_follow_the_changes(stack):

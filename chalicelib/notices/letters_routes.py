@@ -1,0 +1,70 @@
+"""Staff API for the office side of the mail channel: parse, call the service, serialize.
+
+Behind the same `staff_identity` authorizer and `staff(...)` role check as the triage staff
+routes (see chalicelib/triage/routes.py for how 401 and 403 are answered).
+"""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import errors, wiring
+from chalicelib.notices.letters import STAFF_ROLES, PrintQueue, kind_of, letter_id
+from chalicelib.notices.ports import LetterSummary, PrintableLetter
+from chalicelib.problems import handled
+from chalicelib.triage.domain import Actor
+from chalicelib.triage.routes import staff, staff_identity
+
+api = Blueprint(__name__)
+
+
+@api.route("/staff/letters", authorizer=staff_identity)
+@handled
+@staff(*STAFF_ROLES)
+def print_queue(actor: Actor):
+    params = api.current_request.query_params or {}
+    queue = wiring.office_letters().print_queue(actor, params.get("office_id"),
+                                                params.get("status"), _limit(params.get("limit")))
+    return _queue(queue)
+
+
+@api.route("/staff/letters/{letter_id}", authorizer=staff_identity)
+@handled
+@staff(*STAFF_ROLES)
+def printable(actor: Actor, letter_id):
+    return _letter(wiring.office_letters().letter(actor, letter_id))
+
+
+@api.route("/staff/letters/{letter_id}/printed", methods=["POST"], authorizer=staff_identity)
+@handled
+@staff(*STAFF_ROLES)
+def printed(actor: Actor, letter_id):
+    letter = wiring.office_letters().mark_printed(actor, letter_id)
+    return {"letter_id": letter_id, "status": letter.status, "printed_at": letter.printed_at,
+            "printed_by": letter.printed_by}
+
+
+def _limit(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise errors.InvalidParameter("'limit' must be a whole number.")
+    return int(raw)
+
+
+def _summary(letter: LetterSummary) -> dict:
+    return {"letter_id": letter_id(letter.office_id, letter.notice_key),
+            "kind": kind_of(letter.notice_key), "status": letter.status,
+            "created_at": letter.queued_at, "language": letter.language,
+            "recipient": {"name": letter.recipient_name,
+                          "postal_address": letter.postal_address}}
+
+
+def _queue(queue: PrintQueue) -> dict:
+    return {"office_id": queue.office_id, "status": queue.status,
+            "letters": [_summary(letter) for letter in queue.letters], "more": queue.more}
+
+
+def _letter(letter: PrintableLetter) -> dict:
+    return {**_summary(letter), "subject": letter.subject, "text": letter.text,
+            "html": letter.html, "printed_at": letter.printed_at,
+            "printed_by": letter.printed_by}
