@@ -51,7 +51,8 @@ class FakeRepository:
             failed.add("person")
         if person.get("last_start") and person["last_start"] > last_visit_before:
             failed.add("person")
-        if claim and claim.key in self.responses:
+        if claim and claim.key in self.responses \
+                and self.responses[claim.key].expires_at >= claim.claimed_at:
             failed.add("idempotency")
         if failed:
             raise Rejected(failed)
@@ -110,9 +111,11 @@ class FakeRepository:
             return None
         return Person(key, p.get("active_confirmation"), p.get("active_start"), p.get("last_start"))
 
-    def get_response(self, key):
+    def get_response(self, key, now):
         claim = self.responses.get(key)
-        return StoredResponse(claim.body_hash, claim.status, claim.body) if claim else None
+        if claim is None or claim.expires_at < now.timestamp():
+            return None
+        return StoredResponse(claim.body_hash, claim.status, claim.body)
 
 
 class FakePublisher:

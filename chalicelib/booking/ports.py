@@ -40,6 +40,9 @@ class IdempotencyClaim:
     status: int
     body: dict
     expires_at: int
+    # Epoch second of the claim: an older record past its expiry no longer holds the key,
+    # whether or not DynamoDB's TTL has deleted it yet.
+    claimed_at: int = 0
 
 
 class Rejected(Exception):
@@ -82,7 +85,7 @@ class BookingRepository(Protocol):
 
     def get_person(self, key: str) -> Person | None: ...
 
-    def get_response(self, key: str) -> StoredResponse | None: ...
+    def get_response(self, key: str, now: datetime) -> StoredResponse | None: ...
 
 
 class PublishFailed(Exception):

@@ -2,7 +2,7 @@
 whose conditions decide; nothing is read first and written on the strength of that read."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Sequence
 
 from pynamodb.connection import Connection
@@ -118,7 +118,9 @@ class DynamoBookingRepository:
         if claim is not None:
             txn.put("idempotency", IdempotencyRecord(
                 claim.key, body_hash=claim.body_hash, status=claim.status, response=claim.body,
-                expires_at=claim.expires_at), IdempotencyRecord.key.does_not_exist())
+                expires_at=claim.expires_at),
+                IdempotencyRecord.key.does_not_exist()
+                | (IdempotencyRecord.expires_at < claim.claimed_at))
         for part in together_with:
             part.add_to(txn)
         txn.commit()
@@ -195,12 +197,12 @@ class DynamoBookingRepository:
         return Person(record.person_key, record.active_confirmation,
                       _parse(record.active_start), _parse(record.last_start))
 
-    def get_response(self, key: str) -> StoredResponse | None:
+    def get_response(self, key: str, now: datetime) -> StoredResponse | None:
         try:
             record = IdempotencyRecord.get(key, consistent_read=True)
         except IdempotencyRecord.DoesNotExist:
             return None
-        if record.expires_at < datetime.now(timezone.utc).timestamp():
+        if record.expires_at < now.timestamp():
             return None  # DynamoDB deletes expired items lazily; treat them as gone
         return StoredResponse(record.body_hash, int(record.status), record.response)
 

@@ -141,7 +141,8 @@ class BookingService:
             appointment = self._new_appointment(request, office, slot, key, now)
             body = representation.booking(appointment, office)
             claim = (IdempotencyClaim(claim_key, body_hash, 201, body,
-                                      int((now + self.idempotency_ttl).timestamp()))
+                                      int((now + self.idempotency_ttl).timestamp()),
+                                      claimed_at=int(now.timestamp()))
                      if claim_key else None)
             try:
                 self.repo.book(appointment, not_active_after=now,
@@ -209,7 +210,7 @@ class BookingService:
         raise errors.ConcurrentUpdate()
 
     def _replay(self, claim_key: str, body_hash: str) -> Outcome | None:
-        stored = self.repo.get_response(claim_key)
+        stored = self.repo.get_response(claim_key, self.clock())
         if stored is None:
             return None
         if stored.body_hash != body_hash:

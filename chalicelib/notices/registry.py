@@ -3,7 +3,7 @@ own module; listing the module here makes every entry point (Lambda, local worke
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable
 

@@ -9,7 +9,7 @@ from chalicelib.booking.notices import SqsNoticePublisher
 from chalicelib.booking.repository import DynamoBookingRepository
 from chalicelib.booking.service import BookingService
 from chalicelib.booking.validation import Proof, RescheduleRequest
-from tests.fakes import FakePublisher, FixedClock
+from tests.fakes import FixedClock
 from tests.unit.test_booking_service import MONDAY_NOON, OFFICE, request
 
 PROOF = Proof(last_name="Santos", date_of_birth=date(1985, 3, 4))
@@ -135,3 +135,12 @@ def test_a_missing_queue_does_not_fail_the_booking(aws, clock):
                          pepper="t", clock=clock, policy=Policy())
     svc.generate_slots([OFFICE])
     assert svc.book(request(slot_after(svc, 3)["slot_id"])).status == 201
+
+
+def test_an_expired_idempotency_record_that_ttl_has_not_deleted_does_not_hold_the_key(service, clock):
+    first = service.book(request(slot_after(service, 3)["slot_id"]), idempotency_key="stale")
+    service.cancel(first.body["confirmation_number"], PROOF)
+    clock.advance(hours=25)  # moto never expires TTL items: the record is still there
+    second = service.book(request(slot_after(service, 5)["slot_id"]), idempotency_key="stale")
+    assert not second.replayed
+    assert second.body["confirmation_number"] != first.body["confirmation_number"]

@@ -2,7 +2,6 @@
 letter), the sent log's conditional writes, the outbox sweep and the reminder index."""
 import json
 import time
-import urllib.request
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -11,7 +10,6 @@ from botocore.exceptions import ClientError
 from chalicelib import aws, wiring
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest
 from chalicelib.notices import handlers
-from chalicelib.notices.events import NoticeEvent
 from chalicelib.notices.ports import SENT, UNDELIVERABLE, AlreadySettled, Busy
 from chalicelib.notices.records import LetterRecord, SentNoticeRecord
 from chalicelib.notices.repository import (DynamoAppointmentStore, DynamoLetterBox,

@@ -223,3 +223,11 @@ def test_generating_slots_twice_writes_nothing_new(service, repo):
     writes = repo.writes
     assert service.generate_slots([OFFICE]) == {OFFICE: 0}
     assert repo.writes == writes
+
+
+def test_an_expired_idempotency_key_starts_afresh(service, clock):
+    first = service.book(request(later_slot(service, 3)), idempotency_key="old-key")
+    service.cancel(cn_of(first), proof())
+    clock.advance(hours=25)  # past the 24-hour key lifetime, whether or not TTL deleted it
+    second = service.book(request(later_slot(service, 5)), idempotency_key="old-key")
+    assert not second.replayed and cn_of(second) != cn_of(first)
