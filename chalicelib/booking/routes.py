@@ -5,7 +5,7 @@ from datetime import date
 
 from chalice import Blueprint, Response
 
-from chalicelib import errors, i18n, wiring
+from chalicelib import errors, i18n, params, wiring
 from chalicelib.booking import domain, offices, representation
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest, parse
 from chalicelib.problems import handled
@@ -16,17 +16,11 @@ MAX_OFFICES = 20
 
 
 def _query(name: str) -> str | None:
-    return (api.current_request.query_params or {}).get(name)
+    return params.query(api.current_request, name)
 
 
 def _date_param(name: str) -> date | None:
-    raw = _query(name)
-    if raw is None:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise errors.InvalidParameter(f"'{name}' must be a date as YYYY-MM-DD.") from None
+    return params.date_query(api.current_request, name)
 
 
 @api.route("/health")

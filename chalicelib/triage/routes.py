@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from chalice import AuthResponse, Blueprint, Response
 
-from chalicelib import errors, i18n, problems, wiring
+from chalicelib import errors, i18n, params, problems, wiring
 from chalicelib.problems import handled
 from chalicelib.triage import auth, codes
 from chalicelib.triage.domain import Actor
@@ -62,17 +62,11 @@ def _body() -> bytes | None:
 
 
 def _query(name: str) -> str | None:
-    return (api.current_request.query_params or {}).get(name)
+    return params.query(api.current_request, name)
 
 
 def _date_param(name: str) -> date | None:
-    raw = _query(name)
-    if raw is None:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise errors.InvalidParameter(f"'{name}' must be a date as YYYY-MM-DD.") from None
+    return params.date_query(api.current_request, name)
 
 
 def _service():
