@@ -1,7 +1,7 @@
 """InfoPass API: creates the app and registers the blueprints, nothing else."""
 from chalice import Chalice
 
-from chalicelib import problems
+from chalicelib import cors, problems
 from chalicelib.booking.jobs import jobs as booking_jobs
 from chalicelib.booking.routes import api as booking_api
 from chalicelib.notices.handlers import notices
@@ -10,6 +10,8 @@ from chalicelib.triage.jobs import jobs as triage_jobs
 from chalicelib.triage.routes import api as triage_api
 
 app = Chalice(app_name="infopass")
+# CORS first: it wraps the problem middleware, so errors carry the CORS headers too.
+app.register_middleware(cors.middleware, "http")
 app.register_middleware(problems.as_problem, "http")
 app.register_blueprint(booking_api, url_prefix="/v1")
 app.register_blueprint(booking_jobs)
@@ -17,3 +19,4 @@ app.register_blueprint(notices)
 app.register_blueprint(letters_api, url_prefix="/v1")
 app.register_blueprint(triage_api, url_prefix="/v1")
 app.register_blueprint(triage_jobs)
+cors.add_preflight_routes(app)  # last: every route registered above gets its preflight

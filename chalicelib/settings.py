@@ -13,6 +13,21 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+# Origins a browser page may call the API from (`chalicelib/cors.py`): exact origins, or
+# `scheme://host:*` for any port of that host. The local stack and the tests allow pages served
+# from this machine (the reference web app's dev server among them); deployed stages list their
+# web app's origin in `.chalice/config.json`.
+LOCAL_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*")
+
+
+def _origins() -> tuple[str, ...]:
+    raw = os.environ.get("CORS_ALLOWED_ORIGINS")
+    if raw is None:
+        stage = os.environ.get("STAGE", "local")
+        return LOCAL_ORIGINS if stage in {"local", "test"} else ()
+    return tuple(o.strip().rstrip("/") for o in raw.replace(" ", ",").split(",") if o.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     stage: str = field(default_factory=lambda: os.environ.get("STAGE", "local"))
@@ -69,6 +84,8 @@ class Settings:
     triage_failed_callbacks: int = field(default_factory=lambda: _int("TRIAGE_FAILED_CALLBACKS", 3))
     service_request_url: str = field(default_factory=lambda: os.environ.get(
         "SERVICE_REQUEST_URL", "https://infopass.example.gov/requests"))
+
+    cors_allowed_origins: tuple[str, ...] = field(default_factory=_origins)
 
     def table_name(self, short: str) -> str:
         return f"{self.resource_prefix}-{short}"

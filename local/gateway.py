@@ -6,18 +6,24 @@ problem+json with a GatewayResponse (`infra/resources.py`). Chalice's local gate
 its own `{"message": "Unauthorized"}` body, which no app middleware ever sees. Likewise a path
 no route matches: the deployed gateway maps MISSING_AUTHENTICATION_TOKEN to a 404 problem, while
 chalice local answers 403 "Missing Authentication Token". `install()` makes the local gateway
-answer like the deployed one in both cases: every other request takes the stock path.
+answer like the deployed one in both cases: every other request takes the stock path. Both
+answers carry the CORS headers (`chalicelib/cors.py`), as the deployed gateway responses do.
 """
 from __future__ import annotations
 
 from chalice import local
 
-from chalicelib import problems
+from chalicelib import cors, problems
 
 _installed = False
 
 
-def _as_problem(error: local.LocalGatewayException) -> local.LocalGatewayException:
+def _origin(headers: dict | None) -> str | None:
+    return next((v for k, v in (headers or {}).items() if k.lower() == "origin"), None)
+
+
+def _as_problem(error: local.LocalGatewayException,
+                origin: str | None) -> local.LocalGatewayException:
     status = error.CODE
     response = problems.problem(status, problems._GENERIC_CODES.get(status, "error"),
                                 problems._GENERIC_TITLES.get(status, "Error"))
@@ -25,6 +31,7 @@ def _as_problem(error: local.LocalGatewayException) -> local.LocalGatewayExcepti
     headers.update(response.headers)
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
+    headers = cors.with_headers(headers, cors.headers_for(origin))
     return type(error)(headers, response.body.encode())
 
 
@@ -47,7 +54,7 @@ def install() -> None:
             if b"Missing Authentication Token" not in body and \
                     b"Authorization header requires" not in body:
                 raise
-            raise _as_problem(_NoRoute(error.headers, b"")) from None
+            raise _as_problem(_NoRoute(error.headers, b""), _origin(headers)) from None
 
     local.LocalGateway.handle_request = handle_request
 
@@ -55,7 +62,7 @@ def install() -> None:
         try:
             return stock(self, raw_path, lambda_event, lambda_context)
         except local.LocalGatewayException as error:
-            raise _as_problem(error) from None
+            raise _as_problem(error, _origin(lambda_event.get("headers"))) from None
 
     local.LocalGatewayAuthorizer.authorize = authorize
     _installed = True
