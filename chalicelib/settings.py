@@ -20,12 +20,16 @@ def _int(name: str, default: int) -> int:
 LOCAL_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*")
 
 
-def _origins() -> tuple[str, ...]:
-    raw = os.environ.get("CORS_ALLOWED_ORIGINS")
+def parse_origins(raw: str | None, stage: str) -> tuple[str, ...]:
+    """`CORS_ALLOWED_ORIGINS`: origins separated by commas or spaces; unset means the local
+    origins on the local and test stages and none elsewhere (a stage must name its web app)."""
     if raw is None:
-        stage = os.environ.get("STAGE", "local")
         return LOCAL_ORIGINS if stage in {"local", "test"} else ()
     return tuple(o.strip().rstrip("/") for o in raw.replace(" ", ",").split(",") if o.strip())
+
+
+def _origins() -> tuple[str, ...]:
+    return parse_origins(os.environ.get("CORS_ALLOWED_ORIGINS"), os.environ.get("STAGE", "local"))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib.settings import parse_origins
 from infra.stages import Stage
 
 DATA_KEY = "DataKey"
@@ -370,7 +371,27 @@ _GATEWAY_PROBLEMS = {
 }
 
 
-def gateway_responses() -> dict[str, Any]:
+def gateway_cors_headers(origins: tuple[str, ...]) -> dict[str, str]:
+    """CORS on API Gateway's own answers, which never reach the app's allow-list check.
+
+    A gateway response can only hold literals or request values, not a list lookup. A stage that
+    allows exactly one origin (every deployed stage today: its web app) names it as a literal, so
+    the answer is exactly what the app would send. A stage with several, or with a `:*` pattern,
+    echoes the request's `Origin`: these answers hold only a generic problem and a request id,
+    and the API never allows credentials, so letting any page read them reveals nothing.
+    A stage with none adds no CORS header."""
+    if not origins:
+        return {}
+    single = len(origins) == 1 and not origins[0].endswith(":*")
+    from chalicelib.cors import EXPOSED_HEADERS
+
+    return {"Access-Control-Allow-Origin": f"'{origins[0]}'" if single
+            else "method.request.header.Origin",
+            "Access-Control-Expose-Headers": "'" + ", ".join(EXPOSED_HEADERS) + "'",
+            "Vary": "'Origin'"}
+
+
+def gateway_responses(origins: tuple[str, ...] = ()) -> dict[str, Any]:
     responses = {}
     for kind, (status, code, title) in _GATEWAY_PROBLEMS.items():
         body = {"type": f"urn:infopass:problem:{code}", "title": title, "code": code}
@@ -378,7 +399,8 @@ def gateway_responses() -> dict[str, Any]:
             body["status"] = int(status)
         template = json.dumps(body)[:-1] + ',"requestId":"$context.requestId"}'
         response: dict[str, Any] = {
-            "ResponseParameters": {"Headers": {"Content-Type": "'application/problem+json'"}},
+            "ResponseParameters": {"Headers": {"Content-Type": "'application/problem+json'",
+                                               **gateway_cors_headers(origins)}},
             "ResponseTemplates": {"application/json": template},
         }
         if status:
@@ -399,5 +421,6 @@ def rest_api(stage: Stage) -> dict[str, Any]:
                             "ThrottlingBurstLimit": profile.api_burst_limit}],
         "AccessLogSetting": {"DestinationArn": {"Fn::GetAtt": [API_ACCESS_LOGS, "Arn"]},
                              "Format": ACCESS_LOG_FORMAT},
-        "GatewayResponses": gateway_responses(),
+        "GatewayResponses": gateway_responses(
+            parse_origins(stage.env.get("CORS_ALLOWED_ORIGINS"), stage.name)),
     }}
