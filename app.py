@@ -6,6 +6,7 @@ from chalicelib.booking.jobs import jobs as booking_jobs
 from chalicelib.booking.routes import api as booking_api
 from chalicelib.notices.handlers import notices
 from chalicelib.notices.letters_routes import api as letters_api
+from chalicelib.staff.routes import api as staff_auth
 from chalicelib.triage.jobs import jobs as triage_jobs
 from chalicelib.triage.routes import api as triage_api
 
@@ -13,6 +14,7 @@ app = Chalice(app_name="infopass")
 # CORS first: it wraps the problem middleware, so errors carry the CORS headers too.
 app.register_middleware(cors.middleware, "http")
 app.register_middleware(problems.as_problem, "http")
+app.register_blueprint(staff_auth)
 app.register_blueprint(booking_api, url_prefix="/v1")
 app.register_blueprint(booking_jobs)
 app.register_blueprint(notices)

@@ -18,7 +18,7 @@ from chalicelib.notices.repository import (DynamoAppointmentStore, DynamoLetterB
                                            DynamoSentLog)
 from chalicelib.notices.service import NoticeService
 from chalicelib.notices.ses import LOCAL_SENDER, SesV2Sender
-from chalicelib.triage import auth as triage_auth
+from chalicelib.staff import auth as staff_auth
 from chalicelib.triage.deadlines import DeadlinePolicy
 from chalicelib.triage.events import SqsRequestNotices
 from chalicelib.triage.repository import DynamoTriageRepository  # registers its table
@@ -103,4 +103,4 @@ def rewire() -> None:
     appointment_notices.cache_clear()
     office_letters.cache_clear()
     triage_service.cache_clear()
-    triage_auth.verifier.cache_clear()
+    staff_auth.verifier.cache_clear()

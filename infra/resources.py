@@ -23,20 +23,22 @@ API_ACCESS_LOGS = "ApiAccessLogs"
 # Chalice's logical id for the REST API (chalice.package.SAMTemplateGenerator).
 REST_API = "RestAPI"
 
-# Descriptions of the triage context's staff roles (`chalicelib.triage.workflow.STAFF_ROLES`,
+# Descriptions of the staff roles (`chalicelib.staff.roles.STAFF_ROLES`,
 # one Cognito group each); a role without one here still gets its group.
 STAFF_GROUP_DESCRIPTIONS = {
     "tier1": "Tier 1 staff: first response to service requests",
     "tier2": "Tier 2 staff: escalated service requests",
     "supervisor": "Supervisors: appeals and oversight of their offices' requests",
     "office_admin": "Office administrators: office schedules, closures and staff",
+    "headquarters": "Headquarters: every office's schedules, closures and mode",
+    "front_desk": "Front desk: the office's roster, check-in and walk-in bookings",
 }
 # The ID-token claim (`custom:office_id`) that ties a staff member to an office.
 OFFICE_ATTRIBUTE = "office_id"
 
 
 def staff_groups() -> tuple[str, ...]:
-    from chalicelib.triage.workflow import STAFF_ROLES
+    from chalicelib.staff.roles import STAFF_ROLES
 
     return tuple(STAFF_ROLES)
 

@@ -3,7 +3,7 @@
     make -s token ROLE=tier2 OFFICE=hartford        # the token is the last line
     .venv/bin/python -m local.token --role supervisor --office boston --sub sup-1 --minutes 60
 
-Only the local and test stages trust this key (see chalicelib/triage/auth.py); deployed stages
+Only the local and test stages trust this key (see chalicelib/staff/auth.py); deployed stages
 verify Cognito tokens. The claims have Cognito's ID-token shape: `cognito:groups` for the role,
 `custom:office_id` for the office.
 """
@@ -15,7 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
-from chalicelib.triage import auth
+from chalicelib.staff import auth, roles
 
 PRIVATE_KEY = Path(__file__).parent / "dev_staff_key.pem"
 
@@ -39,12 +39,12 @@ def mint(role: str | None, office_id: str | None = None, subject: str | None = N
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--role", required=True, choices=auth.workflow.STAFF_ROLES)
-    parser.add_argument("--office", default="", help="office id (tier2 and supervisor need one)")
+    parser.add_argument("--role", required=True, choices=roles.STAFF_ROLES)
+    parser.add_argument("--office", default="", help="office id (tier2, supervisor, front_desk and office_admin need one)")
     parser.add_argument("--sub", default="", help="subject (staff id); random when left out")
     parser.add_argument("--minutes", type=int, default=480)
     args = parser.parse_args(argv)
-    if args.role in ("tier2", "supervisor") and not args.office:
+    if args.role in roles.OFFICE_BOUND and not args.office:
         print(f"note: a {args.role} token without OFFICE gets 403 on office-bound routes",
               file=sys.stderr)
     print(mint(args.role, args.office or None, args.sub or None, args.minutes))

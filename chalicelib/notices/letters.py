@@ -19,8 +19,8 @@ from typing import Callable
 from chalicelib import errors
 from chalicelib.booking.domain import iso_utc
 from chalicelib.notices.ports import LetterShelf, LetterSummary, PrintableLetter
-from chalicelib.triage.domain import Actor
-from chalicelib.triage.workflow import OFFICE_ADMIN, SUPERVISOR, TIER2
+from chalicelib.staff.identity import Actor
+from chalicelib.staff.roles import OFFICE_ADMIN, SUPERVISOR, TIER2
 
 log = logging.getLogger(__name__)
 

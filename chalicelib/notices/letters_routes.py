@@ -1,7 +1,7 @@
 """Staff API for the office side of the mail channel: parse, call the service, serialize.
 
 Behind the same `staff_identity` authorizer and `staff(...)` role check as the triage staff
-routes (see chalicelib/triage/routes.py for how 401 and 403 are answered).
+routes (see chalicelib/staff/routes.py for how 401 and 403 are answered).
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from chalicelib import errors, wiring
 from chalicelib.notices.letters import STAFF_ROLES, PrintQueue, kind_of, letter_id
 from chalicelib.notices.ports import LetterSummary, PrintableLetter
 from chalicelib.problems import handled
-from chalicelib.triage.domain import Actor
-from chalicelib.triage.routes import staff, staff_identity
+from chalicelib.staff.identity import Actor
+from chalicelib.staff.routes import staff, staff_identity
 
 api = Blueprint(__name__)
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib.booking.domain import iso_utc, proof_digest, proof_matches  # noqa: F401
+from chalicelib.staff.identity import Actor
 
 # Crockford's base32, as confirmation numbers: readable over a phone, no I, L, O or U.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -27,15 +28,6 @@ def normalize_request_id(raw: str) -> str | None:
 
 def format_request_id(request_id: str) -> str:
     return "-".join(request_id[i:i + 4] for i in range(0, len(request_id), 4))
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who takes a step: a staff member (token subject, the role the step was taken in, the
-    office a Tier 2 officer or supervisor belongs to), the requester, or the deadline job."""
-    id: str
-    role: str
-    office_id: str | None = None
 
 
 REQUESTER = Actor("requester", "requester")

@@ -1,24 +1,20 @@
 """Triage API: public service requests and the staff workflow. Parse, call the service, serialize.
 
-Staff routes carry the `staff_identity` custom authorizer (enforced by API Gateway, `chalice
-local` and the test client alike) and the `staff(...)` decorator. The authorizer only establishes
-who is calling: it lets every request through with its verdict in the request context, so that
-the view answers 401 and 403 as problem+json with a stable code, like every other error. A request
-without an Authorization header never reaches the authorizer; the gateway answers that 401
-itself (problem+json through the deployed GatewayResponses and `local/gateway.py`).
+Staff routes carry the shared `staff_identity` authorizer and `staff(...)` role check
+(chalicelib/staff/routes.py explains how 401 and 403 are answered).
 """
 from __future__ import annotations
 
-import functools
 from datetime import date
-from typing import Any, Callable
+from typing import Callable
 
-from chalice import AuthResponse, Blueprint, Response
+from chalice import Blueprint, Response
 
-from chalicelib import errors, i18n, params, problems, wiring
+from chalicelib import errors, i18n, params, wiring
 from chalicelib.problems import handled
-from chalicelib.triage import auth, codes
-from chalicelib.triage.domain import Actor
+from chalicelib.staff.identity import Actor
+from chalicelib.staff.routes import staff, staff_identity
+from chalicelib.triage import codes
 from chalicelib.triage.validation import (Appeal, AppealDecision, CallbackAttempt,
                                           CallbackSchedule, Denial, Escalation, Grant, Proof,
                                           Resolution, ServiceRequestBody, UrgencyOverride, parse,
@@ -26,30 +22,6 @@ from chalicelib.triage.validation import (Appeal, AppealDecision, CallbackAttemp
 from chalicelib.triage.workflow import SUPERVISOR, TIER1, TIER2
 
 api = Blueprint(__name__)
-
-
-@api.authorizer(ttl_seconds=300)
-def staff_identity(auth_request):
-    principal, context = auth.context_for(auth.bearer(auth_request.token))
-    return AuthResponse(routes=["*"], principal_id=principal, context=context)
-
-
-def staff(*roles: str) -> Callable:
-    """Admit staff holding one of `roles`; the view gets the acting `Actor` first."""
-    def decorate(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            context = (api.current_request.context or {}).get("authorizer")
-            try:
-                actor = auth.actor_for(auth.identity_from_context(context), roles)
-            except errors.Unauthenticated as error:
-                response = problems.from_error(error)
-                response.headers["WWW-Authenticate"] = "Bearer"
-                return response
-            return view(actor, *args, **kwargs)
-        wrapper.staff_roles = roles  # type: ignore[attr-defined]
-        return wrapper
-    return decorate
 
 
 def _gettext() -> Callable[[str], str]:

@@ -20,6 +20,8 @@ same check. Anything not listed is an invalid transition.
 from __future__ import annotations
 
 from chalicelib import errors
+# The staff roles are shared (chalicelib/staff/roles.py); triage steps name the ones they admit.
+from chalicelib.staff.roles import SUPERVISOR, TIER1, TIER2
 
 SUBMITTED = "submitted"
 RESOLVED_BY_TIER1 = "resolved_by_tier1"
@@ -42,8 +44,6 @@ OPEN = AWAITING_CALLBACK | {APPEAL_REQUESTED}
 
 REQUESTER = "requester"
 SYSTEM = "system"
-TIER1, TIER2, SUPERVISOR, OFFICE_ADMIN = "tier1", "tier2", "supervisor", "office_admin"
-STAFF_ROLES = (TIER1, TIER2, SUPERVISOR, OFFICE_ADMIN)
 
 # (from state, step) -> (to state, roles that may take the step)
 TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {

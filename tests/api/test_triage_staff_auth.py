@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from app import app
 from chalicelib import wiring
 from local import gateway
+from chalicelib.staff.roles import STAFF_ROLES
 from local.token import mint
 from tests.api.test_triage_api import (OFFICE, REQUESTER, assert_problem, call, request_body,
                                        submit, token)
@@ -88,7 +89,7 @@ STAFF_ROUTES = [
      {"outcome": "upheld", "reason_code": "original_decision_correct", "note": "n"},
      {"supervisor"}),
 ]
-ROLES = ("tier1", "tier2", "supervisor", "office_admin")
+ROLES = STAFF_ROLES
 
 
 def _other_key() -> bytes:

@@ -219,7 +219,7 @@ def test_alarms_watch_dead_letters_5xx_rate_and_triage_deadline_breaches(templat
 
 @pytest.mark.parametrize("name", STAGES)
 def test_staff_pool_has_a_group_per_staff_role_and_admin_only_sign_up(templates, name):
-    from chalicelib.triage.workflow import STAFF_ROLES
+    from chalicelib.staff.roles import STAFF_ROLES
 
     template = templates[name]
     pool = template["Resources"][r.USER_POOL]["Properties"]
@@ -227,12 +227,13 @@ def test_staff_pool_has_a_group_per_staff_role_and_admin_only_sign_up(templates,
     assert pool["MfaConfiguration"] == "ON"
     groups = {g["Properties"]["GroupName"] for g in
               resources_of(template, "AWS::Cognito::UserPoolGroup").values()}
-    assert groups == set(STAFF_ROLES) == {"tier1", "tier2", "supervisor", "office_admin"}
+    assert groups == set(STAFF_ROLES) == {"tier1", "tier2", "supervisor", "office_admin",
+                                             "headquarters", "front_desk"}
 
 
 @pytest.mark.parametrize("name", STAGES)
 def test_staff_cannot_change_the_office_their_token_carries(templates, name):
-    from chalicelib.triage.auth import OFFICE_CLAIM
+    from chalicelib.staff.auth import OFFICE_CLAIM
 
     resources = templates[name]["Resources"]
     pool = resources[r.USER_POOL]["Properties"]

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chalicelib import errors
-from chalicelib.triage.auth import CognitoVerifier
+from chalicelib.staff.auth import CognitoVerifier
 from local.token import mint
 
 CLIENT_ID = "5r3kq0examplestaffclient"

@@ -10,14 +10,14 @@ PyJWT and its JWKS client are imported on first use: public routes never pay for
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
 from chalicelib import errors, settings as _settings
-from chalicelib.triage import workflow
+from chalicelib.staff import roles as staff_roles
+from chalicelib.staff.identity import Actor, Identity
 
 DEV_ISSUER = "https://infopass.local/dev-staff"
 DEV_AUDIENCE = "infopass-local-staff"
@@ -29,14 +29,6 @@ OFFICE_CLAIM = "custom:office_id"
 LEEWAY_SECONDS = 30  # clock skew between Cognito and Lambda
 
 
-@dataclass(frozen=True)
-class Identity:
-    subject: str
-    roles: frozenset[str]
-    office_id: str | None
-    expires_at: int
-
-
 class TokenVerifier(Protocol):
     def verify(self, token: str) -> Identity: ...
 
@@ -46,7 +38,7 @@ def _identity(claims: dict[str, Any]) -> Identity:
     if isinstance(groups, str):
         groups = [groups]
     office = claims.get(OFFICE_CLAIM) or None
-    return Identity(str(claims["sub"]), frozenset(g for g in groups if g in workflow.STAFF_ROLES),
+    return Identity(str(claims["sub"]), frozenset(g for g in groups if g in staff_roles.STAFF_ROLES),
                     office, int(claims["exp"]))
 
 
@@ -156,12 +148,10 @@ def identity_from_context(context: dict | None, now: datetime | None = None) -> 
 
 def actor_for(identity: Identity, allowed: tuple[str, ...]):
     """The role the caller acts in here: the first allowed role they hold. Tier 2 officers and
-    supervisors act for their own office only, so they need one."""
-    from chalicelib.triage.domain import Actor
-
+    supervisors (and front-desk staff) act for their own office only, so they need one."""
     role = next((r for r in allowed if r in identity.roles), None)
     if role is None:
         raise errors.RoleNotAllowed(f"This needs one of the roles: {', '.join(allowed)}.")
-    if role in (workflow.TIER2, workflow.SUPERVISOR) and not identity.office_id:
+    if role in staff_roles.OFFICE_BOUND and not identity.office_id:
         raise errors.OtherOffice("No field office is assigned to this account.")
     return Actor(identity.subject, role, identity.office_id)

@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chalicelib import errors
 from chalicelib.settings import Settings
-from chalicelib.triage import auth
+from chalicelib.staff import auth
 from local.token import mint
 
 VERIFIER = auth.DevelopmentVerifier(auth.DEV_PUBLIC_KEY.read_bytes())
