@@ -8,9 +8,10 @@ MOTO_PORT ?= 5000
 
 .PHONY: run test test-unit test-integration test-api test-e2e bench install clean mail
 
+# pip is pinned: Chalice 1.34 requires pip<26.3, so an unpinned upgrade breaks the install.
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "pip==26.2.1"
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 

@@ -201,3 +201,26 @@ class LetterNotFound(NotFound):
 class AlreadyPrinted(Conflict):
     code = "already_printed"
     title = "This letter has already been printed"
+
+
+# --- limits (issue 9) ---------------------------------------------------------------------------
+
+class TooManyRequests(DomainError):
+    """429: counted out for now. `retry_after` (seconds) becomes the Retry-After header and a
+    field of the body."""
+    code = "too_many_requests"
+    title = "Too many requests"
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class TooManyAttempts(TooManyRequests):
+    code = "too_many_attempts"
+    title = "Too many failed attempts for this number; try again later"
+
+
+class RateLimited(TooManyRequests):
+    code = "rate_limited"
+    title = "Too many requests from this connection; try again later"

@@ -1,6 +1,7 @@
-"""Query-string parameters shared by the views: absent is None, malformed is a 400 problem."""
+"""Request parameters shared by the views: absent is None, malformed is a 400 problem."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -19,3 +20,23 @@ def date_query(request: Any, name: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise errors.InvalidParameter(f"'{name}' must be a date as YYYY-MM-DD.") from None
+
+
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def int_query(request: Any, name: str, *, default: int | None, low: int, high: int) -> int | None:
+    """A whole number from `low` to `high`, in ASCII digits: `"²".isdigit()` is true but
+    `int("²")` raises, and `int()` would also take `"1_000"`, `" 7"` and Arabic-Indic digits."""
+    raw = query(request, name)
+    if raw is None:
+        return default
+    if not _WHOLE_NUMBER.fullmatch(raw) or not low <= int(raw) <= high:
+        raise errors.InvalidParameter(f"'{name}' must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+def source_ip(request: Any) -> str | None:
+    """The caller's address as API Gateway saw it (`chalice local` sets it too; `local/gateway.py`
+    makes it the real peer address). Never a header a client can write, such as X-Forwarded-For."""
+    return ((request.context or {}).get("identity") or {}).get("sourceIp")

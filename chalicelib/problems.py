@@ -29,6 +29,7 @@ _STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.Conflict, 409),
     (errors.Unauthenticated, 401),
     (errors.Forbidden, 403),
+    (errors.TooManyRequests, 429),
 ]
 # Error bodies Chalice or API Gateway produce themselves, by status.
 _GENERIC_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -61,8 +62,11 @@ def problem(status: int, code: str, title: str, detail: str | None = None,
 
 
 def from_error(error: errors.DomainError) -> Response:
+    headers = ({"Retry-After": str(error.retry_after)}
+               if isinstance(error, errors.TooManyRequests) else None)
     return problem(status_of(error), error.code, error.title,
-                   error.detail if error.detail != error.title else None, **error.extra)
+                   error.detail if error.detail != error.title else None, headers=headers,
+                   **error.extra)
 
 
 def handled(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -91,6 +91,18 @@ class Settings:
 
     cors_allowed_origins: tuple[str, ...] = field(default_factory=_origins)
 
+    # Limits (issue 9): failed identity proofs per confirmation number or request id, and
+    # bookings per client (the gateway's source IP) per window; generous for a library's or a
+    # legal clinic's shared connection, far below a bot. Exempt: the agency's own egress
+    # addresses or networks (comma-separated), e.g. office kiosks.
+    proof_attempts: int = field(default_factory=lambda: _int("PROOF_ATTEMPTS", 5))
+    proof_window_seconds: int = field(default_factory=lambda: _int("PROOF_WINDOW_SECONDS", 3600))
+    booking_client_limit: int = field(default_factory=lambda: _int("BOOKING_CLIENT_LIMIT", 20))
+    booking_client_window_seconds: int = field(
+        default_factory=lambda: _int("BOOKING_CLIENT_WINDOW_SECONDS", 3600))
+    rate_limit_exempt: tuple[str, ...] = field(default_factory=lambda: tuple(
+        n.strip() for n in os.environ.get("RATE_LIMIT_EXEMPT", "").split(",") if n.strip()))
+
     def table_name(self, short: str) -> str:
         return f"{self.resource_prefix}-{short}"
 

@@ -10,6 +10,9 @@ from chalicelib.booking.domain import Policy
 from chalicelib.booking.notices import SqsNoticePublisher
 from chalicelib.booking.repository import DynamoBookingRepository
 from chalicelib.booking.service import BookingService
+from chalicelib.limits import service as limits
+from chalicelib.limits.domain import Rule
+from chalicelib.limits.repository import DynamoCounters  # registers its table
 from chalicelib.notices import registry as notice_registry
 from chalicelib.notices.appointments import AppointmentNoticePolicy, AppointmentNotices
 from chalicelib.notices.letters import OfficeLetters
@@ -32,12 +35,24 @@ def policy(s: _settings.Settings) -> Policy:
 
 
 @lru_cache(maxsize=1)
+def limiter() -> limits.Limiter:
+    s = _settings.settings
+    proofs = Rule(s.proof_attempts, timedelta(seconds=s.proof_window_seconds))
+    return limits.Limiter(DynamoCounters(), {
+        limits.BOOKING_PROOF: proofs, limits.REQUEST_PROOF: proofs,
+        limits.BOOKING_CLIENT: Rule(s.booking_client_limit,
+                                    timedelta(seconds=s.booking_client_window_seconds)),
+    }, pepper=s.identity_pepper, exempt_clients=s.rate_limit_exempt)
+
+
+@lru_cache(maxsize=1)
 def booking_service() -> BookingService:
     configure_logging()
     s = _settings.settings
     return BookingService(DynamoBookingRepository(), SqsNoticePublisher(s.notices_queue_url),
                           policy=policy(s), pepper=s.identity_pepper,
-                          idempotency_ttl=timedelta(hours=s.idempotency_ttl_hours))
+                          idempotency_ttl=timedelta(hours=s.idempotency_ttl_hours),
+                          attempts=limiter())
 
 
 def notice_queue() -> SqsNoticeQueue:
@@ -90,7 +105,8 @@ def triage_service() -> TriageService:
     return TriageService(DynamoTriageRepository(), booking_service(),
                          SqsRequestNotices(notice_queue()), policy=deadline_policy(s),
                          pepper=s.identity_pepper,
-                         idempotency_ttl=timedelta(hours=s.idempotency_ttl_hours))
+                         idempotency_ttl=timedelta(hours=s.idempotency_ttl_hours),
+                         attempts=limiter())
 
 
 def rewire() -> None:
@@ -98,6 +114,7 @@ def rewire() -> None:
     _settings.reload()
     tables.bind()
     aws.reset()
+    limiter.cache_clear()
     booking_service.cache_clear()
     notice_service.cache_clear()
     appointment_notices.cache_clear()

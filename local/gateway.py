@@ -8,8 +8,17 @@ no route matches: the deployed gateway maps MISSING_AUTHENTICATION_TOKEN to a 40
 chalice local answers 403 "Missing Authentication Token". `install()` makes the local gateway
 answer like the deployed one in both cases: every other request takes the stock path. Both
 answers carry the CORS headers (`chalicelib/cors.py`), as the deployed gateway responses do.
+
+Two more differences of the HTTP server `chalice local` runs (`local/api.py`): a method it has no
+handler for (TRACE, CONNECT, PROPFIND, ...) got http.server's HTML 501, and every request's
+`requestContext.identity.sourceIp` was the constant 127.0.0.1 where API Gateway gives the
+caller's address. Here such a method gets a 405 problem, and the source IP is the peer's
+address, so per-client limits behave locally as deployed (a test client binding 127.0.0.2 is
+another client).
 """
 from __future__ import annotations
+
+import threading
 
 from chalice import local
 
@@ -39,10 +48,50 @@ class _NoRoute(local.LocalGatewayException):
     CODE = 404
 
 
+_peer = threading.local()  # the HTTP server handles each connection in its own thread
+
+
+def _method_not_allowed(handler: local.ChaliceRequestHandler) -> None:
+    if int(handler.headers.get("content-length", "0") or 0) > 0:
+        handler.rfile.read(int(handler.headers["content-length"]))
+    response = problems.problem(405, "method_not_allowed", problems._GENERIC_TITLES[405])
+    headers = cors.with_headers({**response.headers, "Allow": "GET, POST, OPTIONS"},
+                                cors.headers_for(handler.headers.get("origin")))
+    handler._send_http_response(405, headers, response.body)
+
+
+def _handler_for(self: local.ChaliceRequestHandler, name: str):
+    # BaseHTTPRequestHandler looks up `do_<METHOD>` and answers 501 in HTML when it is missing.
+    if name.startswith("do_"):
+        return lambda: _method_not_allowed(self)
+    raise AttributeError(name)
+
+
 def install() -> None:
     global _installed
     if _installed:
         return
+    stock_generic = local.ChaliceRequestHandler._generic_handle
+    stock_event = local.LambdaEventConverter.create_lambda_event
+
+    def generic_handle(self):
+        _peer.address = self.client_address[0]
+        try:
+            stock_generic(self)
+        finally:
+            _peer.address = None
+
+    def create_lambda_event(self, method, path, headers, body=None):
+        event = stock_event(self, method, path, headers, body)
+        address = getattr(_peer, "address", None)
+        if address:
+            event["requestContext"]["identity"]["sourceIp"] = address
+        return event
+
+    for method in ("GET", "PUT", "POST", "HEAD", "DELETE", "PATCH", "OPTIONS"):
+        setattr(local.ChaliceRequestHandler, f"do_{method}", generic_handle)
+    local.ChaliceRequestHandler.__getattr__ = _handler_for
+    local.LambdaEventConverter.create_lambda_event = create_lambda_event
     stock = local.LocalGatewayAuthorizer.authorize
     stock_handle = local.LocalGateway.handle_request
 

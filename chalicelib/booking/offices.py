@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from chalicelib import errors
 
 _DATA = Path(__file__).parent / "data" / "offices.json"
 _EARTH_RADIUS_MILES = 3958.8
+_ZIP = re.compile(r"[0-9]{5}(?:-[0-9]{4})?")
 
 
 @lru_cache(maxsize=1)
@@ -29,7 +31,17 @@ def get(office_id: str) -> dict:
     return office
 
 
+def zip5(raw: str) -> str:
+    """The five-digit ZIP of `12345` or ZIP+4 `12345-6789`, in ASCII digits only: `str.isdigit`
+    and regex `\\d` accept fullwidth, superscript and Arabic-Indic digits, on which the ZIP
+    library panics with a BaseException that nothing should have to catch."""
+    if not _ZIP.fullmatch(raw):
+        raise errors.InvalidZip("'zip' must be a 5-digit ZIP code (or ZIP+4, 12345-6789).")
+    return raw[:5]
+
+
 def zip_coordinates(zip_code: str) -> tuple[float, float]:
+    zip_code = zip5(zip_code)  # whoever calls, the library never sees anything else
     # The ZIP database is imported on first use only: most routes never need it.
     import zipcodes
 

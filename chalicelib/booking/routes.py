@@ -8,6 +8,7 @@ from chalice import Blueprint, Response
 from chalicelib import errors, i18n, params, wiring
 from chalicelib.booking import domain, offices, representation
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest, parse
+from chalicelib.limits.service import BOOKING_CLIENT
 from chalicelib.problems import handled
 
 api = Blueprint(__name__)
@@ -32,13 +33,9 @@ def health():
 @api.route("/offices")
 @handled
 def offices_near():
-    zip_code = _query("zip") or ""
-    if not (len(zip_code) == 5 and zip_code.isdigit()):
-        raise errors.InvalidZip("'zip' must be a 5-digit ZIP code.")
-    raw_limit = _query("limit") or "5"
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_OFFICES:
-        raise errors.InvalidParameter(f"'limit' must be a whole number from 1 to {MAX_OFFICES}.")
-    return {"zip": zip_code, "offices": wiring.booking_service().offices_near(zip_code, int(raw_limit))}
+    zip_code = offices.zip5(_query("zip") or "")
+    limit = params.int_query(api.current_request, "limit", default=5, low=1, high=MAX_OFFICES)
+    return {"zip": zip_code, "offices": wiring.booking_service().offices_near(zip_code, limit)}
 
 
 @api.route("/offices/{office_id}")
@@ -72,6 +69,8 @@ def languages():
 @api.route("/appointments", methods=["POST"])
 @handled
 def book():
+    # Counted before the body is read: a bot's malformed requests use up its window too.
+    wiring.limiter().client_request(BOOKING_CLIENT, params.source_ip(api.current_request))
     request = parse(BookingRequest, api.current_request.raw_body)
     key = (api.current_request.headers or {}).get("idempotency-key")
     if key is not None and not 1 <= len(key) <= 255:

@@ -18,6 +18,7 @@ from chalicelib.booking.domain import (Appointment, Policy, ensure_bookable, ens
 from chalicelib.booking.ports import (BookingRepository, IdempotencyClaim, NoticePublisher,
                                       PublishFailed, Rejected, Slot, TransactionPart)
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest
+from chalicelib.limits.service import BOOKING_PROOF, NO_LIMIT, ProofAttempts
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,9 @@ class Outcome:
 class BookingService:
     def __init__(self, repository: BookingRepository, publisher: NoticePublisher, *,
                  policy: Policy, pepper: str, idempotency_ttl: timedelta = timedelta(hours=24),
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now, attempts: ProofAttempts = NO_LIMIT) -> None:
         self.repo = repository
+        self.attempts = attempts
         self.publisher = publisher
         self.policy = policy
         self.pepper = pepper
@@ -257,11 +259,13 @@ class BookingService:
 
     def _proven(self, raw_cn: str, proof: Proof) -> Appointment:
         cn = normalize_confirmation_number(raw_cn)
-        appointment = self.repo.get_appointment(cn) if cn else None
-        # One answer for "no such number" and "wrong person": no oracle for guessing either.
-        if appointment is None or not proof_matches(self.pepper, appointment.proof, cn,
-                                                    proof.last_name, proof.date_of_birth):
-            raise errors.AppointmentNotFound()
+        # Failures are counted per number, real or not, so the limit is no oracle either.
+        with self.attempts.proof_attempt(BOOKING_PROOF, cn or raw_cn.strip().upper()):
+            appointment = self.repo.get_appointment(cn) if cn else None
+            # One answer for "no such number" and "wrong person": no oracle for guessing either.
+            if appointment is None or not proof_matches(self.pepper, appointment.proof, cn,
+                                                        proof.last_name, proof.date_of_birth):
+                raise errors.AppointmentNotFound()
         return appointment
 
     def _view(self, appointment: Appointment) -> dict:

@@ -1,7 +1,6 @@
 """Request bodies: strict shapes, unknown fields rejected, errors that never echo the input."""
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from typing import Any, Literal, TypeVar
@@ -9,7 +8,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import (BaseModel, ConfigDict, EmailStr, Field, ValidationError,
                       field_validator, model_validator)
 
-from chalicelib import errors
+from chalicelib import errors, json_body
 from chalicelib.booking.domain import ACCOMMODATION_CODES, LANGUAGES, REASON_CODES
 
 MAX_BODY_BYTES = 16 * 1024
@@ -32,7 +31,7 @@ class Address(_Strict):
     line2: str | None = Field(default=None, max_length=100)
     city: str = Field(min_length=1, max_length=60)
     state: str = Field(min_length=2, max_length=2)
-    zip: str = Field(pattern=r"^\d{5}(-\d{4})?$")
+    zip: str = Field(pattern=r"^[0-9]{5}(-[0-9]{4})?$")
 
     @field_validator("state")
     @classmethod
@@ -76,8 +75,8 @@ class Reason(_Strict):
 class BookingRequest(_Strict):
     slot_id: str = Field(min_length=1, max_length=80)
     applicant: Applicant
-    a_number: str | None = Field(default=None, pattern=r"^[Aa]?-?\d{8,9}$")
-    receipt_number: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}\d{10}$")
+    a_number: str | None = Field(default=None, pattern=r"^[Aa]?-?[0-9]{8,9}$")
+    receipt_number: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}[0-9]{10}$")
     reason: Reason
     language: Literal[LANGUAGES] = "en"  # type: ignore[valid-type]
     accommodations: list[Literal[ACCOMMODATION_CODES]] = Field(  # type: ignore[valid-type]
@@ -117,10 +116,7 @@ def parse_json(raw: bytes | None) -> Any:
         raise errors.PayloadTooLarge(f"Request bodies are limited to {MAX_BODY_BYTES} bytes.")
     if not raw:
         raise errors.MalformedJson("The request needs a JSON body.")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise errors.MalformedJson() from None
+    return json_body.loads(raw)
 
 
 def parse(model: type[Model], raw: bytes | None) -> Model:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib import errors, wiring
-from chalicelib.notices.letters import STAFF_ROLES, PrintQueue, kind_of, letter_id
+from chalicelib import params, wiring
+from chalicelib.notices.letters import MAX_LIMIT, STAFF_ROLES, PrintQueue, kind_of, letter_id
 from chalicelib.notices.ports import LetterSummary, PrintableLetter
 from chalicelib.problems import handled
 from chalicelib.staff.identity import Actor
@@ -21,9 +21,10 @@ api = Blueprint(__name__)
 @handled
 @staff(*STAFF_ROLES)
 def print_queue(actor: Actor):
-    params = api.current_request.query_params or {}
-    queue = wiring.office_letters().print_queue(actor, params.get("office_id"),
-                                                params.get("status"), _limit(params.get("limit")))
+    request = api.current_request
+    queue = wiring.office_letters().print_queue(
+        actor, params.query(request, "office_id"), params.query(request, "status"),
+        params.int_query(request, "limit", default=None, low=1, high=MAX_LIMIT))
     return _queue(queue)
 
 
@@ -41,14 +42,6 @@ def printed(actor: Actor, letter_id):
     letter = wiring.office_letters().mark_printed(actor, letter_id)
     return {"letter_id": letter_id, "status": letter.status, "printed_at": letter.printed_at,
             "printed_by": letter.printed_by}
-
-
-def _limit(raw: str | None) -> int | None:
-    if raw is None:
-        return None
-    if not raw.isdigit():
-        raise errors.InvalidParameter("'limit' must be a whole number.")
-    return int(raw)
 
 
 def _summary(letter: LetterSummary) -> dict:

@@ -20,6 +20,7 @@ from chalicelib import errors
 from chalicelib.booking import offices, schedule
 from chalicelib.booking.domain import person_key
 from chalicelib.booking.service import OnBehalfBooking, Outcome
+from chalicelib.limits.service import NO_LIMIT, REQUEST_PROOF, ProofAttempts
 from chalicelib.triage import criteria, deadlines, representation, workflow
 from chalicelib.triage.deadlines import DeadlinePolicy
 from chalicelib.triage.domain import (REQUESTER, SYSTEM, Actor, AuditEntry, ServiceRequest,
@@ -87,8 +88,9 @@ class TriageService:
     def __init__(self, repository: TriageRepository, booker: Booker,
                  publisher: NoticePublisher, *, policy: DeadlinePolicy, pepper: str,
                  idempotency_ttl: timedelta = timedelta(hours=24),
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now, attempts: ProofAttempts = NO_LIMIT) -> None:
         self.repo = repository
+        self.attempts = attempts
         self.booker = booker
         self.publisher = publisher
         self.policy = policy
@@ -377,11 +379,13 @@ class TriageService:
 
     def _proven(self, raw_id: str, proof: Proof) -> ServiceRequest:
         request_id = normalize_request_id(raw_id)
-        request = self.repo.get(request_id) if request_id else None
-        # One answer for "no such request" and "wrong person": no oracle for guessing either.
-        if request is None or not proof_matches(self.pepper, request.proof, request_id,
-                                                proof.last_name, proof.date_of_birth):
-            raise errors.ServiceRequestNotFound()
+        # Failures are counted per id, real or not, so the limit is no oracle either.
+        with self.attempts.proof_attempt(REQUEST_PROOF, request_id or raw_id.strip().upper()):
+            request = self.repo.get(request_id) if request_id else None
+            # One answer for "no such request" and "wrong person": no oracle for guessing either.
+            if request is None or not proof_matches(self.pepper, request.proof, request_id,
+                                                    proof.last_name, proof.date_of_birth):
+                raise errors.ServiceRequestNotFound()
         return request
 
     @staticmethod

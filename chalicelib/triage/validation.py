@@ -3,7 +3,7 @@ and never echo the input. Shares the booking context's applicant rules, so one p
 the same way in both."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, Field, StrictBool, field_validator, model_validator
@@ -55,9 +55,9 @@ class ServiceRequestBody(_Strict):
     language: Literal[LANGUAGES] = "en"  # type: ignore[valid-type]
     interpreter_needed: StrictBool = False
     contact_method: Literal["email", "mail"] = "email"
-    zip: str = Field(pattern=r"^\d{5}$")
-    receipt_number: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}\d{10}$")
-    a_number: str | None = Field(default=None, pattern=r"^[Aa]?-?\d{8,9}$")
+    zip: str = Field(pattern=r"^[0-9]{5}(-[0-9]{4})?$")
+    receipt_number: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}[0-9]{10}$")
+    a_number: str | None = Field(default=None, pattern=r"^[Aa]?-?[0-9]{8,9}$")
     inquiry_type: Literal[tuple(INQUIRY_TYPES)]  # type: ignore[valid-type]
     description: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
     case_facts: CaseFacts = Field(default_factory=CaseFacts)
@@ -97,6 +97,16 @@ class Escalation(_Strict):
 
 class CallbackSchedule(_Strict):
     scheduled_for: AwareDatetime
+
+    @field_validator("scheduled_for")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        # 9999-12-31T23:59:59-12:00 parses but has no UTC equivalent: refuse it here, not with
+        # an OverflowError wherever it is first compared or stored.
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError("the time is outside the supported range") from None
 
 
 class CallbackAttempt(_Strict):

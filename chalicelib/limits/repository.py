@@ -1,0 +1,83 @@
+"""Counters in DynamoDB: every change is one conditional UpdateItem, so concurrent callers
+(threads, Lambda containers) can never count past a limit together.
+
+The window's end is both the TTL attribute and part of every condition: DynamoDB deletes
+expired items only eventually (moto never does), so an expired counter is treated as absent
+by the conditions themselves, not by waiting for TTL.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import UpdateError
+
+from chalicelib import tables
+from chalicelib.limits.domain import Counter
+
+_ATTEMPTS = 3  # a reset racing an increment: re-read and decide again
+
+
+class CounterRecord(tables._Table):
+    short_name = "limits"
+    ttl_attribute = "expires_at"
+
+    class Meta:
+        table_name = "limits"
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)  # "<bucket>#<hmac of the subject>"
+    hits = NumberAttribute()
+    expires_at = NumberAttribute()  # epoch seconds: the window closes, DynamoDB may delete
+
+
+tables.register(CounterRecord)
+
+
+def _condition_failed(error: Exception) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+class DynamoCounters:
+    def take(self, key: str, limit: int, now: int, closes_at: int) -> Counter | None:
+        """Count one event unless the open window already holds `limit`. Returns None when the
+        event was counted, or the full counter (for its Retry-After) when it was not."""
+        for _ in range(_ATTEMPTS):
+            record = CounterRecord(key)
+            try:  # the usual case: a window is open and has room
+                record.update(actions=[CounterRecord.hits.add(1)],
+                              condition=(CounterRecord.expires_at > now)
+                              & (CounterRecord.hits < limit))
+                return None
+            except UpdateError as error:
+                if not _condition_failed(error):
+                    raise
+            try:  # no counter, or its window has closed: this event opens a new one
+                record.update(actions=[CounterRecord.hits.set(1),
+                                       CounterRecord.expires_at.set(closes_at)],
+                              condition=CounterRecord.key.does_not_exist()
+                              | (CounterRecord.expires_at <= now))
+                return None
+            except UpdateError as error:
+                if not _condition_failed(error):
+                    raise
+            current = self.get(key)
+            if current is not None and current.closes_at > now and current.count >= limit:
+                return current
+        # Still racing after several tries: refuse rather than loop or count unseen.
+        return self.get(key) or Counter(limit, closes_at)
+
+    def give_back(self, key: str, now: int) -> None:
+        """Uncount one event of the open window (a proof that turned out right)."""
+        try:
+            CounterRecord(key).update(actions=[CounterRecord.hits.add(-1)],
+                                      condition=(CounterRecord.expires_at > now)
+                                      & (CounterRecord.hits > 0))
+        except UpdateError as error:
+            if not _condition_failed(error):
+                raise  # a closed or emptied window needs nothing given back
+
+    def get(self, key: str) -> Counter | None:
+        try:
+            record = CounterRecord.get(key, consistent_read=True)
+        except CounterRecord.DoesNotExist:
+            return None
+        return Counter(int(record.hits), int(record.expires_at))

@@ -1,0 +1,96 @@
+"""The `Limiter` other services and views call: identity-proof attempts and per-client rates.
+
+Proof attempts are counted per subject (a confirmation number or request id, normalized) whether
+or not the subject exists, so the 429 is no oracle for which numbers are real. An attempt is
+reserved *before* the proof is checked and given back when it succeeds: many concurrent guesses
+can never get more than `limit` proofs checked in a window, while an honest person's correct
+proof after a typo or two costs nothing.
+"""
+from __future__ import annotations
+
+import ipaddress
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Callable, ContextManager, Iterable, Iterator, Protocol
+
+from chalicelib import errors
+from chalicelib.limits.domain import Counter, Rule, closes_at, counter_key
+
+Clock = Callable[[], datetime]
+
+# Buckets: each names a rule in the Limiter's table of rules.
+BOOKING_PROOF = "booking_proof"
+REQUEST_PROOF = "request_proof"
+BOOKING_CLIENT = "booking_client"
+
+
+class Counters(Protocol):
+    def take(self, key: str, limit: int, now: int, closes_at: int) -> Counter | None: ...
+    def give_back(self, key: str, now: int) -> None: ...
+
+
+class ProofAttempts(Protocol):
+    """What a service with an identity proof needs of the Limiter."""
+    def proof_attempt(self, bucket: str, subject: str) -> ContextManager[None]: ...
+
+
+class _NoLimit:
+    """For unit tests and tools that construct services without a limiter."""
+    @contextmanager
+    def proof_attempt(self, bucket: str, subject: str) -> Iterator[None]:
+        yield
+
+
+NO_LIMIT: ProofAttempts = _NoLimit()
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Limiter:
+    def __init__(self, counters: Counters, rules: dict[str, Rule], *, pepper: str,
+                 exempt_clients: Iterable[str] = (), clock: Clock = utc_now) -> None:
+        self.counters = counters
+        self.rules = rules
+        self.pepper = pepper
+        self.exempt = tuple(ipaddress.ip_network(n.strip(), strict=False)
+                            for n in exempt_clients if n.strip())
+        self.clock = clock
+
+    @contextmanager
+    def proof_attempt(self, bucket: str, subject: str,
+                      failure: type[Exception] = errors.NotFound) -> Iterator[None]:
+        """Wrap one identity check. Raises `TooManyAttempts` before checking once `limit`
+        failures are counted in the window; a `failure` raised inside stays counted; success (or
+        an error that says nothing about the proof) gives the attempt back."""
+        rule, key, now = self.rules[bucket], counter_key(self.pepper, bucket, subject), self.clock()
+        full = self.counters.take(key, rule.limit, int(now.timestamp()), closes_at(now, rule))
+        if full is not None:
+            raise errors.TooManyAttempts(retry_after=full.retry_after(now))
+        try:
+            yield
+        except failure:
+            raise
+        except BaseException:
+            self.counters.give_back(key, int(self.clock().timestamp()))
+            raise
+        self.counters.give_back(key, int(self.clock().timestamp()))
+
+    def client_request(self, bucket: str, source_ip: str | None) -> None:
+        """Count one request of `bucket` from this client; `RateLimited` once the window is full.
+        Addresses in the exempt list (the agency's own egress) are not counted."""
+        if not source_ip or self._exempt(source_ip):
+            return
+        rule, now = self.rules[bucket], self.clock()
+        full = self.counters.take(counter_key(self.pepper, bucket, source_ip), rule.limit,
+                                  int(now.timestamp()), closes_at(now, rule))
+        if full is not None:
+            raise errors.RateLimited(retry_after=full.retry_after(now))
+
+    def _exempt(self, source_ip: str) -> bool:
+        try:
+            address = ipaddress.ip_address(source_ip)
+        except ValueError:
+            return False
+        return any(address in network for network in self.exempt)
