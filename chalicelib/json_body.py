@@ -33,8 +33,7 @@ def loads(raw: bytes | str) -> Any:
     except UnicodeDecodeError:
         raise errors.MalformedJson("The request body is not UTF-8 text.") from None
     if _depth(text) > MAX_DEPTH:
-        raise errors.MalformedJson(
-            f"The request body nests arrays or objects more than {MAX_DEPTH} levels deep.")
+        raise errors.MalformedJson("The request body nests arrays or objects too deeply.")
     try:
         data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except ValueError:  # JSONDecodeError, numbers too long to convert, NaN/Infinity
