@@ -426,3 +426,124 @@ def rest_api(stage: Stage) -> dict[str, Any]:
         "GatewayResponses": gateway_responses(
             parse_origins(stage.env.get("CORS_ALLOWED_ORIGINS"), stage.name)),
     }}
+
+
+# --- WAF: per-IP rate rules and a challenge on booking (issue 9) ------------------------------
+
+WEB_ACL = "ApiWebAcl"
+WAF_LOGS = "ApiWebAclLogs"
+# Requests per source IP per 5-minute window. Every route: far above what a person (or a
+# library's shared connection) sends, well below a scraper. Booking and identity proofs (POST):
+# stricter. The app's own limits (chalicelib/limits) are the fine-grained ones; these stop
+# floods before they cost a Lambda invocation.
+WAF_WINDOW_SECONDS = 300
+WAF_RATE_ALL = {True: 1500, False: 500}  # by stage.production
+WAF_RATE_BOOKING_AND_PROOFS = 60
+# Paths as WAF sees them: with the stage prefix (/api/v1/...) on the execute-api endpoint,
+# without it behind a custom domain.
+BOOKING_PATH = r"^(/[A-Za-z0-9_-]+)?/v1/appointments/?$"
+PROOF_PATHS = (r"^(/[A-Za-z0-9_-]+)?/v1/(appointments/[^/]+/(lookup|cancel|reschedule)"
+               r"|service-requests/[^/]+/(status|appeal))/?$")
+CHALLENGE_IMMUNITY_SECONDS = 300
+_WAF_429 = json.dumps({"type": "urn:infopass:problem:too_many_requests",
+                       "title": "Too many requests", "status": 429,
+                       "code": "too_many_requests"})
+
+
+def _visibility(name: str) -> dict[str, Any]:
+    return {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name}
+
+
+def _post_to(pattern: str) -> dict[str, Any]:
+    return {"AndStatement": {"Statements": [
+        {"ByteMatchStatement": {"FieldToMatch": {"Method": {}}, "PositionalConstraint": "EXACTLY",
+                                "SearchString": "POST",
+                                "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}},
+        {"RegexMatchStatement": {"FieldToMatch": {"UriPath": {}}, "RegexString": pattern,
+                                 "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"},
+                                                         {"Priority": 1,
+                                                          "Type": "LOWERCASE"}]}},
+    ]}}
+
+
+def _managed(name: str, priority: int) -> dict[str, Any]:
+    return {"Name": name, "Priority": priority, "OverrideAction": {"None": {}},
+            "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": name}},
+            "VisibilityConfig": _visibility(name)}
+
+
+def _rate_rule(name: str, priority: int, limit: int,
+               scope: dict[str, Any] | None = None) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Limit": limit, "AggregateKeyType": "IP",
+                                 "EvaluationWindowSec": WAF_WINDOW_SECONDS}
+    if scope:
+        statement["ScopeDownStatement"] = scope
+    return {"Name": name, "Priority": priority,
+            "Action": {"Block": {"CustomResponse": {
+                "ResponseCode": 429, "CustomResponseBodyKey": "too-many-requests"}}},
+            "Statement": {"RateBasedStatement": statement}, "VisibilityConfig": _visibility(name)}
+
+
+def web_acl(stage: Stage) -> dict[str, dict[str, Any]]:
+    """A regional web ACL on the stage's API: AWS's IP-reputation and known-bad-input rule
+    groups, two per-IP rate rules, and a Challenge (silent browser proof of work, no puzzle for
+    people) on booking. Only blocked and challenged requests are logged, without URI path or
+    query (paths carry confirmation numbers) and without the Authorization header."""
+    name = f"{stage.prefix}-api"
+    log_group = f"aws-waf-logs-{stage.prefix}"  # WAF requires the prefix
+    booking = _post_to(BOOKING_PATH)
+    return {
+        WEB_ACL: {
+            "Type": "AWS::WAFv2::WebACL",
+            "Properties": {
+                "Name": name, "Scope": "REGIONAL",
+                "Description": f"InfoPass {stage.name}: per-IP rates, challenge on booking",
+                "DefaultAction": {"Allow": {}},
+                "VisibilityConfig": _visibility(name),
+                "CustomResponseBodies": {"too-many-requests": {
+                    "ContentType": "APPLICATION_JSON", "Content": _WAF_429}},
+                "ChallengeConfig": {"ImmunityTimeProperty": {
+                    "ImmunityTime": CHALLENGE_IMMUNITY_SECONDS}},
+                "Rules": [
+                    _managed("AWSManagedRulesAmazonIpReputationList", 0),
+                    _managed("AWSManagedRulesKnownBadInputsRuleSet", 1),
+                    _rate_rule("rate-per-ip", 10, WAF_RATE_ALL[stage.production]),
+                    _rate_rule("rate-per-ip-booking-and-proofs", 20,
+                               WAF_RATE_BOOKING_AND_PROOFS,
+                               {"OrStatement": {"Statements": [booking,
+                                                               _post_to(PROOF_PATHS)]}}),
+                    {"Name": "challenge-booking", "Priority": 30,
+                     "Action": {"Challenge": {}}, "Statement": booking,
+                     "VisibilityConfig": _visibility("challenge-booking")},
+                ],
+                "Tags": _tags(stage),
+            }},
+        "ApiWebAclAssociation": {
+            "Type": "AWS::WAFv2::WebACLAssociation",
+            # The stage SAM creates from Chalice's RestAPI (logical id RestAPI<stage>Stage).
+            "DependsOn": [f"{REST_API}{stage.api_gateway_stage}Stage"],
+            "Properties": {
+                "ResourceArn": {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::"
+                                           f"/restapis/${{{REST_API}}}/stages/"
+                                           f"{stage.api_gateway_stage}"},
+                "WebACLArn": {"Fn::GetAtt": [WEB_ACL, "Arn"]}}},
+        WAF_LOGS: {
+            "Type": "AWS::Logs::LogGroup", **_retain(stage),
+            # Holds client IPs of blocked requests: 90 days to investigate abuse, not a year.
+            "Properties": {"LogGroupName": log_group, "RetentionInDays": 90,
+                           "KmsKeyId": {"Fn::GetAtt": [DATA_KEY, "Arn"]}}},
+        "ApiWebAclLogging": {
+            "Type": "AWS::WAFv2::LoggingConfiguration",
+            "DependsOn": [WAF_LOGS],
+            "Properties": {
+                "ResourceArn": {"Fn::GetAtt": [WEB_ACL, "Arn"]},
+                "LogDestinationConfigs": [{"Fn::Sub": "arn:${AWS::Partition}:logs:"
+                                                      "${AWS::Region}:${AWS::AccountId}:"
+                                                      f"log-group:{log_group}"}],
+                "RedactedFields": [{"UriPath": {}}, {"QueryString": {}},
+                                   {"SingleHeader": {"Name": "authorization"}}],
+                "LoggingFilter": {"DefaultBehavior": "DROP", "Filters": [{
+                    "Behavior": "KEEP", "Requirement": "MEETS_ANY",
+                    "Conditions": [{"ActionCondition": {"Action": action}}
+                                   for action in ("BLOCK", "CHALLENGE", "CAPTCHA")]}]}}},
+    }

@@ -56,6 +56,7 @@ def own_resources(stage: Stage) -> dict[str, dict[str, Any]]:
     out.update(r.staff_pool(stage))
     out.update(r.api_access_logs(stage))
     out.update(r.alarms(stage, queues))
+    out.update(r.web_acl(stage))
     return out
 
 

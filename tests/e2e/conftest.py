@@ -42,7 +42,7 @@ def local_stack(tmp_path_factory):
         proc = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait(f"http://127.0.0.1:{api_port}/v1/health", proc, 180)
+        _wait(f"http://127.0.0.1:{api_port}/v1/health", proc, 600)  # seeding is slow on a busy machine
         yield {"api": f"http://127.0.0.1:{api_port}", "moto": f"http://127.0.0.1:{moto_port}",
                "log": log, "process": proc}
     finally:

@@ -29,7 +29,8 @@ NOT_ON_MOTO = {"AWS::Serverless::Function", "AWS::Serverless::Api", "AWS::IAM::R
                "AWS::Lambda::Permission", "AWS::Cognito::UserPool",
                "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup",
                "AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination",
-               "AWS::SES::EmailIdentity", "AWS::CloudWatch::Alarm"}
+               "AWS::SES::EmailIdentity", "AWS::CloudWatch::Alarm", "AWS::WAFv2::WebACL",
+               "AWS::WAFv2::WebACLAssociation", "AWS::WAFv2::LoggingConfiguration"}
 MOTO_ACCOUNT = "123456789012"
 OFFICE = "miami"
 PERSON = {"first_name": "Ana", "last_name": "Ruiz", "date_of_birth": "1979-08-30",

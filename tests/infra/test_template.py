@@ -258,3 +258,43 @@ def test_tables_registered_by_any_context_are_in_the_shared_definitions():
 
     models, _ = definitions()
     assert models == table_defs.TABLES and len({m.short_name for m in models}) == len(models)
+
+
+@pytest.mark.parametrize("name", STAGES)
+def test_a_regional_web_acl_guards_the_stage_api_with_per_ip_rates_and_a_booking_challenge(
+        templates, name):
+    stage = stages.load(name)
+    resources = templates[name]["Resources"]
+    acl = resources[r.WEB_ACL]["Properties"]
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    association = resources["ApiWebAclAssociation"]
+    assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": [r.WEB_ACL, "Arn"]}
+    assert association["Properties"]["ResourceArn"]["Fn::Sub"].endswith(
+        f"/restapis/${{RestAPI}}/stages/{stage.api_gateway_stage}")
+    rules = {rule["Name"]: rule for rule in acl["Rules"]}
+    assert len({rule["Priority"] for rule in acl["Rules"]}) == len(acl["Rules"])
+    everything = rules["rate-per-ip"]["Statement"]["RateBasedStatement"]
+    strict = rules["rate-per-ip-booking-and-proofs"]["Statement"]["RateBasedStatement"]
+    assert everything["AggregateKeyType"] == strict["AggregateKeyType"] == "IP"
+    assert strict["Limit"] < everything["Limit"] and "ScopeDownStatement" not in everything
+    for rule in (rules["rate-per-ip"], rules["rate-per-ip-booking-and-proofs"]):
+        assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    assert rules["challenge-booking"]["Action"] == {"Challenge": {}}
+    assert rules["challenge-booking"]["Priority"] > rules["rate-per-ip-booking-and-proofs"][
+        "Priority"]
+    # The path patterns match what the gateway sees, with or without the stage prefix, and
+    # nothing else.
+    for path in ("/api/v1/appointments", "/v1/appointments"):
+        assert re.match(r.BOOKING_PATH, path)
+    for path in ("/api/v1/appointments/ABCD-EFGH-JK/lookup", "/v1/appointments/x/cancel",
+                 "/api/v1/appointments/x/reschedule", "/api/v1/service-requests/x/status",
+                 "/v1/service-requests/x/appeal"):
+        assert re.match(r.PROOF_PATHS, path), path
+    for path in ("/api/v1/appointments/x", "/api/v1/offices", "/api/v1/service-requests",
+                 "/api/v1/staff/service-requests/x/appeal-decision"):
+        assert not re.match(r.PROOF_PATHS, path) and not re.match(r.BOOKING_PATH, path)
+    logging = resources["ApiWebAclLogging"]["Properties"]
+    assert {"UriPath": {}} in logging["RedactedFields"] and \
+        {"QueryString": {}} in logging["RedactedFields"]
+    assert logging["LoggingFilter"]["DefaultBehavior"] == "DROP"
+    assert resources[r.WAF_LOGS]["Properties"]["LogGroupName"].startswith("aws-waf-logs-")
