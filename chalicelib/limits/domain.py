@@ -26,9 +26,12 @@ class Rule:
 
 @dataclass(frozen=True)
 class Counter:
-    """What the table holds for one subject: the events counted and when the window closes."""
+    """What the table holds for one subject: the events counted and when the window closes.
+    For proofs, `count` is failures plus proofs being checked right now, `failures` only the
+    former (see `Limiter.proof_attempt`)."""
     count: int
     closes_at: int  # epoch seconds
+    failures: int = 0
 
     def open_at(self, now: datetime) -> bool:
         return now.timestamp() < self.closes_at

@@ -26,6 +26,7 @@ class CounterRecord(tables._Table):
 
     key = UnicodeAttribute(hash_key=True)  # "<bucket>#<hmac of the subject>"
     hits = NumberAttribute()
+    failures = NumberAttribute(null=True)  # proofs only: hits that stay counted
     expires_at = NumberAttribute()  # epoch seconds: the window closes, DynamoDB may delete
 
 
@@ -52,6 +53,7 @@ class DynamoCounters:
                     raise
             try:  # no counter, or its window has closed: this event opens a new one
                 record.update(actions=[CounterRecord.hits.set(1),
+                                       CounterRecord.failures.set(0),
                                        CounterRecord.expires_at.set(closes_at)],
                               condition=CounterRecord.key.does_not_exist()
                               | (CounterRecord.expires_at <= now))
@@ -75,9 +77,18 @@ class DynamoCounters:
             if not _condition_failed(error):
                 raise  # a closed or emptied window needs nothing given back
 
+    def count_failure(self, key: str, now: int) -> None:
+        """Mark one counted event of the open window as a failure (it is not given back)."""
+        try:
+            CounterRecord(key).update(actions=[CounterRecord.failures.add(1)],
+                                      condition=CounterRecord.expires_at > now)
+        except UpdateError as error:
+            if not _condition_failed(error):
+                raise
+
     def get(self, key: str) -> Counter | None:
         try:
             record = CounterRecord.get(key, consistent_read=True)
         except CounterRecord.DoesNotExist:
             return None
-        return Counter(int(record.hits), int(record.expires_at))
+        return Counter(int(record.hits), int(record.expires_at), int(record.failures or 0))

@@ -4,11 +4,14 @@ Proof attempts are counted per subject (a confirmation number or request id, nor
 or not the subject exists, so the 429 is no oracle for which numbers are real. An attempt is
 reserved *before* the proof is checked and given back when it succeeds: many concurrent guesses
 can never get more than `limit` proofs checked in a window, while an honest person's correct
-proof after a typo or two costs nothing.
+proof after a typo or two costs nothing. When the reservations are full but not with failures
+(the owner's double clicks or parallel tabs still being checked), the attempt waits briefly for
+them instead of being refused.
 """
 from __future__ import annotations
 
 import ipaddress
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Callable, ContextManager, Iterable, Iterator, Protocol
@@ -27,6 +30,12 @@ BOOKING_CLIENT = "booking_client"
 class Counters(Protocol):
     def take(self, key: str, limit: int, now: int, closes_at: int) -> Counter | None: ...
     def give_back(self, key: str, now: int) -> None: ...
+    def count_failure(self, key: str, now: int) -> None: ...
+
+
+# Waits (seconds) for proofs of the same number still being checked, about 5 s in all: well
+# inside the API's timeout, long enough for a handful of concurrent changes to finish.
+BUSY_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6, 2.0)
 
 
 class ProofAttempts(Protocol):
@@ -50,8 +59,10 @@ def utc_now() -> datetime:
 
 class Limiter:
     def __init__(self, counters: Counters, rules: dict[str, Rule], *, pepper: str,
-                 exempt_clients: Iterable[str] = (), clock: Clock = utc_now) -> None:
+                 exempt_clients: Iterable[str] = (), clock: Clock = utc_now,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.counters = counters
+        self.sleep = sleep
         self.rules = rules
         self.pepper = pepper
         self.exempt = tuple(ipaddress.ip_network(n.strip(), strict=False)
@@ -64,18 +75,29 @@ class Limiter:
         """Wrap one identity check. Raises `TooManyAttempts` before checking once `limit`
         failures are counted in the window; a `failure` raised inside stays counted; success (or
         an error that says nothing about the proof) gives the attempt back."""
-        rule, key, now = self.rules[bucket], counter_key(self.pepper, bucket, subject), self.clock()
-        full = self.counters.take(key, rule.limit, int(now.timestamp()), closes_at(now, rule))
-        if full is not None:
-            raise errors.TooManyAttempts(retry_after=full.retry_after(now))
+        rule, key = self.rules[bucket], counter_key(self.pepper, bucket, subject)
+        self._reserve(rule, key)
         try:
             yield
         except failure:
+            self.counters.count_failure(key, int(self.clock().timestamp()))
             raise
         except BaseException:
             self.counters.give_back(key, int(self.clock().timestamp()))
             raise
         self.counters.give_back(key, int(self.clock().timestamp()))
+
+    def _reserve(self, rule: Rule, key: str) -> None:
+        for wait in (*BUSY_WAITS, None):
+            now = self.clock()
+            full = self.counters.take(key, rule.limit, int(now.timestamp()), closes_at(now, rule))
+            if full is None:
+                return
+            if full.failures >= rule.limit:
+                raise errors.TooManyAttempts(retry_after=full.retry_after(now))
+            if wait is None:  # still busy: a retry in a moment will likely get through
+                raise errors.TooManyAttempts(retry_after=1)
+            self.sleep(wait)  # full of proofs still being checked, not of failures
 
     def client_request(self, bucket: str, source_ip: str | None) -> None:
         """Count one request of `bucket` from this client; `RateLimited` once the window is full.

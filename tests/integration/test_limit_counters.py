@@ -74,3 +74,14 @@ def test_threads_racing_over_a_closed_window_open_exactly_one_new_window(aws):
     assert sum(result is None for result in results) == 5
     record = CounterRecord.get("stale")
     assert record.hits == 5 and record.expires_at == CLOSES + 3601
+
+
+def test_failures_are_marked_in_the_open_window_and_cleared_with_it(aws):
+    counters = DynamoCounters()
+    counters.take("f", 3, NOW, CLOSES)
+    counters.count_failure("f", NOW)
+    assert counters.get("f").failures == 1 and counters.get("f").count == 1
+    counters.count_failure("f", CLOSES)  # closed window: nothing marked
+    assert counters.get("f").failures == 1
+    counters.take("f", 3, CLOSES, CLOSES + 3600)
+    assert counters.get("f").failures == 0 and counters.get("f").count == 1

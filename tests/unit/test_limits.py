@@ -25,13 +25,18 @@ class MemoryCounters:
             return None
         if current.count >= limit:
             return current
-        self.items[key] = Counter(current.count + 1, current.closes_at)
+        self.items[key] = Counter(current.count + 1, current.closes_at, current.failures)
         return None
 
     def give_back(self, key, now):
         current = self.items.get(key)
         if current and current.closes_at > now and current.count > 0:
-            self.items[key] = Counter(current.count - 1, current.closes_at)
+            self.items[key] = Counter(current.count - 1, current.closes_at, current.failures)
+
+    def count_failure(self, key, now):
+        current = self.items.get(key)
+        if current and current.closes_at > now:
+            self.items[key] = Counter(current.count, current.closes_at, current.failures + 1)
 
 
 @pytest.fixture
@@ -40,10 +45,16 @@ def clock():
 
 
 @pytest.fixture
-def limiter(clock):
+def waits():
+    return []
+
+
+@pytest.fixture
+def limiter(clock, waits):
     return Limiter(MemoryCounters(), {BOOKING_PROOF: Rule(3, timedelta(hours=1)),
                                       BOOKING_CLIENT: Rule(2, timedelta(minutes=10))},
-                   pepper="pepper", exempt_clients=["10.0.0.0/8", "192.0.2.7"], clock=clock)
+                   pepper="pepper", exempt_clients=["10.0.0.0/8", "192.0.2.7"], clock=clock,
+                   sleep=waits.append)
 
 
 def fail_proof(limiter, subject="ABCD"):
@@ -121,3 +132,45 @@ def test_a_rule_needs_room_for_one_event_in_a_positive_window():
         Rule(0, timedelta(hours=1))
     with pytest.raises(ValueError):
         Rule(5, timedelta(0))
+
+
+def test_proofs_still_being_checked_make_a_new_attempt_wait_not_fail(limiter, waits):
+    """The owner's parallel requests: three in flight fill the reservations; a fourth waits for
+    one to finish rather than being refused."""
+    first, second, third = (limiter.proof_attempt(BOOKING_PROOF, "ABCD") for _ in range(3))
+    for held in (first, second, third):
+        held.__enter__()
+    fourth = limiter.proof_attempt(BOOKING_PROOF, "ABCD")
+    counters = limiter.counters
+    real_take = counters.take
+
+    def take_after_the_first_finishes(*args):
+        if waits:
+            first.__exit__(None, None, None)  # succeeded: its reservation is given back
+            counters.take = real_take
+        return real_take(*args)
+
+    counters.take = take_after_the_first_finishes
+    fourth.__enter__()
+    assert waits == [0.1]
+    for held in (second, third, fourth):
+        held.__exit__(None, None, None)
+
+
+def test_a_number_busy_with_checks_for_too_long_answers_429_with_a_short_retry(limiter, waits):
+    in_flight = [limiter.proof_attempt(BOOKING_PROOF, "ABCD") for _ in range(3)]
+    for held in in_flight:
+        held.__enter__()
+    with pytest.raises(errors.TooManyAttempts) as refused:
+        with limiter.proof_attempt(BOOKING_PROOF, "ABCD"):
+            pass
+    assert refused.value.retry_after == 1 and len(waits) == 6 and sum(waits) < 6
+
+
+def test_a_number_full_of_failures_is_refused_at_once_without_waiting(limiter, waits):
+    for _ in range(3):
+        fail_proof(limiter)
+    with pytest.raises(errors.TooManyAttempts):
+        with limiter.proof_attempt(BOOKING_PROOF, "ABCD"):
+            pass
+    assert waits == []
