@@ -237,3 +237,15 @@ def test_very_long_path_parameters_are_answered_as_not_found(client):
                         {"last_name": "Ruiz", "date_of_birth": "1979-08-30"}),
                    404, "appointment_not_found")
     assert_problem(call(client, "get", f"/v1/offices/{'x' * 5000}"), 404, "unknown_office")
+
+
+def test_the_refusal_speaks_the_caller_language(client):
+    status, data, headers = call(client, "post", "/v1/appointments/ABCD-EFGH-JK/lookup",
+                                 raw=b"[" * 100 + b"]" * 100, headers={"Accept-Language": "es"})
+    assert status == 400 and data["code"] == "malformed_json"
+    assert headers["Content-Language"] == "es"
+    assert data["detail"] == ("El cuerpo de la solicitud anida matrices u objetos a demasiada "
+                              "profundidad.")
+    status, data, _ = call(client, "get", "/v1/offices?zip=%EF%BC%90%EF%BC%92%EF%BC%91%EF%BC%90"
+                           "%EF%BC%98", headers={"Accept-Language": "fr"})
+    assert status == 400 and data["detail"].startswith("« zip » doit être")
