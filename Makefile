@@ -20,8 +20,20 @@ install: $(STAMP)
 run: $(STAMP)
 	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(PY) -m local.stack
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest
+
+# The browser tier (tests/browser) drives Debian's headless Chromium. Installed when missing, as
+# root or in CI (sudo there); elsewhere the browser test is skipped with its reason.
+.PHONY: chromium test-browser
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  elif [ -n "$$CI" ]; then sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  else echo "chromium is missing: the browser test will be skipped (apt-get install -y chromium)"; fi; }
+
+test-browser: $(STAMP) chromium
+	$(PY) -m pytest tests/browser
 
 test-unit test-integration test-api test-e2e: $(STAMP)
 	$(PY) -m pytest tests/$(subst test-,,$@)

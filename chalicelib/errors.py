@@ -32,6 +32,16 @@ class InvalidRange(BadRequest):
     title = "The date range is outside the booking window"
 
 
+class ReversedRange(BadRequest):
+    code = "reversed_range"
+    title = "The date range ends before it starts"
+
+
+class InvalidHeader(BadRequest):
+    code = "invalid_header"
+    title = "A request header is malformed"
+
+
 class InvalidParameter(BadRequest):
     code = "invalid_parameter"
     title = "A query parameter is missing or malformed"

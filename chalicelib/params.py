@@ -40,3 +40,15 @@ def source_ip(request: Any) -> str | None:
     """The caller's address as API Gateway saw it (`chalice local` sets it too; `local/gateway.py`
     makes it the real peer address). Never a header a client can write, such as X-Forwarded-For."""
     return ((request.context or {}).get("identity") or {}).get("sourceIp")
+
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def idempotency_key(request: Any) -> str | None:
+    """The `Idempotency-Key` header: absent is None; empty or longer than 255 is a 400."""
+    key = (request.headers or {}).get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+        raise errors.InvalidHeader(
+            "Idempotency-Key must be 1 to 255 characters.")
+    return key

@@ -91,7 +91,7 @@ def localized(response: Response, event: Any) -> Response:
     content_type = {k.lower(): v for k, v in (response.headers or {}).items()}.get("content-type", "")
     if CONTENT_TYPE not in content_type:
         return response
-    language = i18n.negotiate((getattr(event, "headers", None) or {}).get("accept-language"))
+    language = request_language(event)
     body = response.body
     try:
         parsed = json.loads(body) if isinstance(body, (str, bytes)) else dict(body)
@@ -101,9 +101,42 @@ def localized(response: Response, event: Any) -> Response:
         parsed["title"] = i18n.gettext(language, parsed["title"])
     if isinstance(parsed.get("detail"), str):
         parsed["detail"] = i18n.gettext(language, parsed["detail"])
+    if isinstance(parsed.get("errors"), list):
+        parsed["errors"] = [_localized_entry(entry, language) for entry in parsed["errors"]]
     headers = {**(response.headers or {}), "Content-Language": language, "Vary": "Accept-Language"}
     return Response(body=json.dumps(parsed, ensure_ascii=False), status_code=response.status_code,
                     headers=headers)
+
+
+def request_language(event: Any) -> str:
+    """`Accept-Language` when the caller sent one; else the `language` a JSON body chose (a
+    booking or service request); else English."""
+    header = (getattr(event, "headers", None) or {}).get("accept-language")
+    if header:
+        return i18n.negotiate(header)
+    raw = getattr(event, "raw_body", None) or b"{}"
+    try:
+        chosen = json.loads(raw).get("language") if len(raw) <= 65536 else None
+    except (TypeError, ValueError, AttributeError, UnicodeDecodeError):
+        chosen = None
+    return i18n.supported(chosen if isinstance(chosen, str) else None)
+
+
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _localized_entry(entry: Any, language: str) -> Any:
+    """A validation entry's message in `language`, `{placeholders}` filled from the entry."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("message"), str):
+        return entry
+    text = i18n.gettext(language, entry["message"])
+    try:
+        text = text.format_map(_Keep({k: v for k, v in entry.items() if k != "message"}))
+    except (ValueError, IndexError):
+        pass
+    return {**entry, "message": text}
 
 
 def _problem_or_response(event: Any, get_response: Callable[[Any], Response]) -> Response:

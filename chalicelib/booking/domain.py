@@ -7,6 +7,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from chalicelib import errors
 
@@ -78,15 +79,19 @@ class Policy:
     min_interval: timedelta = timedelta(days=180)
 
 
-def ensure_changeable(status: str, start: datetime, now: datetime, policy: Policy) -> None:
+def ensure_changeable(status: str, start: datetime, now: datetime, policy: Policy,
+                      zone: str | None = None) -> None:
+    """`zone`: the office's, in which `changes_close_at` is shown (as lookup shows it)."""
     if status != "booked":
         raise errors.NotChangeable()
-    if now >= start - policy.change_cutoff:
+    closes = start - policy.change_cutoff
+    if now >= closes:
         hours = int(policy.change_cutoff.total_seconds() // 3600)
         raise errors.TooLate(
             f"Online changes close {hours} hours before the appointment; "
             "call the contact center at 1-800-375-5283.",
-            changes_closed_at=iso_utc(start - policy.change_cutoff))
+            changes_close_at=closes.astimezone(ZoneInfo(zone) if zone else start.tzinfo)
+            .isoformat())
 
 
 def ensure_bookable(start: datetime, now: datetime, last_day: date, office_tz) -> None:

@@ -22,6 +22,20 @@ REASON_LABELS = {
     "other": N_("Other"),
 }
 
+# Labels of appointment statuses for people, shown beside the stable `status` code.
+STATUS_LABELS = {
+    "booked": N_("Booked"),
+    "cancelled": N_("Cancelled"),
+    "checked_in": N_("Checked in"),
+    "no_show": N_("Missed"),
+}
+
+
+def with_status_label(body: dict, gettext) -> dict:
+    status = body.get("status")
+    label = gettext(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+    return {**body, "status_label": label}
+
 
 def local_iso(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).isoformat()
@@ -48,19 +62,21 @@ def slot(s: Slot, zone: str) -> dict:
             "end": local_iso(s.end, zone), "available": s.available}
 
 
-def booking(a: Appointment, office: dict) -> dict:
+def booking(a: Appointment, office: dict, changes_close_at: datetime) -> dict:
+    """The booking answer: everything lookup shows except the applicant, who just sent it (and
+    whose details stay out of the stored idempotent replay)."""
     return {"confirmation_number": format_confirmation_number(a.confirmation_number),
-            "status": a.status, "office": office_summary(office),
+            "status": a.status, "version": a.version, "slot_id": a.slot_id,
+            "office": office_summary(office), "timezone": a.timezone,
             "start": local_iso(a.start, a.timezone), "end": local_iso(a.end, a.timezone),
-            "what_to_bring": list(WHAT_TO_BRING)}
+            "changes_close_at": local_iso(changes_close_at, a.timezone),
+            "what_to_bring": list(WHAT_TO_BRING),
+            "reason": a.reason, "language": a.language, "contact_method": a.contact_method,
+            "accommodations": a.accommodations, "contact_center_phone": CONTACT_CENTER_PHONE}
 
 
 def appointment(a: Appointment, office: dict, changes_close_at: datetime) -> dict:
     """Shown only after the caller proved who they are."""
     applicant = a.applicant
-    return {**booking(a, office), "version": a.version, "slot_id": a.slot_id,
-            "timezone": a.timezone, "changes_close_at": local_iso(changes_close_at, a.timezone),
-            "applicant": {k: applicant.get(k) for k in ("first_name", "last_name", "email", "phone")},
-            "reason": a.reason, "language": a.language, "contact_method": a.contact_method,
-            "accommodations": a.accommodations,
-            "contact_center_phone": CONTACT_CENTER_PHONE}
+    return {**booking(a, office, changes_close_at),
+            "applicant": {k: applicant.get(k) for k in ("first_name", "last_name", "email", "phone")}}

@@ -5,7 +5,7 @@ from datetime import date
 
 from chalice import Blueprint, Response
 
-from chalicelib import errors, i18n, params, wiring
+from chalicelib import errors, i18n, links, params, wiring
 from chalicelib.booking import domain, offices, representation
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest, parse
 from chalicelib.limits.service import BOOKING_CLIENT
@@ -66,36 +66,49 @@ def languages():
     return {"languages": list(domain.LANGUAGES), "default": "en"}
 
 
+def _appointment(body: dict, status: int = 200, headers: dict | None = None) -> Response:
+    """In the caller's `Accept-Language`, else the language chosen at booking."""
+    header = (api.current_request.headers or {}).get("accept-language")
+    language = i18n.negotiate(header) if header else i18n.supported(body.get("language"))
+    return Response(representation.with_status_label(body, i18n.translator(language).gettext),
+                    status_code=status,
+                    headers={**(headers or {}), "Content-Language": language,
+                             "Vary": "Accept-Language"})
+
+
 @api.route("/appointments", methods=["POST"])
 @handled
 def book():
     # Counted before the body is read: a bot's malformed requests use up its window too.
     wiring.limiter().client_request(BOOKING_CLIENT, params.source_ip(api.current_request))
     request = parse(BookingRequest, api.current_request.raw_body)
-    key = (api.current_request.headers or {}).get("idempotency-key")
-    if key is not None and not 1 <= len(key) <= 255:
-        raise errors.InvalidParameter("Idempotency-Key must be 1 to 255 characters.")
+    key = params.idempotency_key(api.current_request)
     outcome = wiring.booking_service().book(request, key)
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
-    return Response(outcome.body, status_code=outcome.status, headers=headers)
+    if outcome.status == 201:
+        # Where the appointment is read again (with the proof of identity lookup asks for).
+        headers["Location"] = links.location(
+            api.current_request,
+            f"/v1/appointments/{outcome.body['confirmation_number']}/lookup")
+    return _appointment(outcome.body, outcome.status, headers)
 
 
 @api.route("/appointments/{confirmation_number}/lookup", methods=["POST"])
 @handled
 def lookup(confirmation_number):
     proof = parse(Proof, api.current_request.raw_body)
-    return wiring.booking_service().lookup(confirmation_number, proof)
+    return _appointment(wiring.booking_service().lookup(confirmation_number, proof))
 
 
 @api.route("/appointments/{confirmation_number}/cancel", methods=["POST"])
 @handled
 def cancel(confirmation_number):
     proof = parse(Proof, api.current_request.raw_body)
-    return wiring.booking_service().cancel(confirmation_number, proof)
+    return _appointment(wiring.booking_service().cancel(confirmation_number, proof))
 
 
 @api.route("/appointments/{confirmation_number}/reschedule", methods=["POST"])
 @handled
 def reschedule(confirmation_number):
     request = parse(RescheduleRequest, api.current_request.raw_body)
-    return wiring.booking_service().reschedule(confirmation_number, request)
+    return _appointment(wiring.booking_service().reschedule(confirmation_number, request))

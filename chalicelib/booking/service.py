@@ -78,6 +78,9 @@ class BookingService:
         # Staff book visits at every office, contact-center ones included (triage grants).
         office = offices.get(office_id) if for_staff else self._self_service_office(office_id)
         today, final = self.window(office)
+        if first is not None and last is not None and last < first:
+            raise errors.ReversedRange(
+                "Put the earlier date in 'from' and the later one in 'to'.")
         first, last = first or today, last or final
         if first < today or last > final or last < first:
             raise errors.InvalidRange(
@@ -141,7 +144,8 @@ class BookingService:
         for attempt in range(_RETRIES_ON_CONFLICT):
             now = self.clock()
             appointment = self._new_appointment(request, office, slot, key, now)
-            body = representation.booking(appointment, office)
+            body = representation.booking(appointment, office,
+                                          slot.start - self.policy.change_cutoff)
             claim = (IdempotencyClaim(claim_key, body_hash, 201, body,
                                       int((now + self.idempotency_ttl).timestamp()),
                                       claimed_at=int(now.timestamp()))
@@ -278,7 +282,8 @@ class BookingService:
     def cancel(self, raw_cn: str, proof: Proof) -> dict:
         appointment = self._proven(raw_cn, proof)
         now = self.clock()
-        ensure_changeable(appointment.status, appointment.start, now, self.policy)
+        ensure_changeable(appointment.status, appointment.start, now, self.policy,
+                          appointment.timezone)
         try:
             appointment = self.repo.cancel(appointment, now)
         except Rejected:
@@ -289,7 +294,8 @@ class BookingService:
     def reschedule(self, raw_cn: str, request: RescheduleRequest) -> dict:
         appointment = self._proven(raw_cn, request)
         now = self.clock()
-        ensure_changeable(appointment.status, appointment.start, now, self.policy)
+        ensure_changeable(appointment.status, appointment.start, now, self.policy,
+                          appointment.timezone)
         if request.slot_id == appointment.slot_id:
             raise errors.SameSlot()
         office, slot = self._bookable_slot(request.slot_id)

@@ -10,6 +10,7 @@ from pydantic import (BaseModel, ConfigDict, EmailStr, Field, ValidationError,
 
 from chalicelib import errors, json_body
 from chalicelib.booking.domain import ACCOMMODATION_CODES, LANGUAGES, REASON_CODES
+from chalicelib.i18n import N_
 
 MAX_BODY_BYTES = 16 * 1024
 
@@ -37,7 +38,7 @@ class Address(_Strict):
     @classmethod
     def _known_state(cls, value: str) -> str:
         if value.upper() not in US_STATES:
-            raise ValueError("not a US state or territory code")
+            raise ValueError(N_("not a US state or territory code"))
         return value.upper()
 
 
@@ -53,9 +54,9 @@ class Applicant(_Strict):
     @classmethod
     def _plausible_birth_date(cls, value: date) -> date:
         if value > date.today():
-            raise ValueError("date of birth is in the future")
+            raise ValueError(N_("date of birth is in the future"))
         if value.year < 1900:
-            raise ValueError("date of birth is before 1900")
+            raise ValueError(N_("date of birth is before 1900"))
         return value
 
     @field_validator("phone")
@@ -63,7 +64,7 @@ class Applicant(_Strict):
     def _enough_digits(cls, value: str) -> str:
         digits = len(_PHONE_DIGITS.findall(value))
         if not 10 <= digits <= 15:
-            raise ValueError("a phone number has 10 to 15 digits")
+            raise ValueError(N_("a phone number has 10 to 15 digits"))
         return value
 
 
@@ -98,7 +99,7 @@ class BookingRequest(_Strict):
     @model_validator(mode="after")
     def _email_for_email_contact(self) -> "BookingRequest":
         if self.contact_method == "email" and not self.applicant.email:
-            raise ValueError("an email address is required when contact_method is email")
+            raise ValueError(N_("an email address is required when contact_method is email"))
         return self
 
 
@@ -123,20 +124,96 @@ def parse(model: type[Model], raw: bytes | None) -> Model:
     data = parse_json(raw)
     if not isinstance(data, dict):
         raise errors.ValidationFailed([{"field": "", "code": "type",
-                                        "message": "the body must be a JSON object"}])
+                                        "message": N_("The body must be a JSON object.")}])
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise errors.ValidationFailed([_describe(e) for e in error.errors()]) from None
+        raise errors.ValidationFailed(_describe_all(error.errors())) from None
 
 
-def _describe(error: dict) -> dict[str, str]:
-    # Only the path, the rule and pydantic's generic message: never `input`, which may be PII.
-    message = error["msg"]
-    field = ".".join(str(p) for p in error["loc"])
-    if error["type"].startswith("value_error"):
-        message = message.removeprefix("Value error, ")
-    if field.endswith("email"):
-        message = "not a valid email address"  # the validator's detail can quote the address
-    return {"field": field, "code": error["type"],
-            "message": message}
+def _describe_all(errors_: list[dict]) -> list[dict]:
+    """Each failing field by path, with a stable `code` and a message for people (an English
+    gettext msgid; `problems.localized` translates it and fills in `{placeholders}` from the
+    entry). Never the submitted value, never a pattern, never pydantic's own text (it can quote
+    either). Unknown fields are counted under the object that held them, never named: a caller
+    who typed an email address as a field name must not get it back."""
+    described, unknown = [], {}
+    for error in errors_:
+        path = [str(p) for p in error["loc"]]
+        if error["type"] == "extra_forbidden":
+            parent = ".".join(path[:-1])
+            unknown[parent] = unknown.get(parent, 0) + 1
+            continue
+        described.append(_describe(error, ".".join(path)))
+    for parent, count in unknown.items():
+        described.append({"field": parent, "code": "unknown_field", "count": count,
+                          "message": N_("Remove the fields this request does not accept "
+                                        "({count}).")})
+    return described
+
+
+# pydantic error types -> our message (English msgid), by the rule that failed.
+_MESSAGES = {
+    "missing": N_("This field is required."),
+    "string_type": N_("Enter text here."),
+    "bool_type": N_("Enter true or false."),
+    "int_type": N_("Enter a whole number."),
+    "int_parsing": N_("Enter a whole number."),
+    "list_type": N_("Enter a list."),
+    "model_type": N_("Enter an object with the fields this request accepts."),
+    "model_attributes_type": N_("Enter an object with the fields this request accepts."),
+    "dict_type": N_("Enter an object with the fields this request accepts."),
+    "literal_error": N_("Choose one of the allowed values."),
+    "enum": N_("Choose one of the allowed values."),
+    "string_too_long": N_("Use at most {max_length} characters."),
+    "too_long": N_("Give at most {max_length} items."),
+    "too_short": N_("Give at least {min_length} items."),
+    "date_type": N_("Enter a date as YYYY-MM-DD."),
+    "date_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_inexact": N_("Enter a date as YYYY-MM-DD."),
+    "datetime_type": N_("Enter a date and time with its UTC offset, such as "
+                        "2026-05-04T09:30:00-04:00."),
+    "datetime_parsing": N_("Enter a date and time with its UTC offset, such as "
+                           "2026-05-04T09:30:00-04:00."),
+    "datetime_from_date_parsing": N_("Enter a date and time with its UTC offset, such as "
+                                     "2026-05-04T09:30:00-04:00."),
+    "timezone_aware": N_("Enter a date and time with its UTC offset, such as "
+                         "2026-05-04T09:30:00-04:00."),
+}
+# Fields whose format is a pattern: say what is expected in words, never the pattern.
+_FORMATS = {
+    "first_name": N_("Use letters, spaces, apostrophes, periods and hyphens, starting with a "
+                     "letter."),
+    "last_name": N_("Use letters, spaces, apostrophes, periods and hyphens, starting with a "
+                    "letter."),
+    "phone": N_("Enter a phone number using digits, spaces, parentheses, periods or hyphens."),
+    "zip": N_("Enter a ZIP code such as 02108 or 02108-1234."),
+    "a_number": N_("Enter an A-number: 8 or 9 digits, with or without the leading A."),
+    "receipt_number": N_("Enter a receipt number: 3 letters followed by 10 digits."),
+}
+_NOT_VALID = N_("This value is not valid.")
+
+
+def _describe(error: dict, field: str) -> dict:
+    kind, context = error["type"], error.get("ctx") or {}
+    name = field.rsplit(".", 1)[-1]
+    entry: dict = {"field": field, "code": kind}
+    if name == "email" and kind != "missing":
+        message = N_("Enter a valid email address.")  # the validator's text quotes the address
+    elif kind == "string_too_short":
+        entry["min_length"] = context.get("min_length", 1)
+        message = (N_("This field must not be empty.") if entry["min_length"] <= 1
+                   else N_("Use at least {min_length} characters."))
+    elif kind == "string_pattern_mismatch":
+        message = _FORMATS.get(name, N_("This is not in the expected format."))
+    elif kind == "value_error":
+        # Our own validators' texts (this module and triage's): no input in them.
+        message = str(error["msg"]).removeprefix("Value error, ")
+    else:
+        message = _MESSAGES.get(kind, _NOT_VALID)
+        for limit in ("max_length", "min_length"):
+            if "{" + limit + "}" in message:
+                entry[limit] = context.get(limit)
+    entry["message"] = message
+    return entry

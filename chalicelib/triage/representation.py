@@ -10,11 +10,30 @@ from zoneinfo import ZoneInfo
 from chalicelib.booking import offices
 from chalicelib.booking.domain import format_confirmation_number
 from chalicelib.booking.representation import CONTACT_CENTER_PHONE, office_summary
+from chalicelib.i18n import N_
 from chalicelib.triage import codes, criteria, workflow
 from chalicelib.triage.deadlines import DeadlinePolicy
 from chalicelib.triage.domain import ServiceRequest, format_request_id, iso_utc
 
 Gettext = Callable[[str], str]
+
+# Labels of `workflow.STATES` for people, shown beside the stable `status` code.
+STATUS_LABELS = {
+    workflow.SUBMITTED: N_("Received"),
+    workflow.RESOLVED_BY_TIER1: N_("Answered"),
+    workflow.ESCALATED: N_("Under review by a specialist"),
+    workflow.CALLBACK_SCHEDULED: N_("Call back scheduled"),
+    workflow.APPOINTMENT_GRANTED: N_("Appointment granted"),
+    workflow.RESOLVED_WITHOUT_APPOINTMENT: N_("Resolved without a visit"),
+    workflow.DENIED: N_("Visit not granted"),
+    workflow.APPEAL_REQUESTED: N_("Appeal under review"),
+    workflow.APPEAL_UPHELD: N_("Appeal decided: decision kept"),
+    workflow.APPEAL_OVERTURNED: N_("Appeal decided: decision changed"),
+}
+
+
+def status_label(status: str, _: Gettext) -> str:
+    return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
 
 
 def local_iso(moment: datetime | str | None, zone: str) -> str | None:
@@ -55,7 +74,8 @@ def rule_sets(policy: DeadlinePolicy, _: Gettext) -> dict:
 
 def submitted(r: ServiceRequest, _: Gettext) -> dict:
     return {"request_id": format_request_id(r.request_id), "status": r.status,
-            "urgency": r.level, "expected_callback_by": r.due_on.isoformat(),
+            "status_label": status_label(r.status, _), "urgency": r.level,
+            "expected_callback_by": r.due_on.isoformat(),
             "criteria_version": r.criteria_version,
             "criteria": fired_criteria(r.criteria_version, r.fired, _),
             "office": office_summary(offices.get(r.office_id))}
@@ -105,7 +125,8 @@ def _appeal(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gettext
 def for_requester(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gettext) -> dict:
     """Shown only after the requester proved who they are. No staff ids, no staff notes."""
     return {
-        "request_id": format_request_id(r.request_id), "status": r.status, "version": r.version,
+        "request_id": format_request_id(r.request_id), "status": r.status,
+        "status_label": status_label(r.status, _), "version": r.version,
         "urgency": {"level": r.level, "label": _(codes.LEVELS[r.level]),
                     "criteria_version": r.criteria_version,
                     "criteria": fired_criteria(r.criteria_version, r.fired, _),
@@ -142,7 +163,7 @@ def queue_item(r: ServiceRequest, now: datetime) -> dict:
 
 def for_staff(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gettext) -> dict:
     return {
-        **queue_item(r, now),
+        **queue_item(r, now), "status_label": status_label(r.status, _),
         "office_id": r.office_id, "timezone": r.timezone,
         "applicant": r.applicant, "contact": r.contact, "zip": r.zip,
         "a_number": r.a_number, "receipt_number": r.receipt_number,

@@ -10,7 +10,7 @@ from typing import Callable
 
 from chalice import Blueprint, Response
 
-from chalicelib import errors, i18n, params, wiring
+from chalicelib import i18n, links, params, wiring
 from chalicelib.problems import handled
 from chalicelib.staff.identity import Actor
 from chalicelib.staff.routes import staff, staff_identity
@@ -24,9 +24,20 @@ from chalicelib.triage.workflow import SUPERVISOR, TIER1, TIER2
 api = Blueprint(__name__)
 
 
-def _gettext() -> Callable[[str], str]:
-    language = i18n.negotiate((api.current_request.headers or {}).get("accept-language"))
+def _accept_language() -> str | None:
+    return (api.current_request.headers or {}).get("accept-language") or None
+
+
+def _gettext(chosen: str | None = None) -> Callable[[str], str]:
+    """The caller's `Accept-Language`; without one, the language the requester `chosen`."""
+    header = _accept_language()
+    language = i18n.negotiate(header) if header or not chosen else i18n.supported(chosen)
     return i18n.translator(language).gettext
+
+
+def _stored_or_asked() -> Callable[[str], str] | None:
+    """None lets the service answer in the language stored with the request."""
+    return _gettext() if _accept_language() else None
 
 
 def _body() -> bytes | None:
@@ -46,14 +57,14 @@ def _service():
 
 
 def _idempotency_key() -> str | None:
-    key = (api.current_request.headers or {}).get("idempotency-key")
-    if key is not None and not 1 <= len(key) <= 255:
-        raise errors.InvalidParameter("Idempotency-Key must be 1 to 255 characters.")
-    return key
+    return params.idempotency_key(api.current_request)
 
 
-def _created(outcome) -> Response:
+def _created(outcome, location: str) -> Response:
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    if outcome.status == 201:
+        headers["Location"] = links.location(
+            api.current_request, location.format(id=outcome.body["request_id"]))
     return Response(outcome.body, status_code=outcome.status, headers=headers)
 
 
@@ -87,19 +98,20 @@ def code_lists():
 @handled
 def submit():
     body = parse(ServiceRequestBody, _body())
-    return _created(_service().submit_once(body, _idempotency_key(), _=_gettext()))
+    return _created(_service().submit_once(body, _idempotency_key(), _=_gettext(body.language)),
+                    "/v1/service-requests/{id}/status")
 
 
 @api.route("/service-requests/{request_id}/status", methods=["POST"])
 @handled
 def status(request_id):
-    return _service().status(request_id, parse(Proof, _body()), _gettext())
+    return _service().status(request_id, parse(Proof, _body()), _stored_or_asked())
 
 
 @api.route("/service-requests/{request_id}/appeal", methods=["POST"])
 @handled
 def appeal(request_id):
-    return _service().appeal(request_id, parse(Appeal, _body()), _gettext())
+    return _service().appeal(request_id, parse(Appeal, _body()), _stored_or_asked())
 
 
 # --- staff --------------------------------------------------------------------------------
@@ -109,7 +121,8 @@ def appeal(request_id):
 @staff(TIER1)
 def submit_by_phone(actor: Actor):
     body = parse(ServiceRequestBody, _body())
-    return _created(_service().submit_once(body, _idempotency_key(), actor, _gettext()))
+    return _created(_service().submit_once(body, _idempotency_key(), actor, _gettext()),
+                    "/v1/staff/service-requests/{id}")
 
 
 @api.route("/staff/queue", authorizer=staff_identity)

@@ -67,6 +67,12 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _in(language: str) -> Gettext:
+    from chalicelib import i18n
+
+    return i18n.translator(language).gettext
+
+
 def _identity(text: str) -> str:
     return text
 
@@ -177,12 +183,15 @@ class TriageService:
             raise errors.IdempotencyKeyReused()
         return Outcome(stored.status, stored.body, replayed=True)
 
-    def status(self, raw_id: str, proof: Proof, _: Gettext = _identity) -> dict:
+    def status(self, raw_id: str, proof: Proof, _: Gettext | None = _identity) -> dict:
+        """`_=None`: answer in the language the requester chose when submitting."""
         request = self._proven(raw_id, proof)
-        return representation.for_requester(request, self.policy, self.clock(), _)
+        return representation.for_requester(request, self.policy, self.clock(),
+                                            _ or _in(request.language))
 
-    def appeal(self, raw_id: str, body: Appeal, _: Gettext = _identity) -> dict:
-        self._proven(raw_id, body)
+    def appeal(self, raw_id: str, body: Appeal, _: Gettext | None = _identity) -> dict:
+        proven = self._proven(raw_id, body)
+        _ = _ or _in(proven.language)
 
         def change(r: ServiceRequest, now: datetime) -> Change:
             deadline = representation.appeal_by(r, self.policy)

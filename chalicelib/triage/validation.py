@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field, StrictBool, field_validato
 
 from chalicelib.booking.domain import LANGUAGES
 from chalicelib.booking.validation import Address, Applicant, Proof, _Strict, parse
+from chalicelib.i18n import N_
 from chalicelib.triage.codes import (APPEAL_REASONS, CALLBACK_OUTCOMES, CALLBACK_PERIODS,
                                      CIRCUMSTANCES, DEADLINE_KINDS, DENIAL_REASONS,
                                      ESCALATION_REASONS, INQUIRY_TYPES, LEVELS, OVERRIDE_REASONS,
@@ -40,7 +41,7 @@ class CaseFacts(_Strict):
     @classmethod
     def _not_in_future(cls, value: date | None) -> date | None:
         if value is not None and value > date.today():
-            raise ValueError("the filing date is in the future")
+            raise ValueError(N_("the filing date is in the future"))
         return value
 
 
@@ -79,15 +80,15 @@ class ServiceRequestBody(_Strict):
     @classmethod
     def _one_of_each(cls, value: list[Circumstance]) -> list[Circumstance]:
         if len({c.kind for c in value}) != len(value):
-            raise ValueError("each circumstance kind may be given once")
+            raise ValueError(N_("each circumstance kind may be given once"))
         return value
 
     @model_validator(mode="after")
     def _reachable(self) -> "ServiceRequestBody":
         if self.contact_method == "email" and not self.applicant.email:
-            raise ValueError("an email address is required when contact_method is email")
+            raise ValueError(N_("an email address is required when contact_method is email"))
         if self.contact_method == "mail" and not self.applicant.address:
-            raise ValueError("a postal address is required when contact_method is mail")
+            raise ValueError(N_("a postal address is required when contact_method is mail"))
         return self
 
 
@@ -151,7 +152,7 @@ class AppealDecision(_Strict):
             raise ValueError(f"reason_code must be one of {sorted(APPEAL_REASONS[self.outcome])} "
                              f"when the outcome is {self.outcome}")
         if self.slot_id and self.outcome != "overturned":
-            raise ValueError("slot_id is only for an overturned appeal")
+            raise ValueError(N_("slot_id is only for an overturned appeal"))
         return self
 
 

@@ -151,7 +151,7 @@ def test_a_phone_agent_double_click_replays_and_a_bad_key_is_refused(client):
                   {"Idempotency-Key": "agent-form-17"})
     assert online[0] == 201 and online[1]["request_id"] != first[1]["request_id"]
     assert_problem(*call(client, "post", "/v1/service-requests", request_body(),
-                         {"Idempotency-Key": "k" * 256}), 400, "invalid_parameter")
+                         {"Idempotency-Key": "k" * 256}), 400, "invalid_header")
 
 
 # --- the staff workflow -------------------------------------------------------------------

@@ -78,9 +78,14 @@ def test_availability_starts_after_now_and_ends_with_the_window(service):
 
 def test_availability_rejects_ranges_outside_the_window(service):
     for first, last in ((date(2026, 11, 29), None), (None, date(2026, 12, 15)),
-                        (date(2026, 12, 5), date(2026, 12, 4))):
+                        (date(2026, 12, 30), None)):
         with pytest.raises(errors.InvalidRange):
             service.availability(OFFICE, first, last)
+
+
+def test_a_range_that_ends_before_it_starts_is_reversed_not_outside_the_window(service):
+    with pytest.raises(errors.ReversedRange):
+        service.availability(OFFICE, date(2026, 12, 5), date(2026, 12, 4))
 
 
 def test_booking_takes_one_seat_and_queues_a_confirmation(service, repo, publisher):
