@@ -100,7 +100,7 @@ def localized(response: Response, event: Any) -> Response:
     if isinstance(parsed.get("title"), str):
         parsed["title"] = i18n.gettext(language, parsed["title"])
     if isinstance(parsed.get("detail"), str):
-        parsed["detail"] = i18n.gettext(language, parsed["detail"])
+        parsed["detail"] = _filled(i18n.gettext(language, parsed["detail"]), parsed)
     if isinstance(parsed.get("errors"), list):
         parsed["errors"] = [_localized_entry(entry, language) for entry in parsed["errors"]]
     headers = {**(response.headers or {}), "Content-Language": language, "Vary": "Accept-Language"}
@@ -127,16 +127,20 @@ class _Keep(dict):
         return "{" + key + "}"
 
 
+def _filled(text: str, fields: dict) -> str:
+    """A translated template's `{placeholders}` filled from the problem's (or entry's) own
+    fields, so the numbers in a text are the ones the body states (`{cutoff_hours}`)."""
+    try:
+        return text.format_map(_Keep(fields))
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError):
+        return text
+
+
 def _localized_entry(entry: Any, language: str) -> Any:
     """A validation entry's message in `language`, `{placeholders}` filled from the entry."""
     if not isinstance(entry, dict) or not isinstance(entry.get("message"), str):
         return entry
-    text = i18n.gettext(language, entry["message"])
-    try:
-        text = text.format_map(_Keep({k: v for k, v in entry.items() if k != "message"}))
-    except (ValueError, IndexError):
-        pass
-    return {**entry, "message": text}
+    return {**entry, "message": _filled(i18n.gettext(language, entry["message"]), entry)}
 
 
 def _problem_or_response(event: Any, get_response: Callable[[Any], Response]) -> Response:

@@ -88,8 +88,9 @@ def ensure_changeable(status: str, start: datetime, now: datetime, policy: Polic
     if now >= closes:
         hours = int(policy.change_cutoff.total_seconds() // 3600)
         raise errors.TooLate(
-            f"Online changes close {hours} hours before the appointment; "
-            "call the contact center at 1-800-375-5283.",
+            "Online changes close {cutoff_hours} hours before the appointment; "
+            "call the contact center at {contact_center_phone}.",
+            cutoff_hours=hours, contact_center_phone="1-800-375-5283",
             changes_close_at=closes.astimezone(ZoneInfo(zone) if zone else start.tzinfo)
             .isoformat())
 

@@ -84,7 +84,7 @@ class BookingService:
         first, last = first or today, last or final
         if first < today or last > final or last < first:
             raise errors.InvalidRange(
-                f"The range must lie within {today.isoformat()} to {final.isoformat()}.",
+                "The range must lie within {window[from]} to {window[to]}.",
                 window={"from": today.isoformat(), "to": final.isoformat()})
         zone = ZoneInfo(office["timezone"])
         after = max(self.clock(), datetime.combine(first, time.min, tzinfo=zone))
@@ -98,7 +98,7 @@ class BookingService:
         if office["scheduling"] != "self_service":
             raise errors.OfficeNotSelfService(
                 "This office takes visits by request: submit a service request or call "
-                f"{representation.CONTACT_CENTER_PHONE}.",
+                "{contact_center_phone}.", contact_center_phone=representation.CONTACT_CENTER_PHONE,
                 request_path=representation.SERVICE_REQUEST_PATH)
         return office
 
@@ -240,8 +240,9 @@ class BookingService:
                 raise errors.AlreadyBooked(
                     "This person already has an appointment: reschedule or cancel it instead.")
             raise errors.TooSoon(
-                f"One visit per {self.policy.min_interval.days} days; call "
-                f"{representation.CONTACT_CENTER_PHONE} if the matter is urgent.")
+                "One visit per {min_interval_days} days; call {contact_center_phone} if the "
+                "matter is urgent.", min_interval_days=self.policy.min_interval.days,
+                contact_center_phone=representation.CONTACT_CENTER_PHONE)
         if rejected.failed == {"appointment"}:
             return None  # a confirmation-number collision: retry with a new number
         raise errors.ConcurrentUpdate()

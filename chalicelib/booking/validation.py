@@ -114,7 +114,8 @@ class RescheduleRequest(Proof):
 
 def parse_json(raw: bytes | None) -> Any:
     if raw is not None and len(raw) > MAX_BODY_BYTES:
-        raise errors.PayloadTooLarge(f"Request bodies are limited to {MAX_BODY_BYTES} bytes.")
+        raise errors.PayloadTooLarge("Request bodies are limited to {max_bytes} bytes.",
+                                     max_bytes=MAX_BODY_BYTES)
     if not raw:
         raise errors.MalformedJson("The request needs a JSON body.")
     return json_body.loads(raw)

@@ -197,8 +197,8 @@ class TriageService:
             deadline = representation.appeal_by(r, self.policy)
             if deadline is None or now >= deadline:
                 raise errors.AppealWindowClosed(
-                    f"Appeals are accepted for {self.policy.appeal_window_days} days after a "
-                    "denial.")
+                    "Appeals are accepted for {appeal_window_days} days after a denial.",
+                    appeal_window_days=self.policy.appeal_window_days)
             r.appeal = {"requested_at": iso_utc(now), "statement": body.statement}
             return Change(notice=APPEAL_RECEIVED)
 

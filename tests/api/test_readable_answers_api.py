@@ -135,6 +135,12 @@ def test_too_late_names_the_close_as_lookup_does_in_office_time(client, monkeypa
     assert data["changes_close_at"] == later != shown
     assert "changes_closed_at" not in data
     assert later.endswith(("-05:00", "-04:00"))  # Miami's offset, as lookup shows it
+    # The detail is translated like the title, with the numbers the body states.
+    assert data["cutoff_hours"] == 720 and "720" in data["detail"] and "{" not in data["detail"]
+    status, data, headers = call(client, "post", f"/v1/appointments/{cn}/cancel", PROOF,
+                                 {"Accept-Language": "es"})
+    assert data["detail"] == ("Los cambios en línea se cierran 720 horas antes de la cita; "
+                              "llame al centro de contacto al 1-800-375-5283.")
 
 
 def test_service_requests_answer_in_the_requesters_language_with_a_status_label(client):
