@@ -124,7 +124,8 @@ def test_errors_carry_the_cors_headers_too(client, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(wiring, "booking_service", explode)
+    # The service's own method, not `wiring.booking_service` (which teardown's rewire clears).
+    monkeypatch.setattr(type(wiring.booking_service()), "offices_near", explode)
     cases["crash"] = call(client, "get", "/v1/offices?zip=02108", headers=origin)
     expected = {"view problem": 400, "validation": 422, "unknown route": 404,
                 "missing staff token": 401, "bad staff token": 401, "wrong method": 405,
