@@ -6,6 +6,8 @@ from chalicelib.booking.jobs import jobs as booking_jobs
 from chalicelib.booking.routes import api as booking_api
 from chalicelib.notices.handlers import notices
 from chalicelib.notices.letters_routes import api as letters_api
+from chalicelib.offices.jobs import jobs as office_jobs
+from chalicelib.offices.routes import api as offices_api
 from chalicelib.staff.routes import api as staff_auth
 from chalicelib.triage.jobs import jobs as triage_jobs
 from chalicelib.triage.routes import api as triage_api
@@ -21,4 +23,6 @@ app.register_blueprint(notices)
 app.register_blueprint(letters_api, url_prefix="/v1")
 app.register_blueprint(triage_api, url_prefix="/v1")
 app.register_blueprint(triage_jobs)
+app.register_blueprint(offices_api, url_prefix="/v1")
+app.register_blueprint(office_jobs)
 cors.add_preflight_routes(app)  # last: every route registered above gets its preflight

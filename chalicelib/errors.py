@@ -234,3 +234,49 @@ class TooManyAttempts(TooManyRequests):
 class RateLimited(TooManyRequests):
     code = "rate_limited"
     title = "Too many requests from this connection; try again later"
+
+
+# --- office operations (issue 12) ----------------------------------------------------------------
+
+class InvalidSetting(ValidationFailed):
+    """An office setting that does not hold together; `field` names where (never the value)."""
+    code = "invalid_setting"
+    title = "The setting is not valid"
+
+    def __init__(self, detail: str, field: str = "") -> None:
+        super().__init__([{"field": field, "code": self.code}], detail)
+
+
+class InvalidSchedule(InvalidSetting):
+    code = "invalid_schedule"
+    title = "The schedule is not valid"
+
+
+class InvalidClosure(InvalidSetting):
+    code = "invalid_closure"
+    title = "The closure is not valid"
+
+
+class CapacityBelowBooked(Conflict):
+    code = "capacity_below_booked"
+    title = "The change would remove seats that are already booked"
+
+
+class ClosureNotFound(NotFound):
+    code = "closure_not_found"
+    title = "This office has no closure with that id"
+
+
+class ClosureStarted(Conflict):
+    code = "closure_started"
+    title = "This closure has already begun and cannot be withdrawn"
+
+
+class AlreadyMarked(Conflict):
+    code = "already_marked"
+    title = "This appointment has already been marked"
+
+
+class TooEarlyToMark(Conflict):
+    code = "too_early_to_mark"
+    title = "It is too early to mark this appointment"

@@ -90,6 +90,16 @@ class Settings:
         "SERVICE_REQUEST_URL", "https://infopass.example.gov/requests"))
 
     cors_allowed_origins: tuple[str, ...] = field(default_factory=_origins)
+    # Office operations (issue 12): how long a container serves offices from memory before it
+    # reads the offices table again (changes made in the same container show at once).
+    offices_cache_seconds: int = field(default_factory=lambda: _int("OFFICES_CACHE_SECONDS", 10))
+    # The front desk marks a no-show only this long after the start; and whether a no-show counts
+    # as a visit for the minimum interval between visits (default: only attended visits count).
+    no_show_grace_minutes: int = field(default_factory=lambda: _int("NO_SHOW_GRACE_MINUTES", 15))
+    no_show_counts: bool = field(
+        default_factory=lambda: os.environ.get("NO_SHOW_COUNTS", "false").lower() == "true")
+    check_in_early_minutes: int = field(
+        default_factory=lambda: _int("CHECK_IN_EARLY_MINUTES", 60))
 
     # Limits (issue 9): failed identity proofs per confirmation number or request id, and
     # bookings per client (the gateway's source IP) per window; generous for a library's or a

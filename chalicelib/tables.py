@@ -34,6 +34,8 @@ class SlotRecord(_Table):
     capacity = NumberAttribute()
     available = NumberAttribute()
     expires_at = NumberAttribute()
+    # Set to a closure's id while the office is closed at this time: no booking takes a seat.
+    closed = UnicodeAttribute(null=True)
 
 
 class OutboxIndex(GlobalSecondaryIndex):
@@ -57,6 +59,17 @@ class ReminderIndex(GlobalSecondaryIndex):
 
     reminder_day = UnicodeAttribute(hash_key=True)
     reminder_due = UnicodeAttribute(range_key=True)
+
+
+class OfficeDayIndex(GlobalSecondaryIndex):
+    """Appointments by office and start: a closure's range, the day's roster."""
+
+    class Meta:
+        index_name = "office_day"
+        projection = AllProjection()
+
+    office_id = UnicodeAttribute(hash_key=True)
+    start = UnicodeAttribute(range_key=True)
 
 
 class AppointmentRecord(_Table):
@@ -93,7 +106,14 @@ class AppointmentRecord(_Table):
     reminder_day = UnicodeAttribute(null=True)  # UTC date, YYYY-MM-DD
     reminder_due = UnicodeAttribute(null=True)  # UTC, ISO-8601 with Z
     reminder_version = NumberAttribute(null=True)
+    # The closure that cancelled this appointment (office operations), if one did.
+    cancelled_for = UnicodeAttribute(null=True)
+    # The front desk's marks (office operations): checked_in, then completed; or no_show.
+    attendance = UnicodeAttribute(null=True)
+    attendance_at = UnicodeAttribute(null=True)
+    attendance_by = UnicodeAttribute(null=True)
     outbox_index = OutboxIndex()
+    office_day_index = OfficeDayIndex()
     reminder_index = ReminderIndex()
 
 

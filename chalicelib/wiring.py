@@ -21,6 +21,13 @@ from chalicelib.notices.repository import (DynamoAppointmentStore, DynamoLetterB
                                            DynamoSentLog)
 from chalicelib.notices.service import NoticeService
 from chalicelib.notices.ses import LOCAL_SENDER, SesV2Sender
+from chalicelib.booking import offices as office_directory
+from chalicelib.offices.assisted import AssistedDigital
+from chalicelib.offices.closures import ClosureJob
+from chalicelib.offices.repository import (DynamoOfficeRepository,  # registers its tables
+                                           DynamoRosterRepository)
+from chalicelib.offices.roster import AttendancePolicy, FrontDesk
+from chalicelib.offices.service import OfficeAdministration
 from chalicelib.staff import auth as staff_auth
 from chalicelib.triage.deadlines import DeadlinePolicy
 from chalicelib.triage.events import SqsRequestNotices
@@ -53,6 +60,53 @@ def booking_service() -> BookingService:
                           policy=policy(s), pepper=s.identity_pepper,
                           idempotency_ttl=timedelta(hours=s.idempotency_ttl_hours),
                           attempts=limiter())
+
+
+@lru_cache(maxsize=1)
+def office_administration() -> OfficeAdministration:
+    configure_logging()
+    return OfficeAdministration(DynamoOfficeRepository(),
+                                lambda ids: booking_service().generate_slots(ids),
+                                booking_window_days=_settings.settings.booking_window_days)
+
+
+@lru_cache(maxsize=1)
+def closure_job() -> ClosureJob:
+    configure_logging()
+    return ClosureJob(DynamoOfficeRepository(),
+                      SqsNoticePublisher(_settings.settings.notices_queue_url))
+
+
+@lru_cache(maxsize=1)
+def front_desk() -> FrontDesk:
+    configure_logging()
+    s = _settings.settings
+    return FrontDesk(DynamoRosterRepository(), AttendancePolicy(
+        no_show_grace=timedelta(minutes=s.no_show_grace_minutes),
+        check_in_early=timedelta(minutes=s.check_in_early_minutes),
+        no_show_counts=s.no_show_counts))
+
+
+@lru_cache(maxsize=1)
+def assisted_digital() -> AssistedDigital:
+    return AssistedDigital(booking_service(), clock=_utc_now)
+
+
+def _load_offices() -> list[dict]:
+    """Every office, from the table; a new stage's empty table is seeded first (once)."""
+    found = DynamoOfficeRepository().all()
+    if not found:
+        office_administration().seed()
+        found = DynamoOfficeRepository().all()
+    return found
+
+
+def _install_office_directory() -> None:
+    office_directory.use(_load_offices, DynamoOfficeRepository().get,
+                         _settings.settings.offices_cache_seconds)
+
+
+_install_office_directory()
 
 
 def notice_queue() -> SqsNoticeQueue:
@@ -120,4 +174,9 @@ def rewire() -> None:
     appointment_notices.cache_clear()
     office_letters.cache_clear()
     triage_service.cache_clear()
+    office_administration.cache_clear()
+    closure_job.cache_clear()
+    front_desk.cache_clear()
+    assisted_digital.cache_clear()
     staff_auth.verifier.cache_clear()
+    _install_office_directory()

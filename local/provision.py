@@ -1,5 +1,5 @@
 """Creates the stage's tables and queues in the local moto server from the shared definitions,
-and seeds the booking window."""
+loads the offices (offices.json, once) and seeds the booking window."""
 from __future__ import annotations
 
 import json
@@ -49,6 +49,7 @@ def provision(seed: bool = True) -> dict[str, str]:
     create_tables()
     urls = create_queues()
     verify_sender()
+    wiring.office_administration().seed()  # offices.json, once: the tests' offices too
     if seed:
         wiring.booking_service().generate_slots()
     return urls

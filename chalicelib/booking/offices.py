@@ -1,11 +1,23 @@
-"""The field office directory: a data file shipped with the code, searched by distance."""
+"""The field office directory, searched by distance.
+
+Offices are data (the offices table, changed by staff through chalicelib/offices/); this module
+keeps the read side cheap: one scan per container every `ttl` seconds, served from memory in
+between. The composition root installs the table as the source (`use`); until then, and in unit
+tests, the source is the seed file `data/offices.json` (the offices a new stage starts with).
+A reader that must see a change made a moment ago in another container asks `get(id, fresh=True)`
+(one consistent read).
+"""
 from __future__ import annotations
 
 import json
 import math
 import re
+import threading
+import time
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from chalicelib import errors
 
@@ -13,19 +25,81 @@ _DATA = Path(__file__).parent / "data" / "offices.json"
 _EARTH_RADIUS_MILES = 3958.8
 _ZIP = re.compile(r"[0-9]{5}(?:-[0-9]{4})?")
 
+Loader = Callable[[], list[dict]]
+FreshLoader = Callable[[str], "dict | None"]
+
 
 @lru_cache(maxsize=1)
-def _directory() -> dict[str, dict]:
+def seed() -> tuple[dict, ...]:
+    """The seed file as written: one schedule and closures by date per office."""
     with _DATA.open(encoding="utf-8") as handle:
-        return {office["id"]: office for office in json.load(handle)}
+        return tuple(json.load(handle))
+
+
+def seed_directory() -> list[dict]:
+    from chalicelib.offices.domain import from_seed
+
+    return [from_seed(office) for office in seed()]
+
+
+class _Directory:
+    def __init__(self) -> None:
+        self.load: Loader = seed_directory
+        self.load_one: FreshLoader | None = None
+        self.ttl = 10.0
+        self._lock = threading.Lock()
+        self._entries: dict[str, dict] | None = None
+        self._until = 0.0
+        self.loads = 0  # scans so far (the benchmark reads it)
+
+    def entries(self) -> dict[str, dict]:
+        now = time.monotonic()
+        entries = self._entries
+        if entries is not None and now < self._until:
+            return entries
+        with self._lock:
+            if self._entries is None or time.monotonic() >= self._until:
+                today = datetime.now(timezone.utc).date()
+                self._entries = {o["id"]: _shaped(o, today) for o in self.load()}
+                self._until = time.monotonic() + self.ttl
+                self.loads += 1
+            return self._entries
+
+
+def _shaped(office: dict, today: date) -> dict:
+    from chalicelib.offices.domain import for_directory
+
+    return for_directory(office, today)
+
+
+_directory = _Directory()
+
+
+def use(load: Loader, load_one: FreshLoader | None, ttl_seconds: float) -> None:
+    """Install the directory's source (the composition root does, once per container)."""
+    _directory.load, _directory.load_one, _directory.ttl = load, load_one, ttl_seconds
+    refresh()
+
+
+def source() -> tuple[Loader, FreshLoader | None, float]:
+    return _directory.load, _directory.load_one, _directory.ttl
+
+
+def refresh() -> None:
+    """Forget the cached offices: the next read loads them again (after a change here)."""
+    _directory._entries = None
 
 
 def all_offices() -> list[dict]:
-    return list(_directory().values())
+    return list(_directory.entries().values())
 
 
-def get(office_id: str) -> dict:
-    office = _directory().get(office_id)
+def get(office_id: str, fresh: bool = False) -> dict:
+    if fresh and _directory.load_one is not None:
+        office = _directory.load_one(office_id)
+        office = _shaped(office, datetime.now(timezone.utc).date()) if office else None
+    else:
+        office = _directory.entries().get(office_id)
     if office is None:
         raise errors.UnknownOffice()
     return office

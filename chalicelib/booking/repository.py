@@ -76,7 +76,7 @@ class DynamoBookingRepository:
     def open_slots(self, office_id: str, after: datetime, before: datetime) -> list[Slot]:
         records = SlotRecord.query(
             office_id, SlotRecord.start.between(iso_utc(after), iso_utc(before)),
-            filter_condition=SlotRecord.available > 0)
+            filter_condition=(SlotRecord.available > 0) & SlotRecord.closed.does_not_exist())
         return [_slot(r) for r in records if _parse(r.start) > after]
 
     def slot_starts(self, office_id: str, after: datetime, before: datetime) -> set[datetime]:
@@ -103,7 +103,8 @@ class DynamoBookingRepository:
         txn = _Transaction()
         slot = SlotRecord(appointment.office_id, iso_utc(appointment.start))
         txn.update("slot", slot, [SlotRecord.available.add(-1)],
-                   SlotRecord.office_id.exists() & (SlotRecord.available > 0))
+                   SlotRecord.office_id.exists() & (SlotRecord.available > 0)
+                   & SlotRecord.closed.does_not_exist())
         txn.put("appointment", _record(appointment), AppointmentRecord.confirmation_number.does_not_exist())
         person = PersonRecord(appointment.person_key)
         txn.update("person", person, [
@@ -170,7 +171,8 @@ class DynamoBookingRepository:
                    [SlotRecord.available.add(1)], SlotRecord.office_id.exists())
         txn.update("slot", SlotRecord(new_slot.office_id, iso_utc(new_slot.start)),
                    [SlotRecord.available.add(-1)],
-                   SlotRecord.office_id.exists() & (SlotRecord.available > 0))
+                   SlotRecord.office_id.exists() & (SlotRecord.available > 0)
+                   & SlotRecord.closed.does_not_exist())
         txn.update("person", PersonRecord(appointment.person_key), [
             PersonRecord.active_start.set(iso_utc(new_slot.start)),
             PersonRecord.last_start.set(iso_utc(new_slot.start)),

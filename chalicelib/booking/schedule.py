@@ -56,14 +56,17 @@ def is_federal_holiday(day: date) -> bool:
 def is_open_day(office: dict, day: date) -> bool:
     if day.weekday() >= 5 or is_federal_holiday(day):
         return False
-    closed = {c["date"] for c in office.get("closures", [])}
+    closed = {c["date"] for c in office.get("closures", []) if "date" in c}
     return day.isoformat() not in closed
 
 
 def plan_day(office: dict, day: date) -> list[PlannedSlot]:
+    """The day's slots under the schedule in force that day, less those a closure overlaps."""
+    from chalicelib.offices.domain import overlaps_closure, schedule_for
+
     if not is_open_day(office, day):
         return []
-    schedule = office["schedule"]
+    schedule = schedule_for(office, day)
     zone = ZoneInfo(office["timezone"])
     step = timedelta(minutes=schedule["slot_minutes"])
     slots = []
@@ -72,9 +75,9 @@ def plan_day(office: dict, day: date) -> list[PlannedSlot]:
         cursor = datetime.combine(day, time.fromisoformat(opens), tzinfo=zone)
         closing = datetime.combine(day, time.fromisoformat(closes), tzinfo=zone)
         while cursor + step <= closing:
-            slots.append(PlannedSlot(office["id"], cursor.astimezone(timezone.utc),
-                                     (cursor + step).astimezone(timezone.utc),
-                                     schedule["capacity"]))
+            start, end = cursor.astimezone(timezone.utc), (cursor + step).astimezone(timezone.utc)
+            if not overlaps_closure(office, start, end):
+                slots.append(PlannedSlot(office["id"], start, end, schedule["capacity"]))
             cursor += step
     return slots
 

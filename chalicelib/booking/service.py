@@ -76,7 +76,9 @@ class BookingService:
     def availability(self, office_id: str, first: date | None, last: date | None,
                      for_staff: bool = False) -> dict:
         # Staff book visits at every office, contact-center ones included (triage grants).
-        office = offices.get(office_id) if for_staff else self._self_service_office(office_id)
+        office = offices.get(office_id)
+        if not for_staff:
+            office = self._self_service_office(office)
         today, final = self.window(office)
         if first is not None and last is not None and last < first:
             raise errors.ReversedRange(
@@ -93,8 +95,7 @@ class BookingService:
         return {"office_id": office_id, "timezone": office["timezone"],
                 "slots": [representation.slot(s, office["timezone"]) for s in slots]}
 
-    def _self_service_office(self, office_id: str) -> dict:
-        office = offices.get(office_id)
+    def _self_service_office(self, office: dict) -> dict:
         if office["scheduling"] != "self_service":
             raise errors.OfficeNotSelfService(
                 "This office takes visits by request: submit a service request or call "
@@ -119,11 +120,12 @@ class BookingService:
             raise errors.UnknownSlot()
         office_id, start = parsed
         try:
-            office = offices.get(office_id)
+            # A fresh read: a mode switch made a moment ago in another container holds at once.
+            office = offices.get(office_id, fresh=True)
         except errors.UnknownOffice:
             raise errors.UnknownSlot() from None
         if not any_office:
-            office = self._self_service_office(office_id)
+            office = self._self_service_office(office)
         ensure_bookable(start, self.clock(), self.window(office)[1], ZoneInfo(office["timezone"]))
         slot = self.repo.get_slot(office_id, start)
         if slot is None:
@@ -168,14 +170,18 @@ class BookingService:
 
     def book_on_behalf(self, request: OnBehalfBooking,
                        together_with: Callable[[Appointment], Sequence[TransactionPart]]
-                       | None = None) -> Appointment:
+                       | None = None, *, assisted: bool = False) -> Appointment:
         """Staff book a visit for someone (a triage grant) through the same transaction and
         conditions as a public booking: the seat, a new confirmation number and the person's one
         active appointment. The officer's decision replaces the minimum interval since the last
         visit. `together_with(appointment)` gives writes to commit in the same transaction (it is
         called again for each attempt, with that attempt's confirmation number); when one of
-        their conditions fails the `Rejected` is re-raised for the caller to explain."""
-        office, slot = self._bookable_slot(request.slot_id, any_office=True)
+        their conditions fails the `Rejected` is re-raised for the caller to explain.
+
+        `assisted`: staff book for a caller or walk-in (assisted digital) as the person would
+        book online: a self-service office only, and the minimum interval holds."""
+        office, slot = self._bookable_slot(request.slot_id, any_office=not assisted)
+        last_visit_before = slot.start - self.policy.min_interval if assisted else slot.start
         a = request.applicant
         key = person_key(self.pepper, a["first_name"], a["last_name"],
                          date.fromisoformat(a["date_of_birth"]), request.a_number)
@@ -193,8 +199,8 @@ class BookingService:
                 receipt_number=request.receipt_number,
                 accommodations=list(request.accommodations), created_at=now, updated_at=now)
             try:
-                self.repo.book(appointment, not_active_after=now, last_visit_before=slot.start,
-                               claim=None,
+                self.repo.book(appointment, not_active_after=now,
+                               last_visit_before=last_visit_before, claim=None,
                                together_with=together_with(appointment) if together_with else ())
             except Rejected as rejected:
                 if rejected.failed == {"appointment"} or (not rejected.failed
@@ -206,6 +212,10 @@ class BookingService:
                     raise errors.SlotUnavailable(
                         alternatives=self.alternatives(office, slot.start)) from None
                 if "person" in rejected.failed:
+                    person = self.repo.get_person(key) if assisted else None
+                    if person and not (person.active_start and person.active_start >= now):
+                        raise errors.TooSoon(
+                            f"One visit per {self.policy.min_interval.days} days.") from None
                     raise errors.AlreadyBooked(
                         "This person already has an upcoming appointment.") from None
                 raise errors.ConcurrentUpdate() from None

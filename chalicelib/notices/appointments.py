@@ -31,7 +31,11 @@ BOOKING_CONFIRMATION = "booking_confirmation"
 RESCHEDULE_CONFIRMATION = "reschedule_confirmation"
 CANCELLATION = "cancellation"
 REMINDER = "reminder"
-KINDS = (BOOKING_CONFIRMATION, RESCHEDULE_CONFIRMATION, CANCELLATION, REMINDER)
+# The office closed at the time of the visit (chalicelib/offices/): a cancellation that explains.
+CLOSURE_CANCELLATION = "closure_cancellation"
+KINDS = (BOOKING_CONFIRMATION, RESCHEDULE_CONFIRMATION, CANCELLATION, REMINDER,
+         CLOSURE_CANCELLATION)
+_CANCELLED = (CANCELLATION, CLOSURE_CANCELLATION)
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ class AppointmentNotices:
         self.store.clear_pending(confirmation_number, f"{kind}:{version}")
         if kind in (BOOKING_CONFIRMATION, RESCHEDULE_CONFIRMATION):
             self._schedule_reminder(confirmation_number, version)
-        elif kind in (CANCELLATION, REMINDER):
+        elif kind in (*_CANCELLED, REMINDER):
             self.store.clear_reminder(confirmation_number, version)
 
     def outbox(self, older_than: datetime) -> Iterable[NoticeEvent]:
@@ -130,9 +134,9 @@ class AppointmentNotices:
     def render(self, kind: str, data: NoticeData, t) -> Content | None:
         _ = t.gettext
         f = data.fields
-        if kind != CANCELLATION and f["status"] != "booked":
+        if kind not in _CANCELLED and f["status"] != "booked":
             return None
-        if kind == CANCELLATION and f["status"] != "cancelled":
+        if kind in _CANCELLED and f["status"] != "cancelled":
             return None
         start, number = f["start"], f["number"]
         subjects = {
@@ -140,6 +144,8 @@ class AppointmentNotices:
             RESCHEDULE_CONFIRMATION: _("Your USCIS appointment has been rescheduled: {number}"),
             CANCELLATION: _("Your USCIS appointment has been cancelled: {number}"),
             REMINDER: _("Reminder: your USCIS appointment on {date}"),
+            CLOSURE_CANCELLATION: _("The USCIS office is closed: your appointment {number} "
+                                    "is cancelled"),
         }
         intros = {
             BOOKING_CONFIRMATION: _("Your appointment at a USCIS field office is confirmed."),
@@ -149,6 +155,9 @@ class AppointmentNotices:
                             "at this time."),
             REMINDER: _("This is a reminder of your upcoming appointment at a USCIS field "
                         "office."),
+            CLOSURE_CANCELLATION: _("The field office has to close at the time of your "
+                                    "appointment, so your appointment has been cancelled. We "
+                                    "are sorry. Do not come to the office at this time."),
         }
         blocks_ = [
             Paragraph(_("Dear {name},").format(name=data.name)),
@@ -161,7 +170,11 @@ class AppointmentNotices:
                 (_("Time"), f"{t.time(start)} {t.zone_name(start)} ({f['timezone']})"),
             ]),
         ]
-        if kind == CANCELLATION:
+        if kind == CLOSURE_CANCELLATION:
+            blocks_ += [Paragraph(_("You can book a new appointment right away. Because the "
+                                    "office cancelled this visit, it does not count against "
+                                    "the limit of one visit every six months."))]
+        if kind in _CANCELLED:
             blocks_ += [
                 Heading(_("To book a new appointment")),
                 Paragraph(_("Go to {url} or call the USCIS Contact Center at {phone}.")
@@ -191,7 +204,7 @@ class AppointmentNotices:
             sequence=data.version, start=start, end=f["end"],
             summary=_("USCIS appointment at {office}").format(office=f["office_name"]),
             location=f"{f['office_name']}, {f['office_address']}",
-            description=description, cancelled=kind == CANCELLATION)
+            description=description, cancelled=kind in _CANCELLED)
         return Content(subject=subjects[kind].format(number=number, date=t.short_date(start)),
                        blocks=blocks_, calendar=event)
 

@@ -92,7 +92,7 @@ def test_the_calendar_entry_is_at_the_right_moment_in_any_calendar_app():
 @pytest.mark.parametrize("language", domain.LANGUAGES)
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_renders_in_every_language(language, kind):
-    changes = {"status": "cancelled"} if kind == "cancellation" else {}
+    changes = {"status": "cancelled"} if kind in ("cancellation", "closure_cancellation") else {}
     t, data, content, message = rendered(language, kind, **changes)
     assert "7K3M-9Q2X-HD4P" in message.text and "1-800-375-5283" in message.text
     assert t.gettext(BRING[4]) in message.text  # what to bring, on every notice

@@ -1,6 +1,7 @@
 from datetime import date, datetime, timezone
 
 from chalicelib.booking import offices, schedule
+from chalicelib.offices.domain import for_directory, from_seed
 
 
 def office(zone: str, **overrides) -> dict:
@@ -68,7 +69,7 @@ def test_weekends_federal_holidays_and_closures_are_skipped():
 
 
 def test_every_real_office_generates_slots_on_an_ordinary_weekday():
-    for o in offices.all_offices():
+    for o in (for_directory(from_seed(entry), date(2026, 12, 2)) for entry in offices.seed()):
         slots = schedule.plan_day(o, date(2026, 12, 2))
         assert slots, o["id"]
         assert all(s.capacity == o["schedule"]["capacity"] for s in slots)

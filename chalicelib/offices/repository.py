@@ -1,0 +1,279 @@
+"""DynamoDB persistence for offices, their audit trail and the slot and appointment writes that
+office changes make. Every change is conditional: on the office's version, on a slot's booked
+seats, on an appointment's version and state."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterator
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import settings as _settings
+from chalicelib.offices.domain import Change, iso_utc, parse_utc
+from chalicelib.offices.records import OfficeChangeRecord, OfficeRecord
+from chalicelib.tables import AppointmentRecord, PersonRecord, SlotRecord
+
+EPOCH = "1970-01-01T00:00:00Z"
+_PROFILE = ("name", "address", "timezone", "latitude", "longitude", "services")
+
+
+class StaleVersion(Exception):
+    """The office changed since the caller read it."""
+
+
+@dataclass(frozen=True)
+class StoredSlot:
+    office_id: str
+    start: datetime
+    end: datetime
+    capacity: int
+    available: int
+    closed: str | None
+
+    @property
+    def booked(self) -> int:
+        return self.capacity - self.available
+
+
+@dataclass(frozen=True)
+class BookedVisit:
+    office_id: str
+    confirmation_number: str
+    version: int
+    person_key: str
+    start: datetime
+    status: str
+
+
+def _office(record: OfficeRecord) -> dict:
+    return {"id": record.office_id, **record.profile, "scheduling": record.scheduling,
+            "schedules": record.schedules, "closures": record.closures,
+            "version": int(record.version)}
+
+
+def _record(office: dict, now: datetime) -> OfficeRecord:
+    return OfficeRecord(office["id"], profile={k: office[k] for k in _PROFILE if k in office},
+                        scheduling=office["scheduling"], schedules=office["schedules"],
+                        closures=office["closures"], version=office["version"],
+                        updated_at=iso_utc(now))
+
+
+def _connection() -> Connection:
+    s = _settings.settings
+    return Connection(region=s.region, host=s.aws_endpoint_url)
+
+
+def _stored_slot(r: SlotRecord) -> StoredSlot:
+    return StoredSlot(r.office_id, parse_utc(r.start), parse_utc(r.end), int(r.capacity),
+                      int(r.available), getattr(r, "closed", None))
+
+
+class DynamoOfficeRepository:
+    # --- offices -------------------------------------------------------------------------------
+
+    def all(self) -> list[dict]:
+        return [_office(r) for r in OfficeRecord.scan()]
+
+    def get(self, office_id: str) -> dict | None:
+        try:
+            return _office(OfficeRecord.get(office_id, consistent_read=True))
+        except OfficeRecord.DoesNotExist:
+            return None
+
+    def add_if_missing(self, office: dict, now: datetime) -> bool:
+        try:
+            _record(office, now).save(condition=OfficeRecord.office_id.does_not_exist())
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def save(self, office: dict, expected_version: int, change: Change) -> None:
+        """The office at `office["version"]`, if it is still at `expected_version`, with its
+        audit entry in the same transaction."""
+        try:
+            with TransactWrite(connection=_connection()) as txn:
+                txn.save(_record(office, change.at),
+                         condition=OfficeRecord.version == expected_version)
+                txn.save(OfficeChangeRecord(
+                    change.office_id, f"{iso_utc(change.at)}#{secrets.token_hex(4)}",
+                    action=change.action, actor=change.actor_id, role=change.role,
+                    version=change.version, old=change.old, new=change.new),
+                    condition=OfficeChangeRecord.office_id.does_not_exist())
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if any(r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict")
+                   for r in reasons):
+                raise StaleVersion() from None
+            raise
+
+    def changes(self, office_id: str, limit: int = 100) -> list[Change]:
+        return [Change(r.office_id, r.action, r.actor, r.role, parse_utc(r.at_id.split("#")[0]),
+                       int(r.version), r.old, r.new)
+                for r in OfficeChangeRecord.query(office_id, scan_index_forward=False,
+                                                  limit=limit)]
+
+    # --- slots ---------------------------------------------------------------------------------
+
+    def slots(self, office_id: str, after: datetime, before: datetime) -> list[StoredSlot]:
+        """Every slot starting in [after, before), open, full or closed."""
+        records = SlotRecord.query(office_id, SlotRecord.start.between(iso_utc(after),
+                                                                        iso_utc(before)),
+                                   consistent_read=True)
+        return [_stored_slot(r) for r in records if parse_utc(r.start) < before]
+
+    def set_capacity(self, slot: StoredSlot, capacity: int) -> bool:
+        """Change a slot's seats; refused (False) when that would drop below the seats booked
+        by the time the write lands."""
+        delta = capacity - slot.capacity
+        try:
+            SlotRecord(slot.office_id, iso_utc(slot.start)).update(
+                actions=[SlotRecord.capacity.set(capacity), SlotRecord.available.add(delta)],
+                condition=(SlotRecord.capacity == slot.capacity)
+                & (SlotRecord.available >= max(0, -delta)))
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def remove_if_unbooked(self, slot: StoredSlot) -> bool:
+        try:
+            SlotRecord(slot.office_id, iso_utc(slot.start)).delete(
+                condition=SlotRecord.available == SlotRecord.capacity)
+        except DeleteError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def close_slot(self, slot: StoredSlot, closure_id: str) -> None:
+        SlotRecord(slot.office_id, iso_utc(slot.start)).update(
+            actions=[SlotRecord.closed.set(closure_id)], condition=SlotRecord.office_id.exists())
+
+    def reopen_slot(self, slot: StoredSlot, closure_id: str) -> bool:
+        try:
+            SlotRecord(slot.office_id, iso_utc(slot.start)).update(
+                actions=[SlotRecord.closed.remove()], condition=SlotRecord.closed == closure_id)
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    # --- appointments --------------------------------------------------------------------------
+
+    def visits(self, office_id: str, after: datetime, before: datetime) -> Iterator[BookedVisit]:
+        """Appointments at the office starting in [after, before), any state."""
+        for r in AppointmentRecord.office_day_index.query(
+                office_id, AppointmentRecord.start.between(iso_utc(after), iso_utc(before))):
+            if parse_utc(r.start) < before:
+                yield BookedVisit(r.office_id, r.confirmation_number, int(r.version), r.person_key,
+                                  parse_utc(r.start), r.status)
+
+    def cancel_for_closure(self, visit: BookedVisit, closure_id: str, notice_kind: str,
+                           now: datetime) -> bool:
+        """Cancel one booked visit because the office is closed: the seat goes back to the
+        (closed) slot, the person's active appointment is cleared and the visit does not count
+        towards the minimum interval. False when it is no longer booked at that version (a
+        rerun, or the person changed it first): nothing is written then."""
+        version = visit.version + 1
+        appointment = AppointmentRecord(visit.confirmation_number)
+        for with_person in (True, False):
+            try:
+                with TransactWrite(connection=_connection()) as txn:
+                    # Sent in this order: appointment, slot, person (cancellation reasons too).
+                    txn.update(appointment, actions=[
+                        AppointmentRecord.status.set("cancelled"),
+                        AppointmentRecord.version.set(version),
+                        AppointmentRecord.updated_at.set(iso_utc(now)),
+                        AppointmentRecord.cancelled_for.set(closure_id),
+                        AppointmentRecord.pending_notices.add({f"{notice_kind}:{version}"}),
+                        AppointmentRecord.outbox.set("pending"),
+                    ], condition=(AppointmentRecord.version == visit.version)
+                        & (AppointmentRecord.status == "booked"))
+                    # The seat returns to the slot, which stays closed until the closure is
+                    # withdrawn: then it is bookable again.
+                    txn.update(SlotRecord(visit.office_id, iso_utc(visit.start)),
+                               actions=[SlotRecord.available.add(1)],
+                               condition=SlotRecord.office_id.exists())
+                    if with_person:
+                        txn.update(PersonRecord(visit.person_key), actions=[
+                            PersonRecord.active_confirmation.remove(),
+                            PersonRecord.active_start.remove(),
+                            # Like a cancellation: the visit does not count towards the
+                            # minimum interval, so the person may rebook at once.
+                            PersonRecord.last_start.set(PersonRecord.prev_start | EPOCH),
+                        ], condition=PersonRecord.active_confirmation == visit.confirmation_number)
+            except TransactWriteError as error:
+                failed = [r is not None and r.code == "ConditionalCheckFailed"
+                          for r in (error.cancellation_reasons or [])]
+                if failed and failed[0]:
+                    return False  # the appointment moved on: not ours to cancel any more
+                if with_person and len(failed) > 2 and failed[2] and not failed[1]:
+                    continue  # the person record points elsewhere: cancel the visit alone
+                raise
+            return True
+        return False
+
+
+# --- the day at the office ---------------------------------------------------------------------
+
+def _visit(r: AppointmentRecord):
+    from chalicelib.offices.roster import Visit
+
+    return Visit(r.confirmation_number, r.office_id, r.status, parse_utc(r.start),
+                 parse_utc(r.end), r.timezone, r.person_key, r.applicant or {}, r.reason or {},
+                 r.language, list(r.accommodations or []), getattr(r, "attendance", None))
+
+
+class DynamoRosterRepository:
+    def day_visits(self, office_id: str, after: datetime, before: datetime) -> list:
+        return [_visit(r) for r in AppointmentRecord.office_day_index.query(
+            office_id, AppointmentRecord.start.between(iso_utc(after), iso_utc(before)))
+            if parse_utc(r.start) < before]
+
+    def visit(self, confirmation_number: str):
+        try:
+            return _visit(AppointmentRecord.get(confirmation_number, consistent_read=True))
+        except AppointmentRecord.DoesNotExist:
+            return None
+
+    def mark(self, visit, mark: str, required: str | None, actor_id: str, now: datetime,
+             uncount: bool) -> bool:
+        """One conditional write: the mark lands only on the state it was made from. With
+        `uncount`, the visit stops counting towards the person's minimum interval (when it is
+        still the person's latest)."""
+        condition = AppointmentRecord.status == "booked"
+        condition &= (AppointmentRecord.attendance == required if required
+                      else AppointmentRecord.attendance.does_not_exist())
+        actions = [AppointmentRecord.attendance.set(mark),
+                   AppointmentRecord.attendance_at.set(iso_utc(now)),
+                   AppointmentRecord.attendance_by.set(actor_id)]
+        for with_person in ((True, False) if uncount else (False,)):
+            try:
+                with TransactWrite(connection=_connection()) as txn:
+                    txn.update(AppointmentRecord(visit.confirmation_number), actions=actions,
+                               condition=condition)
+                    if with_person:
+                        txn.update(PersonRecord(visit.person_key), actions=[
+                            PersonRecord.last_start.set(PersonRecord.prev_start | EPOCH)],
+                            condition=PersonRecord.last_start == iso_utc(visit.start))
+            except TransactWriteError as error:
+                failed = [r is not None and r.code == "ConditionalCheckFailed"
+                          for r in (error.cancellation_reasons or [])]
+                if failed and failed[0]:
+                    return False
+                if with_person and len(failed) > 1 and failed[1]:
+                    continue  # a later visit is the person's latest: nothing to uncount
+                if any(r is not None and r.code == "TransactionConflict"
+                       for r in (error.cancellation_reasons or [])):
+                    return False
+                raise
+            return True
+        return False
