@@ -37,9 +37,13 @@ def local_stack(tmp_path_factory):
     api_port, moto_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
     # 127.0.0.1 (the racing clients of the other tests) is exempt from the per-client booking
-    # limit; tests of the limits connect from other loopback addresses.
+    # limit; tests of the limits connect from other loopback addresses. The front desk marks
+    # visits of the coming days here: the stack cannot wait for a start time to pass, so
+    # check-in opens and the no-show grace ends two weeks early (the API and unit tiers test
+    # the real windows).
     env.update(PORT=str(api_port), MOTO_PORT=str(moto_port), MIN_INTERVAL_DAYS="0",
-               RATE_LIMIT_EXEMPT="127.0.0.1")
+               RATE_LIMIT_EXEMPT="127.0.0.1", CHECK_IN_EARLY_MINUTES=str(14 * 24 * 60),
+               NO_SHOW_GRACE_MINUTES=str(-14 * 24 * 60))
     log = tmp_path_factory.mktemp("stack") / "stack.log"
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env,
