@@ -337,8 +337,11 @@ class BookingService:
         """Create missing slots for every office's window. Safe to re-run: existing slots,
         with their taken seats, are never touched."""
         created = {}
-        chosen = [offices.get(i) for i in office_ids] if office_ids else offices.all_offices()
-        for office in chosen:
+        chosen = office_ids or [o["id"] for o in offices.all_offices()]
+        for office_id in chosen:
+            # A fresh read per office: a run that started before a schedule change must not
+            # re-create the slots that change removed from a cached, older schedule.
+            office = offices.get(office_id, fresh=True)
             first, last = self.window(office)
             planned = schedule.plan(office, first, last)
             if not planned:
