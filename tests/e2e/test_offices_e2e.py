@@ -103,7 +103,7 @@ def test_an_office_runs_its_week_without_a_deploy(local_stack):
     assert mail, "closure notices not sent"
     time.sleep(3)  # a duplicate, if any, would arrive now
     mail = closure_mail()
-    assert Counter(e["to"] for e in mail) == Counter(subjects)
+    assert Counter(e["to"] for e in mail) == Counter(subjects.keys())  # once each
     assert {e["to"]: e["language"] for e in mail} == {"rosa.mendez@example.org": "es",
                                                       "lan.pham@example.org": "vi"}
 
