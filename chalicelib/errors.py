@@ -280,3 +280,15 @@ class AlreadyMarked(Conflict):
 class TooEarlyToMark(Conflict):
     code = "too_early_to_mark"
     title = "It is too early to mark this appointment"
+
+
+# --- triage without dead ends (issue 11) ------------------------------------------------------
+
+class ContactRequired(Conflict):
+    code = "contact_required"
+    title = "Reach the requester, or try the configured number of times, before deciding"
+
+
+class SecondPersonRequired(Forbidden):
+    code = "second_person_required"
+    title = "Another officer must confirm this change"

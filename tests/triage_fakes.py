@@ -5,11 +5,25 @@ from __future__ import annotations
 
 import copy
 
-from chalicelib.triage import workflow
-from chalicelib.triage.codes import LEVEL_RANK
+from chalicelib.triage.repository import queue_key
 from chalicelib.triage.ports import (CLAIM_LABEL, REQUEST_LABEL, PublishFailed, Rejected,
                                      StoredResponse)
 from tests.fakes import FakeRepository
+
+
+def callback_time(zone: str = "America/New_York", period_start: int = 9):
+    """The next day the office works, at `period_start` o'clock office-local (a morning callback
+    by default), as an aware datetime: a valid callback time for tests on the real clock."""
+    from datetime import datetime, time, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from chalicelib.booking.schedule import is_open_day
+
+    day = datetime.now(ZoneInfo(zone)).date() + timedelta(days=1)
+    while not is_open_day({}, day):
+        day += timedelta(days=1)
+    return datetime.combine(day, time(period_start), tzinfo=ZoneInfo(zone)).astimezone(
+        timezone.utc)
 
 
 class FakeTriageRepository:
@@ -57,16 +71,21 @@ class FakeTriageRepository:
 
     def _open(self, office_id):
         rows = [r for r in self.requests.values()
-                if r.office_id == office_id
-                and workflow.in_queue(r.status, r.appointment is not None)]
-        return sorted(rows, key=lambda r: (-LEVEL_RANK[r.level], r.due_at, r.request_id))
+                if r.office_id == office_id and queue_key(r) is not None]
+        return sorted(rows, key=queue_key)
 
-    def queue(self, office_id, limit):
-        return [copy.deepcopy(r) for r in self._open(office_id)[:limit]]
-
-    def awaiting_callback_due_before(self, office_id, before):
+    def queue(self, office_id, limit, after=None):
         return [copy.deepcopy(r) for r in self._open(office_id)
-                if r.status in workflow.AWAITING_CALLBACK and r.due_at <= before]
+                if after is None or queue_key(r) > after][:limit]
+
+    def open_due_before(self, office_id, before):
+        return [copy.deepcopy(r) for r in self._open(office_id) if r.due_at <= before]
+
+    def escalated(self, limit, after=None):
+        def key(r):
+            return f"{r.escalation['at']}#{r.request_id}"
+        rows = sorted((r for r in self.requests.values() if r.escalation), key=key)
+        return [copy.deepcopy(r) for r in rows if after is None or key(r) > after][:limit]
 
     def clear_notice(self, request_id, token):
         self.cleared.append((request_id, token))

@@ -94,10 +94,26 @@ ESCALATION_REASONS = ("visit_may_be_warranted", "urgent_circumstances", "needs_d
 OVERRIDE_REASONS = ("new_information", "facts_not_captured", "humanitarian_concern",
                     "supervisor_direction")
 
+# Staff-only: why a callback is set outside the requester's period or after the deadline; why a
+# supervisor transfers a request or gives it to another officer.
+CALLBACK_TIME_REASONS = ("requester_asked_for_this_time", "interpreter_availability",
+                         "no_earlier_time")
+TRANSFER_REASONS = ("outside_service_area", "requester_moved", "language_access",
+                    "office_capacity")
+ASSIGNMENT_REASONS = ("workload", "language_skills", "officer_absent", "expertise")
+
 CALLBACK_OUTCOMES = ("reached", "no_answer", "voicemail")
 FAILED_CALLBACK_OUTCOMES = frozenset({"no_answer", "voicemail"})
 
 CHANNELS = ("online", "phone")
+
+# What an open request is waiting for, as the requester reads it next to `expected_by`.
+EXPECTING = {
+    "callback": N_("A call back from an officer"),
+    "decision": N_("A decision on your request"),
+    "appeal_decision": N_("A decision on your appeal"),
+    "visit": N_("An appointment for your visit"),
+}
 
 
 def decision_text(kind: str, code: str) -> str:

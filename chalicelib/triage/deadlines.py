@@ -1,4 +1,8 @@
-"""Callback deadlines in the office's time zone. Pure: the clock and the policy are passed in.
+"""Deadlines of every open state, in the office's time zone. Pure: the clock and the policy are
+passed in.
+
+Each open state owes the requester something by a date: a callback (by urgency level), a
+decision once they were reached, an appeal decision, a visit after an overturn.
 
 A deadline is a date (what the requester is promised) and the instant it ends: midnight at the
 start of the next day, office-local. Business days skip weekends and US federal holidays
@@ -22,6 +26,12 @@ class DeadlinePolicy:
     reminder_before: timedelta = timedelta(hours=24)
     appeal_window_days: int = 30
     failed_callbacks_before_notice: int = 3
+    # After contact, an appeal, an overturn: what is owed next, and by when.
+    decision_business_days: int = 2
+    appeal_decision_business_days: int = 10
+    visit_after_overturn_business_days: int = 5
+    # Missed deadlines on one request before it goes to the headquarters supervisors' view.
+    breaches_before_escalation: int = 2
 
 
 def is_business_day(day: date) -> bool:
@@ -47,6 +57,34 @@ def due_date(level: str, start: datetime, zone: str, policy: DeadlinePolicy) -> 
     if level == "urgent":
         return add_business_days(local_day, policy.urgent_business_days)
     return local_day + timedelta(days=policy.standard_calendar_days)
+
+
+def local_day(moment: datetime, zone: str) -> date:
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def working_day_before(day: date) -> date:
+    current = day - timedelta(days=1)
+    while not is_business_day(current):
+        current -= timedelta(days=1)
+    return current
+
+
+def capped(due_on: date, today: date, stated: list[date]) -> tuple[date, date | None]:
+    """(due date, the stated deadline that capped it or None). A person's own deadline comes
+    first: the due date is at the latest the working day before their earliest deadline still
+    to come, or today when that is all there is."""
+    upcoming = [d for d in stated if d >= today]
+    if not upcoming:
+        return due_on, None
+    earliest = min(upcoming)
+    cap = max(working_day_before(earliest), today)
+    return (cap, earliest) if cap < due_on else (due_on, None)
+
+
+def expect(request, day: date) -> None:
+    """Set what the request owes next to end with `day`, office-local."""
+    request.due_on, request.due_at = day, end_of(day, request.timezone)
 
 
 def end_of(day: date, zone: str) -> datetime:

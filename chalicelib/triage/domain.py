@@ -94,7 +94,12 @@ class ServiceRequest:
     appeal: dict | None = None  # {requested_at, statement, decision?}
     reminded_for: str | None = None  # the due_at a Tier 2 reminder was raised for
     breaches: list[dict] = field(default_factory=list)  # [{at, missed_due_on, new_due_on}]
-    supervisor_flag: dict | None = None  # {reason, at}
+    supervisor_flag: dict | None = None  # {reason, expecting, at, acknowledged?}
+    escalation: dict | None = None  # {to: headquarters, at, breaches} after repeated breaches
+    breached_for: str | None = None  # the due_at held overdue (escalated, not rolled forward)
+    assignee: dict | None = None  # {officer, by, at}: who owns the next step
+    transfers: list[dict] = field(default_factory=list)  # [{from, to, reason_code, note, by, at}]
+    due_cap: dict | None = None  # {deadline_on, kind, uncapped_on}: a stated deadline came first
     audit: list[dict] = field(default_factory=list)
     pending_notices: set[str] = field(default_factory=set)
 

@@ -22,8 +22,8 @@ from chalicelib.notices.registry import Subject, register
 from chalicelib.triage import codes, criteria
 from chalicelib.triage.domain import ServiceRequest, format_request_id
 from chalicelib.triage.events import SUBJECT
-from chalicelib.triage.service import (APPEAL_DECIDED, APPEAL_RECEIVED, DEADLINE_MISSED, DENIED,
-                                       NOTICE_KINDS, RECEIVED, RESOLVED, UNREACHABLE)
+from chalicelib.triage.kinds import (APPEAL_DECIDED, APPEAL_RECEIVED, DEADLINE_MISSED, DENIED,
+                                     NOTICE_KINDS, RECEIVED, RESOLVED, TRANSFERRED, UNREACHABLE)
 
 
 class RequestNotices:
@@ -82,14 +82,36 @@ class RequestNotices:
         elif kind == DEADLINE_MISSED:
             if not f["breach"]:
                 return None
-            subject = _("We need more time to call you back: {number}")
-            missed = _day(f["breach"]["missed_due_on"])
-            body += [Paragraph(_("We did not call you back by {date} as we promised. We apologize. "
-                                 "Your request stays open, and a supervisor has been told.")
-                               .format(date=t.date(missed))),
+            breach = f["breach"]
+            missed = _day(breach["missed_due_on"])
+            new_on = _day(breach["new_due_on"]) if breach.get("new_due_on") else None
+            if breach.get("expecting", "callback") == "callback":
+                subject = _("We need more time to call you back: {number}")
+                body.append(Paragraph(_("We did not call you back by {date} as we promised. We "
+                                        "apologize. Your request stays open, and a supervisor "
+                                        "has been told.").format(date=t.date(missed))))
+                new_label = _("New expected callback date")
+            else:
+                subject = _("We are late with your service request {number}")
+                body.append(Paragraph(_("We missed the date we gave you, {date}, for: "
+                                        "{expected}. We apologize. Your request stays open, and "
+                                        "a supervisor has been told.").format(
+                    date=t.date(missed), expected=_(codes.EXPECTING[breach["expecting"]]))))
+                new_label = _("New expected date")
+            rows = [request_row, office_row]
+            if new_on:
+                rows.append((new_label, t.date(new_on)))
+            body.append(Facts(rows))
+            if not new_on:
+                body.append(Paragraph(_("A senior supervisor now follows your request and will "
+                                        "make sure it is handled as soon as possible.")))
+            body += [call_us, check]
+        elif kind == TRANSFERRED:
+            subject = _("Your service request {number} moved to another office")
+            body += [Paragraph(_("Your request is now handled by another field office, the one "
+                                 "that serves your area. The date we gave you stays the same.")),
                      Facts([request_row, office_row,
-                            (_("New expected callback date"),
-                             t.date(_day(f["breach"]["new_due_on"])))]),
+                            (_("Expected by"), t.date(f["due_on"]))]),
                      call_us, check]
         elif kind == UNREACHABLE:
             subject = _("We could not reach you by phone: {number}")

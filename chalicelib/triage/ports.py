@@ -35,11 +35,15 @@ class TriageRepository(Protocol):
     def save_part(self, request: ServiceRequest, expected_version: int) -> TransactionPart:
         """The same conditional write, to commit inside a booking transaction."""
 
-    def queue(self, office_id: str, limit: int) -> list[ServiceRequest]:
-        """Open requests of an office, by level (most urgent first), then deadline."""
+    def queue(self, office_id: str, limit: int, after: str | None = None) -> list[ServiceRequest]:
+        """Open requests of an office in queue order (`repository.queue_key`), at most
+        `limit`, after the queue key `after`."""
 
-    def awaiting_callback_due_before(self, office_id: str,
-                                     before: datetime) -> Iterable[ServiceRequest]: ...
+    def open_due_before(self, office_id: str, before: datetime) -> Iterable[ServiceRequest]:
+        """Open requests of an office whose deadline ends before `before`."""
+
+    def escalated(self, limit: int, after: str | None = None) -> list[ServiceRequest]:
+        """Requests escalated to headquarters, oldest escalation first, after `after`."""
 
     def clear_notice(self, request_id: str, token: str) -> None: ...
 

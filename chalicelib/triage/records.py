@@ -10,8 +10,9 @@ from chalicelib import tables
 
 
 class OfficeQueueIndex(GlobalSecondaryIndex):
-    """Sparse: only open requests (a callback owed or an appeal waiting), per office, sorted by
-    `queue_key` = "<0 emergency|1 urgent|2 standard>#<deadline, UTC>#<id>"."""
+    """Sparse: only open requests (a callback, a decision, an appeal decision or a visit owed),
+    per office, sorted by `queue_key` = "<0 emergency|1 urgent|2 standard>#<0 deadline missed|1
+    not>#<deadline, UTC>#<arrival, UTC>#<id>"."""
 
     class Meta:
         index_name = "office-queue"
@@ -30,6 +31,18 @@ class RequestOutboxIndex(GlobalSecondaryIndex):
 
     outbox = UnicodeAttribute(hash_key=True)
     updated_at = UnicodeAttribute(range_key=True)
+
+
+class EscalationIndex(GlobalSecondaryIndex):
+    """Sparse: requests escalated to headquarters after repeated missed deadlines, oldest
+    escalation first."""
+
+    class Meta:
+        index_name = "escalations"
+        projection = AllProjection()
+
+    escalated_to = UnicodeAttribute(hash_key=True)
+    escalated_at = UnicodeAttribute(range_key=True)
 
 
 class AuditEntryMap(MapAttribute):
@@ -86,11 +99,19 @@ class ServiceRequestRecord(tables._Table):
     reminded_for = UnicodeAttribute(null=True)
     breaches = JSONAttribute(null=True)
     supervisor_flag = JSONAttribute(null=True)
+    escalation = JSONAttribute(null=True)
+    breached_for = UnicodeAttribute(null=True)
+    assignee = JSONAttribute(null=True)
+    transfers = JSONAttribute(null=True)
+    due_cap = JSONAttribute(null=True)
     audit = ListAttribute(of=AuditEntryMap, default=list)
     pending_notices = UnicodeSetAttribute(null=True)
     outbox = UnicodeAttribute(null=True)  # "pending" while pending_notices is non-empty
     queue_key = UnicodeAttribute(null=True)  # set while open: the office-queue index key
+    escalated_to = UnicodeAttribute(null=True)  # "headquarters" while escalated (index key)
+    escalated_at = UnicodeAttribute(null=True)
     office_queue = OfficeQueueIndex()
+    escalations = EscalationIndex()
     outbox_index = RequestOutboxIndex()
 
 

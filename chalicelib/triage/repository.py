@@ -37,17 +37,13 @@ def _failed_condition(error: Exception) -> bool:
 
 
 def queue_key(r: ServiceRequest) -> str | None:
-    """Most urgent level first, then the earliest deadline; appeals by when they came in,
-    overturned appeals still owed a visit by when they were decided."""
+    """Most urgent level first; within it missed deadlines first, then the earliest deadline,
+    then the earliest arrival (never the random id, which only keeps keys unique)."""
     if not workflow.in_queue(r.status, r.appointment is not None):
         return None
-    if r.status == workflow.APPEAL_REQUESTED:
-        when = (r.appeal or {}).get("requested_at")
-    elif r.status == workflow.APPEAL_OVERTURNED:
-        when = ((r.appeal or {}).get("decision") or {}).get("at")
-    else:
-        when = iso_utc(r.due_at)
-    return f"{2 - LEVEL_RANK[r.level]}#{when}#{r.request_id}"
+    missed = "0" if r.supervisor_flag else "1"
+    return (f"{2 - LEVEL_RANK[r.level]}#{missed}#{iso_utc(r.due_at)}#{iso_utc(r.created_at)}"
+            f"#{r.request_id}")
 
 
 def _record(r: ServiceRequest) -> ServiceRequestRecord:
@@ -64,6 +60,10 @@ def _record(r: ServiceRequest) -> ServiceRequestRecord:
         reached_at=iso_utc(r.reached_at) if r.reached_at else None, decision=r.decision,
         appointment=r.appointment, appeal=r.appeal, reminded_for=r.reminded_for,
         breaches=r.breaches or None, supervisor_flag=r.supervisor_flag,
+        escalation=r.escalation, breached_for=r.breached_for, assignee=r.assignee,
+        transfers=r.transfers or None, due_cap=r.due_cap,
+        escalated_to=r.escalation["to"] if r.escalation else None,
+        escalated_at=f"{r.escalation['at']}#{r.request_id}" if r.escalation else None,
         audit=[AuditEntryMap(**{"from_state" if k == "from" else "to_state" if k == "to" else k: v
                                 for k, v in entry.items()}) for entry in r.audit],
         pending_notices=set(r.pending_notices) or None,
@@ -92,7 +92,9 @@ def _request(rec: ServiceRequestRecord) -> ServiceRequest:
         callback=rec.callback, attempts=list(rec.attempts or []),
         reached_at=_parse(rec.reached_at), decision=rec.decision,
         appointment=rec.appointment, appeal=rec.appeal, reminded_for=rec.reminded_for,
-        breaches=list(rec.breaches or []), supervisor_flag=rec.supervisor_flag, audit=audit,
+        breaches=list(rec.breaches or []), supervisor_flag=rec.supervisor_flag,
+        escalation=rec.escalation, breached_for=rec.breached_for, assignee=rec.assignee,
+        transfers=list(rec.transfers or []), due_cap=rec.due_cap, audit=audit,
         pending_notices=set(rec.pending_notices or ()))
 
 
@@ -163,18 +165,23 @@ class DynamoTriageRepository:
     def save_part(self, request: ServiceRequest, expected_version: int) -> _ConditionalSave:
         return _ConditionalSave(request, expected_version)
 
-    def queue(self, office_id: str, limit: int) -> list[ServiceRequest]:
-        return [_request(r) for r in ServiceRequestRecord.office_queue.query(office_id,
-                                                                            limit=limit)]
+    def queue(self, office_id: str, limit: int, after: str | None = None) -> list[ServiceRequest]:
+        condition = ServiceRequestRecord.queue_key > after if after else None
+        return [_request(r) for r in ServiceRequestRecord.office_queue.query(
+            office_id, condition, limit=limit)]
 
-    def awaiting_callback_due_before(self, office_id: str,
-                                     before: datetime) -> Iterable[ServiceRequest]:
-        for prefix in ("0", "1", "2"):
-            for r in ServiceRequestRecord.office_queue.query(
+    def open_due_before(self, office_id: str, before: datetime) -> Iterable[ServiceRequest]:
+        for level in ("0", "1", "2"):
+            for missed in ("0", "1"):
+                prefix = f"{level}#{missed}#"
+                yield from (_request(r) for r in ServiceRequestRecord.office_queue.query(
                     office_id, ServiceRequestRecord.queue_key.between(
-                        f"{prefix}#", f"{prefix}#{iso_utc(before)}#~")):  # "~" sorts after every id
-                if r.status in workflow.AWAITING_CALLBACK:
-                    yield _request(r)
+                        prefix, f"{prefix}{iso_utc(before)}#~")))  # "~" sorts after the rest
+
+    def escalated(self, limit: int, after: str | None = None) -> list[ServiceRequest]:
+        condition = ServiceRequestRecord.escalated_at > after if after else None
+        return [_request(r) for r in ServiceRequestRecord.escalations.query(
+            "headquarters", condition, limit=limit)]
 
     def clear_notice(self, request_id: str, token: str) -> None:
         record = ServiceRequestRecord(request_id)

@@ -122,6 +122,19 @@ def _appeal(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gettext
     return body
 
 
+def owed(r: ServiceRequest) -> str | None:
+    return workflow.expectation(r.status, r.reached_at is not None, r.appointment is not None)
+
+
+def expected_by(r: ServiceRequest, _: Gettext) -> dict | None:
+    """What the open request owes the requester and the last day it is due."""
+    expecting = owed(r)
+    if expecting is None:
+        return None
+    return {"date": r.due_on.isoformat(), "expecting": expecting,
+            "label": _(codes.EXPECTING[expecting])}
+
+
 def for_requester(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gettext) -> dict:
     """Shown only after the requester proved who they are. No staff ids, no staff notes."""
     return {
@@ -133,6 +146,7 @@ def for_requester(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: G
                     "changed_by_officer": r.override is not None},
         "expected_callback_by": r.due_on.isoformat() if r.status in workflow.AWAITING_CALLBACK
         and r.reached_at is None else None,
+        "expected_by": expected_by(r, _),
         "callback": {"scheduled_for": local_iso(r.callback["scheduled_for"], r.timezone)}
         if r.callback else None,
         "decision": _decision(r.decision, r.timezone, _),
@@ -148,10 +162,12 @@ def queue_item(r: ServiceRequest, now: datetime) -> dict:
     return {
         "request_id": format_request_id(r.request_id), "status": r.status, "level": r.level,
         "expected_callback_by": r.due_on.isoformat(), "due_at": local_iso(r.due_at, r.timezone),
-        "overdue": now >= r.due_at and r.status in workflow.AWAITING_CALLBACK
-        and r.reached_at is None,
+        "expecting": owed(r), "overdue": owed(r) is not None and now >= r.due_at,
+        "due_cap": r.due_cap,
         "deadline_reminder": r.reminded_for == iso_utc(r.due_at),
         "supervisor_flag": r.supervisor_flag, "breaches": len(r.breaches),
+        "escalation": r.escalation, "assigned_to": (r.assignee or {}).get("officer"),
+        "office_id": r.office_id, "transferred": bool(r.transfers),
         "inquiry_type": r.inquiry_type, "channel": r.channel,
         "interpreter_needed": r.contact.get("interpreter_needed", False),
         "language": r.language,
@@ -164,7 +180,8 @@ def queue_item(r: ServiceRequest, now: datetime) -> dict:
 def for_staff(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gettext) -> dict:
     return {
         **queue_item(r, now), "status_label": status_label(r.status, _),
-        "office_id": r.office_id, "timezone": r.timezone,
+        "timezone": r.timezone, "assignee": r.assignee, "transfers": r.transfers,
+        "breach_history": r.breaches,
         "applicant": r.applicant, "contact": r.contact, "zip": r.zip,
         "a_number": r.a_number, "receipt_number": r.receipt_number,
         "description": r.description, "case_facts": r.case_facts,
@@ -180,6 +197,8 @@ def for_staff(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gette
         _appeal(r, policy, now, _),
         # An overturn that booked the visit already leaves no grant to make.
         "next_steps": [s for s in workflow.steps_from(r.status)
-                       if not (s == "grant" and r.appointment)],
+                       if not (s == "grant" and r.appointment)
+                       and not (s == "acknowledge_breach" and not r.supervisor_flag)
+                       and not (s == "assign" and owed(r) is None)],
         "audit": r.audit,
     }

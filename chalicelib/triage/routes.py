@@ -13,12 +13,15 @@ from chalice import Blueprint, Response
 from chalicelib import i18n, links, params, wiring
 from chalicelib.problems import handled
 from chalicelib.staff.identity import Actor
+from chalicelib.staff.roles import HEADQUARTERS
 from chalicelib.staff.routes import staff, staff_identity
 from chalicelib.triage import codes
-from chalicelib.triage.validation import (Appeal, AppealDecision, CallbackAttempt,
+from chalicelib.triage.handling import page_size
+from chalicelib.triage.validation import (Appeal, AppealDecision, Assignment,
+                                          BreachAcknowledgement, CallbackAttempt,
                                           CallbackSchedule, Denial, Escalation, Grant, Proof,
-                                          Resolution, ServiceRequestBody, UrgencyOverride, parse,
-                                          parse_or_default)
+                                          Resolution, ServiceRequestBody, Transfer,
+                                          UrgencyOverride, parse, parse_or_default)
 from chalicelib.triage.workflow import SUPERVISOR, TIER1, TIER2
 
 api = Blueprint(__name__)
@@ -129,7 +132,16 @@ def submit_by_phone(actor: Actor):
 @handled
 @staff(TIER2, SUPERVISOR)
 def queue(actor: Actor):
-    return _service().queue(actor, _query("office_id") or actor.office_id, _gettext())
+    return _service().queue(actor, _query("office_id") or actor.office_id, _gettext(),
+                            cursor=_query("cursor"), limit=page_size(_query("limit")))
+
+
+@api.route("/staff/escalations", authorizer=staff_identity)
+@handled
+@staff(HEADQUARTERS)
+def escalations(actor: Actor):
+    return _service().escalations(actor, _gettext(), cursor=_query("cursor"),
+                                  limit=page_size(_query("limit")))
 
 
 @api.route("/staff/offices/{office_id}/slots", authorizer=staff_identity)
@@ -149,7 +161,7 @@ def staff_view(actor: Actor, request_id):
 @api.route("/staff/service-requests/{request_id}/escalate", methods=["POST"],
            authorizer=staff_identity)
 @handled
-@staff(TIER1)
+@staff(TIER1, SUPERVISOR)
 def escalate(actor: Actor, request_id):
     return _service().escalate(actor, request_id, parse_or_default(Escalation, _body()),
                                _gettext())
@@ -158,7 +170,7 @@ def escalate(actor: Actor, request_id):
 @api.route("/staff/service-requests/{request_id}/callbacks", methods=["POST"],
            authorizer=staff_identity)
 @handled
-@staff(TIER2)
+@staff(TIER2, SUPERVISOR)
 def schedule_callback(actor: Actor, request_id):
     return _service().schedule_callback(actor, request_id, parse(CallbackSchedule, _body()),
                                         _gettext())
@@ -167,7 +179,7 @@ def schedule_callback(actor: Actor, request_id):
 @api.route("/staff/service-requests/{request_id}/callback-attempts", methods=["POST"],
            authorizer=staff_identity)
 @handled
-@staff(TIER2)
+@staff(TIER2, SUPERVISOR)
 def record_callback(actor: Actor, request_id):
     return _service().record_callback(actor, request_id, parse(CallbackAttempt, _body()),
                                       _gettext())
@@ -213,3 +225,28 @@ def override_urgency(actor: Actor, request_id):
 def appeal_decision(actor: Actor, request_id):
     return _service().decide_appeal(actor, request_id, parse(AppealDecision, _body()),
                                     _gettext())
+
+
+@api.route("/staff/service-requests/{request_id}/assign", methods=["POST"],
+           authorizer=staff_identity)
+@handled
+@staff(SUPERVISOR)
+def assign(actor: Actor, request_id):
+    return _service().assign(actor, request_id, parse(Assignment, _body()), _gettext())
+
+
+@api.route("/staff/service-requests/{request_id}/transfer", methods=["POST"],
+           authorizer=staff_identity)
+@handled
+@staff(SUPERVISOR)
+def transfer(actor: Actor, request_id):
+    return _service().transfer(actor, request_id, parse(Transfer, _body()), _gettext())
+
+
+@api.route("/staff/service-requests/{request_id}/acknowledge-breach", methods=["POST"],
+           authorizer=staff_identity)
+@handled
+@staff(SUPERVISOR)
+def acknowledge_breach(actor: Actor, request_id):
+    return _service().acknowledge_breach(actor, request_id,
+                                         parse(BreachAcknowledgement, _body()), _gettext())

@@ -11,10 +11,11 @@ from pydantic import AwareDatetime, BaseModel, Field, StrictBool, field_validato
 from chalicelib.booking.domain import LANGUAGES
 from chalicelib.booking.validation import Address, Applicant, Proof, _Strict, parse
 from chalicelib.i18n import N_
-from chalicelib.triage.codes import (APPEAL_REASONS, CALLBACK_OUTCOMES, CALLBACK_PERIODS,
-                                     CIRCUMSTANCES, DEADLINE_KINDS, DENIAL_REASONS,
-                                     ESCALATION_REASONS, INQUIRY_TYPES, LEVELS, OVERRIDE_REASONS,
-                                     RESOLUTION_OUTCOMES)
+from chalicelib.triage.codes import (APPEAL_REASONS, ASSIGNMENT_REASONS, CALLBACK_OUTCOMES,
+                                     CALLBACK_PERIODS, CALLBACK_TIME_REASONS, CIRCUMSTANCES,
+                                     DEADLINE_KINDS, DENIAL_REASONS, ESCALATION_REASONS,
+                                     INQUIRY_TYPES, LEVELS, OVERRIDE_REASONS,
+                                     RESOLUTION_OUTCOMES, TRANSFER_REASONS)
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -98,6 +99,8 @@ class Escalation(_Strict):
 
 class CallbackSchedule(_Strict):
     scheduled_for: AwareDatetime
+    # Needed outside the requester's callback period or after the deadline (audited).
+    reason_code: Literal[CALLBACK_TIME_REASONS] | None = None  # type: ignore[valid-type]
 
     @field_validator("scheduled_for")
     @classmethod
@@ -108,6 +111,21 @@ class CallbackSchedule(_Strict):
             return value.astimezone(timezone.utc)
         except OverflowError:
             raise ValueError("the time is outside the supported range") from None
+
+
+class Assignment(_Strict):
+    officer: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9@._:+-]+$")
+    reason_code: Literal[ASSIGNMENT_REASONS]  # type: ignore[valid-type]
+
+
+class Transfer(_Strict):
+    office_id: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9-]+$")
+    reason_code: Literal[TRANSFER_REASONS]  # type: ignore[valid-type]
+    note: str = Field(default="", max_length=MAX_NOTE)
+
+
+class BreachAcknowledgement(_Strict):
+    note: str = Field(min_length=1, max_length=MAX_NOTE)
 
 
 class CallbackAttempt(_Strict):
@@ -165,4 +183,5 @@ def parse_or_default(model: type[Model], raw: bytes | None) -> Model:
 
 __all__ = ["parse", "parse_or_default", "Proof", "ServiceRequestBody", "Escalation",
            "CallbackSchedule", "CallbackAttempt", "Grant", "Resolution", "Denial",
-           "UrgencyOverride", "Appeal", "AppealDecision"]
+           "UrgencyOverride", "Appeal", "AppealDecision", "Assignment", "Transfer",
+           "BreachAcknowledgement"]

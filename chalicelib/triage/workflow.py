@@ -1,7 +1,9 @@
 """The service-request workflow: which step may follow which, and who may take it. Pure.
 
-    submitted ──resolve (tier1)──> resolved_by_tier1
-        └─escalate (tier1)──> escalated ──schedule_callback (tier2)──> callback_scheduled
+    submitted ──resolve (tier1, a phone request)──> resolved_by_tier1
+        ├─schedule_callback (tier2, supervisor)──> callback_scheduled   (online: office queue)
+        └─escalate (tier1, supervisor)──> escalated ──schedule_callback (tier2, supervisor)──>
+                                                        callback_scheduled
     callback_scheduled ──grant (tier2)──> appointment_granted
                        ──resolve (tier2)──> resolved_without_appointment
                        ──deny (tier2)──> denied ──appeal (requester)──> appeal_requested
@@ -47,11 +49,14 @@ SYSTEM = "system"
 
 # (from state, step) -> (to state, roles that may take the step)
 TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
-    (SUBMITTED, "escalate"): (ESCALATED, frozenset({TIER1})),
+    (SUBMITTED, "escalate"): (ESCALATED, frozenset({TIER1, SUPERVISOR})),
     (SUBMITTED, "resolve"): (RESOLVED_BY_TIER1, frozenset({TIER1})),
-    (ESCALATED, "schedule_callback"): (CALLBACK_SCHEDULED, frozenset({TIER2})),
-    (CALLBACK_SCHEDULED, "schedule_callback"): (CALLBACK_SCHEDULED, frozenset({TIER2})),
-    (CALLBACK_SCHEDULED, "record_callback"): (CALLBACK_SCHEDULED, frozenset({TIER2})),
+    # Online requests are routed to the office serving the requester's area and sit in its
+    # Tier 2 queue: an officer there calls back without waiting for Tier 1.
+    (SUBMITTED, "schedule_callback"): (CALLBACK_SCHEDULED, frozenset({TIER2, SUPERVISOR})),
+    (ESCALATED, "schedule_callback"): (CALLBACK_SCHEDULED, frozenset({TIER2, SUPERVISOR})),
+    (CALLBACK_SCHEDULED, "schedule_callback"): (CALLBACK_SCHEDULED, frozenset({TIER2, SUPERVISOR})),
+    (CALLBACK_SCHEDULED, "record_callback"): (CALLBACK_SCHEDULED, frozenset({TIER2, SUPERVISOR})),
     (CALLBACK_SCHEDULED, "grant"): (APPOINTMENT_GRANTED, frozenset({TIER2})),
     (CALLBACK_SCHEDULED, "resolve"): (RESOLVED_WITHOUT_APPOINTMENT, frozenset({TIER2})),
     (CALLBACK_SCHEDULED, "deny"): (DENIED, frozenset({TIER2})),
@@ -60,9 +65,17 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     (APPEAL_REQUESTED, "overturn"): (APPEAL_OVERTURNED, frozenset({SUPERVISOR})),
     # An overturn without a time still owes the visit; the office books it later.
     (APPEAL_OVERTURNED, "grant"): (APPOINTMENT_GRANTED, frozenset({TIER2, SUPERVISOR})),
+    # A misrouted request moves to the office that serves the requester; a callback the first
+    # office scheduled is that office's, so the new office schedules its own.
+    (SUBMITTED, "transfer"): (SUBMITTED, frozenset({SUPERVISOR})),
+    (ESCALATED, "transfer"): (ESCALATED, frozenset({SUPERVISOR})),
+    (CALLBACK_SCHEDULED, "transfer"): (ESCALATED, frozenset({SUPERVISOR})),
 }
 for _state in AWAITING_CALLBACK:
     TRANSITIONS[(_state, "override_urgency")] = (_state, frozenset({TIER2, SUPERVISOR}))
+for _state in OPEN | {APPEAL_OVERTURNED}:
+    TRANSITIONS[(_state, "assign")] = (_state, frozenset({SUPERVISOR}))
+    TRANSITIONS[(_state, "acknowledge_breach")] = (_state, frozenset({SUPERVISOR}))
     TRANSITIONS[(_state, "deadline_reminder")] = (_state, frozenset({SYSTEM}))
     TRANSITIONS[(_state, "deadline_missed")] = (_state, frozenset({SYSTEM}))
 
@@ -71,6 +84,22 @@ def in_queue(state: str, has_appointment: bool) -> bool:
     """Open for the office: a callback owed, an appeal waiting for a supervisor, or an overturned
     appeal whose visit is still to be booked."""
     return state in OPEN or (state == APPEAL_OVERTURNED and not has_appointment)
+
+
+# What an open request owes the requester, by state (see `expectation`).
+CALLBACK, DECISION, APPEAL_DECISION, VISIT = "callback", "decision", "appeal_decision", "visit"
+
+
+def expectation(state: str, reached: bool, has_appointment: bool) -> str | None:
+    """What the request's deadline is for: a callback until the requester is reached, then a
+    decision; a supervisor's decision on an appeal; the visit an overturn promised."""
+    if state in AWAITING_CALLBACK:
+        return DECISION if reached else CALLBACK
+    if state == APPEAL_REQUESTED:
+        return APPEAL_DECISION
+    if state == APPEAL_OVERTURNED and not has_appointment:
+        return VISIT
+    return None
 
 
 def next_state(state: str, step: str, role: str) -> str:

@@ -11,6 +11,7 @@ from app import app
 from chalicelib import wiring
 from local import gateway
 from local.token import mint
+from tests.triage_fakes import callback_time
 
 OFFICE = "hartford"  # a contact-center office: visits only through triage
 REQUESTER = {"first_name": "Ana", "last_name": "Ruiz", "date_of_birth": "1979-08-30",
@@ -77,9 +78,8 @@ def slot(client, headers=T2):
 def to_callback(client, request_id):
     assert call(client, "post", f"/v1/staff/service-requests/{request_id}/escalate",
                 headers=T1)[0] == 200
-    when = (datetime.now(timezone.utc) + timedelta(hours=3)).isoformat()
     status, data, _ = call(client, "post", f"/v1/staff/service-requests/{request_id}/callbacks",
-                           {"scheduled_for": when}, T2)
+                           {"scheduled_for": callback_time().isoformat()}, T2)
     assert status == 200, data
 
 
@@ -234,7 +234,7 @@ def test_an_appeal_overturned_without_a_time_is_booked_later_from_the_queue(clie
         {"outcome": "overturned", "reason_code": "new_information", "note": "Flight booked."},
         SUP)
     assert status == 200 and data["status"] == "appeal_overturned"
-    assert data["appointment"] is None and data["next_steps"] == ["grant"]
+    assert data["appointment"] is None and data["next_steps"] == ["assign", "grant"]
     status, queue, _ = call(client, "get", f"/v1/staff/queue?office_id={OFFICE}", headers=T2)
     assert [(r["request_id"], r["status"]) for r in queue["requests"]] == [
         (request_id, "appeal_overturned")]
@@ -290,6 +290,78 @@ def test_staff_view_has_the_full_request_and_audit_trail(client):
     assert status == 200
     assert data["applicant"]["last_name"] == "Ruiz"
     assert data["audit"][0]["step"] == "submit"
-    assert data["next_steps"] == ["escalate", "override_urgency", "resolve"]
+    assert data["next_steps"] == ["assign", "escalate", "override_urgency", "resolve",
+                                  "schedule_callback", "transfer"]
 
 
+
+
+# --- every request reaches someone who can act (issue 11) ---------------------------------------
+
+def _queue_pages(client, headers, limit=2):
+    """Every item of the office queue, page by page, following next_cursor."""
+    items, cursor = [], None
+    while True:
+        query = f"/v1/staff/queue?office_id={OFFICE}&limit={limit}"
+        if cursor:
+            query += f"&cursor={cursor}"
+        status, page, _ = call(client, "get", query, headers=headers)
+        assert status == 200, page
+        items += page["requests"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def test_an_online_request_reaches_a_decision_without_anyone_being_given_its_id(client):
+    """The requester submits online; the office's Tier 2 officer finds it in the queue (paged),
+    calls back and decides; the requester sees the decision. No id passes outside the API."""
+    for _ in range(3):
+        submit(client, inquiry_type="other", case_facts={}, circumstances=[])
+    receipt = submit(client)  # kept by the requester only
+    queue = _queue_pages(client, T2, limit=2)
+    assert len(queue) == 4
+    found = next(i for i in queue if i["level"] == "emergency")
+    assert found["status"] == "submitted" and found["expecting"] == "callback"
+    request_id = found["request_id"]
+    status, data, _ = call(client, "post", f"/v1/staff/service-requests/{request_id}/callbacks",
+                           {"scheduled_for": callback_time().isoformat()}, T2)
+    assert status == 200 and data["status"] == "callback_scheduled", data
+    assert call(client, "post", f"/v1/staff/service-requests/{request_id}/callback-attempts",
+                {"outcome": "reached"}, T2)[0] == 200
+    status, data, _ = call(client, "post", f"/v1/staff/service-requests/{request_id}/deny",
+                           {"reason_code": "no_visit_needed", "note": "Answered by phone."}, T2)
+    assert status == 200 and data["status"] == "denied"
+    status, view, _ = call(client, "post",
+                           f"/v1/service-requests/{receipt['request_id']}/status", PROOF)
+    assert view["status"] == "denied" and view["decision"]["code"] == "no_visit_needed"
+    assert view["appeal"]["state"] == "available"
+
+
+def test_the_queue_refuses_a_forged_cursor_or_limit(client):
+    for query in ("cursor=bm90LWEta2V5", "limit=0", "limit=201", "limit=ten"):
+        assert_problem(*call(client, "get", f"/v1/staff/queue?office_id={OFFICE}&{query}",
+                             headers=T2), 400, "invalid_parameter")
+
+
+def test_a_supervisor_transfers_a_misrouted_request_and_the_other_office_takes_it(client):
+    request_id = submit(client)["request_id"]
+    path = f"/v1/staff/service-requests/{request_id}/transfer"
+    assert_problem(*call(client, "post", path, {"office_id": "boston"}, SUP),
+                   422, "validation_failed")
+    status, data, _ = call(client, "post", path, {"office_id": "boston",
+                                                  "reason_code": "requester_moved"}, SUP)
+    assert status == 200, data
+    assert data["office_id"] == "boston" and data["audit"][-1]["step"] == "transfer"
+    boston = token("tier2", "boston", "officer-boston")
+    status, queue, _ = call(client, "get", "/v1/staff/queue?office_id=boston", headers=boston)
+    assert request_id in [i["request_id"] for i in queue["requests"]]
+    assert_problem(*call(client, "get", f"/v1/staff/service-requests/{request_id}",
+                         headers=T2), 403, "other_office")
+    status, view, _ = call(client, "post", f"/v1/service-requests/{request_id}/status", PROOF)
+    assert view["office"]["id"] == "boston"
+
+
+def test_greenwich_goes_to_hartford_and_hoboken_to_newark(client):
+    assert submit(client, zip="06830")["office"]["id"] == "hartford"
+    assert submit(client, zip="07030")["office"]["id"] == "newark"

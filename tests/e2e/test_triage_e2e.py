@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from local.mail import sent_emails
+from tests.triage_fakes import callback_time
 
 pytestmark = pytest.mark.e2e
 
@@ -69,9 +70,8 @@ def emails_about(moto, number, expected, timeout=20.0) -> list[dict]:
 def to_callback(api, staff, request_id):
     post(api, f"/v1/staff/service-requests/{request_id}/escalate", staff["tier1"],
          {"reason_code": "urgent_circumstances"})
-    when = (datetime.now(timezone.utc) + timedelta(hours=2)).isoformat()
     post(api, f"/v1/staff/service-requests/{request_id}/callbacks", staff["tier2"],
-         {"scheduled_for": when})
+         {"scheduled_for": callback_time(period_start=13).isoformat()})
 
 
 def open_slot(api, headers) -> str:
@@ -167,3 +167,46 @@ def test_staff_routes_answer_401_and_403_as_problems_over_http(local_stack, staf
         assert response.status_code == status, response.text
         assert response.headers["Content-Type"] == "application/problem+json"
         assert response.json()["code"] == code
+
+
+def test_an_online_request_reaches_a_decision_through_the_office_queue_alone(local_stack):
+    """Done-when of issue 11: nobody hands staff an id. The requester in Hoboken submits
+    online; the request is routed to Newark (not New York City); a Newark officer pages the
+    office queue, calls back, reaches the requester and decides; the requester, with the number
+    they were given, sees the decision and can appeal it."""
+    api = local_stack["api"]
+    officer = make_token("tier2", "newark", "officer-newark-e2e")
+    created = submit(api, "Oyelaran", zip="07030",
+                     inquiry_type="case_status_outside_processing_times",
+                     case_facts={}, circumstances=[])
+    assert created["office"]["id"] == "newark"
+
+    items, cursor = [], None
+    while True:
+        url = f"{api}/v1/staff/queue?office_id=newark&limit=1"
+        response = requests.get(url + (f"&cursor={cursor}" if cursor else ""), headers=officer,
+                                timeout=30)
+        assert response.status_code == 200, response.text
+        items += response.json()["requests"]
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            break
+    waiting = [i for i in items if i["status"] == "submitted" and i["channel"] == "online"]
+    assert len(waiting) == 1
+    request_id = waiting[0]["request_id"]
+
+    when = callback_time(period_start=13).isoformat()  # the requester chose afternoons
+    post(api, f"/v1/staff/service-requests/{request_id}/callbacks", officer,
+         {"scheduled_for": when})
+    post(api, f"/v1/staff/service-requests/{request_id}/callback-attempts", officer,
+         {"outcome": "reached"})
+    decided = post(api, f"/v1/staff/service-requests/{request_id}/deny", officer,
+                   {"reason_code": "within_processing_times", "note": "Month 4 of 8."})
+    assert decided["status"] == "denied"
+
+    status = requests.post(f"{api}/v1/service-requests/{created['request_id']}/status",
+                           json={"last_name": "Oyelaran", "date_of_birth": "1983-04-09"},
+                           timeout=30).json()
+    assert status["status"] == "denied" and status["decision"]["code"] == "within_processing_times"
+    assert status["appeal"]["state"] == "available"
+    assert status["office"]["id"] == "newark"

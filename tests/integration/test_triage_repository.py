@@ -22,7 +22,7 @@ from chalicelib.triage.service import TriageService
 from chalicelib.triage.validation import (CallbackSchedule, Denial, Escalation, Grant, Resolution)
 from tests.fakes import FakePublisher, FixedClock
 from tests.triage_fakes import FakeRequestNotices
-from tests.unit.test_triage_service import (MONDAY_NOON, OFFICE, OFFICER, OTHER_OFFICER, TIER1,
+from tests.unit.test_triage_service import (MONDAY_NOON, TUESDAY_MORNING, OFFICE, OFFICER, OTHER_OFFICER, TIER1,
                                             body, standard_body)
 
 
@@ -53,7 +53,7 @@ def service(repo, booking, clock):
 def at_callback(service, request_id, officer=OFFICER):
     service.escalate(TIER1, request_id, Escalation())
     service.schedule_callback(officer, request_id, CallbackSchedule(
-        scheduled_for=MONDAY_NOON + timedelta(hours=2)))
+        scheduled_for=TUESDAY_MORNING))
 
 
 def open_slots(booking, office=OFFICE):
@@ -67,7 +67,8 @@ def test_a_request_is_stored_whole_and_read_back_the_same(service, repo):
     assert stored.due_on == date(2026, 12, 1)
     assert stored.audit[0]["from"] is None and stored.audit[0]["to"] == "submitted"
     record = ServiceRequestRecord.get(request_id)
-    assert record.queue_key.startswith("0#2026-12-02T05:00:00Z#")
+    # Level, deadline not missed, deadline, arrival, id.
+    assert record.queue_key == f"0#1#2026-12-02T05:00:00Z#2026-11-30T17:00:00Z#{request_id}"
     assert record.outbox == "pending" and record.pending_notices == {"service_request_received:1"}
     raw = record.serialize()
     assert "Ruiz" not in raw["person_key"]["S"] and "Ruiz" not in raw["proof"]["S"]
@@ -95,7 +96,7 @@ def test_the_office_queue_index_orders_by_level_then_deadline_and_drops_closed(s
     service.resolve(TIER1, closed, Resolution(outcome_code="withdrawn"))
     assert [r.request_id for r in repo.queue(OFFICE, 50)] == [later_emergency, urgent, standard]
     assert ServiceRequestRecord.get(closed).queue_key is None
-    due = [r.request_id for r in repo.awaiting_callback_due_before(
+    due = [r.request_id for r in repo.open_due_before(
         OFFICE, datetime(2026, 12, 8, 5, tzinfo=timezone.utc))]
     assert sorted(due) == sorted([later_emergency, urgent])
 
@@ -115,7 +116,36 @@ def test_the_deadline_watch_works_on_the_stored_index(service, repo, clock):
     assert service.watch_deadlines([OFFICE])["breached"] == 1
     stored = repo.get(request_id)
     assert stored.status == "submitted" and stored.supervisor_flag
-    assert ServiceRequestRecord.get(request_id).queue_key.startswith("0#2026-12-04T05:00:00Z")
+    # Missed: first within its level, with its new deadline.
+    assert ServiceRequestRecord.get(request_id).queue_key.startswith("0#0#2026-12-04T05:00:00Z#")
+
+
+def test_the_stored_queue_pages_by_cursor_in_arrival_order(service, repo, clock):
+    made = []
+    for _ in range(5):
+        made.append(service.submit(standard_body())["request_id"])
+        clock.advance(seconds=30)
+    seen, cursor = [], None
+    while True:
+        page = service.queue(OFFICER, OFFICE, cursor=cursor, limit=2)
+        seen += [i["request_id"] for i in page["requests"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == made
+
+
+def test_repeated_breaches_reach_the_headquarters_index(service, repo, clock):
+    request_id = normalize_request_id(service.submit(body())["request_id"])
+    clock.now = datetime(2026, 12, 2, 6, tzinfo=timezone.utc)
+    service.watch_deadlines([OFFICE])
+    clock.now = datetime(2026, 12, 4, 6, tzinfo=timezone.utc)
+    assert service.watch_deadlines([OFFICE])["escalated"] == 1
+    assert [r.request_id for r in repo.escalated(10)] == [request_id]
+    record = ServiceRequestRecord.get(request_id)
+    assert record.escalated_to == "headquarters"
+    service.escalate(TIER1, request_id, Escalation())  # the request moves: the flag clears
+    assert repo.escalated(10) == [] and ServiceRequestRecord.get(request_id).escalated_to is None
 
 
 # --- races -----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from chalicelib.triage.notices import RequestNotices
 from chalicelib.triage.service import NOTICE_KINDS
 from chalicelib.triage.validation import (Appeal, AppealDecision, CallbackAttempt, Denial,
                                           Resolution)
+from chalicelib.triage.validation import Transfer
 from tests.unit.test_triage_service import (MONDAY_NOON, OFFICER, SUPERVISOR, TIER1, at_callback,
                                             first_slot, submitted)
 
@@ -74,13 +75,16 @@ def test_every_kind_renders_in_every_language(service, repo, booking, clock):
         slot_id=first_slot(booking)))
     resolved = submitted(service)
     service.resolve(TIER1, resolved, Resolution(outcome_code="information_provided"))
+    transferred = submitted(service)
+    service.transfer(SUPERVISOR, transferred, Transfer(office_id="boston",
+                                                       reason_code="outside_service_area"))
     late = submitted(service)
     clock.now = datetime(2026, 12, 2, 6, tzinfo=timezone.utc)
     service.watch_deadlines(["hartford"])
     cases = {"service_request_received": late, "callback_deadline_missed": late,
              "callback_attempts_failed": denied, "service_request_denied": denied,
              "appeal_received": denied, "appeal_decided": denied,
-             "service_request_resolved": resolved}
+             "service_request_resolved": resolved, "service_request_transferred": transferred}
     assert set(cases) == set(NOTICE_KINDS)
     for language in LANGUAGES:
         for kind, request_id in cases.items():

@@ -13,9 +13,10 @@ from chalicelib.booking.schedule import parse_slot_id
 from chalicelib.booking.service import BookingService
 from chalicelib.triage import service as triage
 from chalicelib.triage.deadlines import DeadlinePolicy
-from chalicelib.triage.domain import Actor, normalize_request_id
+from chalicelib.triage.domain import Actor, format_request_id, normalize_request_id
 from chalicelib.triage.service import TriageService
-from chalicelib.triage.validation import (Appeal, AppealDecision, CallbackAttempt,
+from chalicelib.triage.validation import (Appeal, AppealDecision, BreachAcknowledgement,
+                                          CallbackAttempt,
                                           CallbackSchedule, Denial, Escalation, Grant, Proof,
                                           Resolution, ServiceRequestBody, UrgencyOverride)
 from tests.fakes import FakePublisher, FixedClock
@@ -25,6 +26,8 @@ from tests.triage_fakes import (FakeBookingRepositoryWithParts, FakeRequestNotic
 OFFICE = "hartford"
 # Monday 30 November 2026, 12:00 in Hartford.
 MONDAY_NOON = datetime(2026, 11, 30, 17, tzinfo=timezone.utc)
+# 09:00 the next day in Hartford: in a morning callback period, by an emergency deadline.
+TUESDAY_MORNING = datetime(2026, 12, 1, 14, tzinfo=timezone.utc)
 TIER1 = Actor("agent-1", "tier1")
 OFFICER = Actor("officer-1", "tier2", OFFICE)
 OTHER_OFFICER = Actor("officer-2", "tier2", OFFICE)
@@ -99,7 +102,7 @@ def submitted(service, request_body=None, actor=None) -> str:
 def at_callback(service, request_id) -> None:
     service.escalate(TIER1, request_id, Escalation())
     service.schedule_callback(OFFICER, request_id, CallbackSchedule(
-        scheduled_for=MONDAY_NOON + timedelta(hours=2)))
+        scheduled_for=TUESDAY_MORNING))
 
 
 def first_slot(booking, office=OFFICE) -> str:
@@ -312,7 +315,7 @@ def test_a_grant_for_someone_with_an_upcoming_visit_is_refused(service, booking)
         service.grant(OFFICER, second, Grant(slot_id=slots[-1]["slot_id"]))
 
 
-@pytest.mark.parametrize("step", ["grant", "deny", "record_callback", "schedule_callback"])
+@pytest.mark.parametrize("step", ["grant", "deny", "record_callback"])
 def test_tier2_steps_before_escalation_are_invalid_transitions(service, booking, step):
     request_id = submitted(service)
     calls = {
@@ -407,7 +410,7 @@ def denied(service, officer=OFFICER) -> str:
     request_id = submitted(service)
     service.escalate(TIER1, request_id, Escalation())
     service.schedule_callback(officer, request_id, CallbackSchedule(
-        scheduled_for=MONDAY_NOON + timedelta(hours=2)))
+        scheduled_for=TUESDAY_MORNING))
     service.deny(officer, request_id, Denial(reason_code="within_processing_times",
                                              note="Case is at 5 of 9 months."))
     return request_id
@@ -453,7 +456,7 @@ def test_an_appeal_overturned_without_a_time_waits_in_the_queue_and_is_granted_l
     request_id = overturned_without_a_time(service)
     queued = service.queue(OFFICER, OFFICE)["requests"]
     assert [q["request_id"] for q in queued] == [request_id]
-    assert service.staff_view(OFFICER, request_id)["next_steps"] == ["grant"]
+    assert service.staff_view(OFFICER, request_id)["next_steps"] == ["assign", "grant"]
     slot_id = first_slot(booking)
     view = service.grant(OFFICER, request_id, Grant(slot_id=slot_id, note="As overturned."))
     assert view["status"] == "appointment_granted"
@@ -608,8 +611,10 @@ def test_the_audit_holds_codes_and_ids_never_personal_data_or_free_text(service,
 def test_a_deadline_ending_within_a_day_reminds_the_office_queue_once(service, repo, clock):
     request_id = normalize_request_id(submitted(service))  # due end of Tue 1 Dec, Hartford
     clock.now = datetime(2026, 12, 1, 6, tzinfo=timezone.utc)  # 01:00 Tuesday in Hartford
-    assert service.watch_deadlines([OFFICE]) == {"reminded": 1, "breached": 0, "skipped": 0}
-    assert service.watch_deadlines([OFFICE]) == {"reminded": 0, "breached": 0, "skipped": 0}
+    assert service.watch_deadlines([OFFICE]) == {"reminded": 1, "breached": 0, "escalated": 0,
+                                                 "skipped": 0}
+    assert service.watch_deadlines([OFFICE]) == {"reminded": 0, "breached": 0, "escalated": 0,
+                                                 "skipped": 0}
     item = service.queue(OFFICER, OFFICE)["requests"][0]
     assert item["deadline_reminder"] is True and item["overdue"] is False
     assert repo.requests[request_id].status == "submitted"
@@ -628,13 +633,41 @@ def test_a_missed_deadline_flags_supervisors_gives_a_new_date_and_never_closes(s
     assert stored.due_on == date(2026, 12, 3)  # one more business day, counted from Wednesday
     assert notices.events[-1] == ("callback_deadline_missed", request_id, stored.version)
     assert service.watch_deadlines([OFFICE])["breached"] == 0
-    # Weeks of silence: more breaches, new dates, and the request is still open.
+
+
+def test_a_second_missed_deadline_goes_to_headquarters_and_the_date_stops_rolling(
+        service, repo, clock, notices):
+    """A "30 days" request once rolled forward to mid-2027 in a simulated run, one silent new
+    date after another. Now the second miss escalates it and it stays overdue, in sight."""
+    request_id = normalize_request_id(submitted(service, standard_body()))
+    clock.now = datetime(2026, 12, 31, 5, 30, tzinfo=timezone.utc)  # the 30 days have passed
+    assert service.watch_deadlines([OFFICE])["breached"] == 1
+    clock.now = datetime(2027, 1, 9, 5, 30, tzinfo=timezone.utc)  # and the new date too
+    assert service.watch_deadlines([OFFICE])["escalated"] == 1
+    stored = repo.requests[request_id]
+    assert stored.escalation["to"] == "headquarters" and stored.escalation["breaches"] == 2
+    held = stored.due_on
+    # Weeks of silence: no third date, no more notices, still open, still overdue.
+    sent = len(notices.events)
     for _ in range(10):
         clock.advance(days=3)
         service.watch_deadlines([OFFICE])
     stored = repo.requests[request_id]
-    assert stored.status == "submitted" and len(stored.breaches) > 3
-    assert stored.due_at > clock.now - timedelta(days=3)
+    assert stored.status == "submitted" and len(stored.breaches) == 2 and stored.due_on == held
+    assert len(notices.events) == sent
+    hq = service.escalations(SUPERVISOR)["requests"]
+    assert [i["request_id"] for i in hq] == [format_request_id(request_id)]
+    assert hq[0]["overdue"] is True
+    # A supervisor acknowledges with a note; the flag stays until the request moves.
+    view = service.acknowledge_breach(SUPERVISOR, request_id,
+                                      BreachAcknowledgement(note="Calling today."))
+    assert view["supervisor_flag"]["acknowledged"]["by"] == SUPERVISOR.id
+    service.schedule_callback(OFFICER, request_id, CallbackSchedule(
+        scheduled_for=clock.now + timedelta(days=1, hours=-3),
+        reason_code="no_earlier_time"))
+    stored = repo.requests[request_id]
+    assert stored.supervisor_flag is None and stored.escalation is None
+    assert service.escalations(SUPERVISOR)["requests"] == []
 
 
 def test_a_standard_request_gets_a_business_week_not_another_month_after_a_breach(service,
@@ -651,8 +684,11 @@ def test_a_reached_requester_is_not_chased_by_the_deadline_watch(service, repo, 
     at_callback(service, request_id)
     service.record_callback(OFFICER, request_id, CallbackAttempt(outcome="reached"))
     clock.now = datetime(2026, 12, 9, tzinfo=timezone.utc)
-    assert service.watch_deadlines([OFFICE]) == {"reminded": 0, "breached": 0, "skipped": 0}
+    # The callback is done; the decision is owed within two business days of the contact.
     assert service.status(request_id, PROOF)["expected_callback_by"] is None
+    assert service.status(request_id, PROOF)["expected_by"]["expecting"] == "decision"
+    clock.now = datetime(2026, 12, 2, 6, tzinfo=timezone.utc)
+    assert service.watch_deadlines([OFFICE])["breached"] == 0
 
 
 # --- losing a race ---------------------------------------------------------------------------

@@ -1,0 +1,75 @@
+"""The decisions on a request: grant a visit, resolve without one, deny, change the urgency,
+decide an appeal. Each is coded and audited; a grant books through the booking core."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib import errors
+from chalicelib.triage import deadlines, workflow
+from chalicelib.staff.identity import Actor
+from chalicelib.triage.domain import ServiceRequest, iso_utc
+from chalicelib.triage.kinds import APPEAL_DECIDED, DENIED, RESOLVED
+from chalicelib.triage.steps import Change, Gettext, StepCore, identity
+from chalicelib.triage.validation import AppealDecision, Denial, Grant, Resolution, UrgencyOverride
+
+
+class Decisions(StepCore):
+    def resolve(self, actor: Actor, raw_id: str, body: Resolution, _: Gettext = identity) -> dict:
+        def change(r: ServiceRequest, now: datetime) -> Change:
+            r.decision = self._decision("resolution", body.outcome_code, body.note, actor, now)
+            return Change(reason_code=body.outcome_code, notice=RESOLVED)
+        return self._staff_step(actor, raw_id, "resolve", change, _)
+
+    def deny(self, actor: Actor, raw_id: str, body: Denial, _: Gettext = identity) -> dict:
+        def change(r: ServiceRequest, now: datetime) -> Change:
+            r.decision = self._decision("denial", body.reason_code, body.note, actor, now)
+            return Change(reason_code=body.reason_code, notice=DENIED)
+        return self._staff_step(actor, raw_id, "deny", change, _)
+
+    def override_urgency(self, actor: Actor, raw_id: str, body: UrgencyOverride,
+                         _: Gettext = identity) -> dict:
+        def change(r: ServiceRequest, now: datetime) -> Change:
+            before = r.level
+            r.level = body.level
+            r.override = {"level": body.level, "reason_code": body.reason_code,
+                          "note": body.note, "by": actor.id, "role": actor.role,
+                          "at": iso_utc(now)}
+            # A promised date never moves later; a higher level may bring it forward.
+            due_on = min(r.due_on, deadlines.due_date(body.level, now, r.timezone, self.policy))
+            if due_on != r.due_on:
+                deadlines.expect(r, due_on)
+            return Change(reason_code=body.reason_code, level_from=before, level_to=body.level)
+        return self._staff_step(actor, raw_id, "override_urgency", change, _)
+
+    def grant(self, actor: Actor, raw_id: str, body: Grant, _: Gettext = identity) -> dict:
+        """Book the visit: after a callback, or later for an appeal overturned without a time."""
+        def change(r: ServiceRequest, now: datetime) -> Change:
+            if r.status == workflow.APPEAL_OVERTURNED:
+                if r.appointment:
+                    raise errors.InvalidTransition(
+                        "The overturn already booked this request's visit.", state=r.status)
+                # The denial stays the decision the appeal overturned (the requester still
+                # sees both); the booking is recorded with the appeal.
+                r.appeal = {**(r.appeal or {}), "visit_granted": {
+                    "by": actor.id, "role": actor.role, "note": body.note, "at": iso_utc(now)}}
+                return Change(reason_code="visit_warranted")
+            r.decision = self._decision("grant", "visit_warranted", body.note, actor, now)
+            return Change(reason_code="visit_warranted")
+        return self._staff_step(actor, raw_id, "grant", change, _, book_slot=body.slot_id)
+
+    def decide_appeal(self, actor: Actor, raw_id: str, body: AppealDecision,
+                      _: Gettext = identity) -> dict:
+        def change(r: ServiceRequest, now: datetime) -> Change:
+            if r.decision and r.decision.get("by") == actor.id:
+                raise errors.SameOfficer()
+            r.appeal = {**(r.appeal or {}), "decision": {
+                "outcome": body.outcome, "code": body.reason_code, "note": body.note,
+                "by": actor.id, "at": iso_utc(now)}}
+            if body.outcome == "overturned" and not body.slot_id:
+                # The visit is owed: the office books it by this date.
+                deadlines.expect(r, deadlines.add_business_days(
+                    deadlines.local_day(now, r.timezone),
+                    self.policy.visit_after_overturn_business_days))
+            return Change(reason_code=body.reason_code, notice=APPEAL_DECIDED)
+        step = "uphold" if body.outcome == "upheld" else "overturn"
+        return self._staff_step(actor, raw_id, step, change, _, book_slot=body.slot_id)
