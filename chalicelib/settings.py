@@ -86,6 +86,15 @@ class Settings:
     triage_appeal_window_days: int = field(
         default_factory=lambda: _int("TRIAGE_APPEAL_WINDOW_DAYS", 30))
     triage_failed_callbacks: int = field(default_factory=lambda: _int("TRIAGE_FAILED_CALLBACKS", 3))
+    # Issue 11: what each open state owes after the callback, and when breaches escalate.
+    triage_decision_business_days: int = field(
+        default_factory=lambda: _int("TRIAGE_DECISION_BUSINESS_DAYS", 2))
+    triage_appeal_decision_business_days: int = field(
+        default_factory=lambda: _int("TRIAGE_APPEAL_DECISION_BUSINESS_DAYS", 10))
+    triage_visit_after_overturn_business_days: int = field(
+        default_factory=lambda: _int("TRIAGE_VISIT_AFTER_OVERTURN_BUSINESS_DAYS", 5))
+    triage_breaches_before_escalation: int = field(
+        default_factory=lambda: _int("TRIAGE_BREACHES_BEFORE_ESCALATION", 2))
     service_request_url: str = field(default_factory=lambda: os.environ.get(
         "SERVICE_REQUEST_URL", "https://infopass.example.gov/requests"))
 

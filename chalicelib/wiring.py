@@ -149,7 +149,12 @@ def deadline_policy(s: _settings.Settings) -> DeadlinePolicy:
                           standard_calendar_days=s.triage_standard_calendar_days,
                           reminder_before=timedelta(hours=s.triage_reminder_hours),
                           appeal_window_days=s.triage_appeal_window_days,
-                          failed_callbacks_before_notice=s.triage_failed_callbacks)
+                          failed_callbacks_before_notice=s.triage_failed_callbacks,
+                          decision_business_days=s.triage_decision_business_days,
+                          appeal_decision_business_days=s.triage_appeal_decision_business_days,
+                          visit_after_overturn_business_days=(
+                              s.triage_visit_after_overturn_business_days),
+                          breaches_before_escalation=s.triage_breaches_before_escalation)
 
 
 @lru_cache(maxsize=1)

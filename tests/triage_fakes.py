@@ -81,6 +81,11 @@ class FakeTriageRepository:
     def open_due_before(self, office_id, before):
         return [copy.deepcopy(r) for r in self._open(office_id) if r.due_at <= before]
 
+    def open_of_person(self, person_key):
+        return sorted((copy.deepcopy(r) for r in self.requests.values()
+                       if r.person_key == person_key and queue_key(r)),
+                      key=lambda r: r.created_at)
+
     def escalated(self, limit, after=None):
         def key(r):
             return f"{r.escalation['at']}#{r.request_id}"

@@ -91,6 +91,13 @@ APPEAL_REASONS = {
 # Staff-only codes (no requester-facing text): why a request went to Tier 2, why an officer
 # changed the urgency level.
 ESCALATION_REASONS = ("visit_may_be_warranted", "urgent_circumstances", "needs_document_review")
+# Why an officer changed the urgency level, as the requester reads it.
+OVERRIDE_REASON_TEXT = {
+    "new_information": N_("New information about your situation"),
+    "facts_not_captured": N_("Facts that your request did not capture"),
+    "humanitarian_concern": N_("A humanitarian concern"),
+    "supervisor_direction": N_("A supervisor's review"),
+}
 OVERRIDE_REASONS = ("new_information", "facts_not_captured", "humanitarian_concern",
                     "supervisor_direction")
 

@@ -99,6 +99,9 @@ class ServiceRequest:
     breached_for: str | None = None  # the due_at held overdue (escalated, not rolled forward)
     assignee: dict | None = None  # {officer, by, at}: who owns the next step
     transfers: list[dict] = field(default_factory=list)  # [{from, to, reason_code, note, by, at}]
+    added_information: list[dict] = field(default_factory=list)  # [{at, note}] requester's
+    duplicate_of: str | None = None  # another open request of the same person (staff only)
+    pending_downgrade: dict | None = None  # {level, reason_code, note, by, role, at}
     due_cap: dict | None = None  # {deadline_on, kind, uncapped_on}: a stated deadline came first
     audit: list[dict] = field(default_factory=list)
     pending_notices: set[str] = field(default_factory=set)

@@ -7,5 +7,6 @@ DENIED = "service_request_denied"
 APPEAL_RECEIVED = "appeal_received"
 APPEAL_DECIDED = "appeal_decided"
 TRANSFERRED = "service_request_transferred"
+URGENCY_CHANGED = "urgency_changed"
 NOTICE_KINDS = (RECEIVED, DEADLINE_MISSED, UNREACHABLE, RESOLVED, DENIED, APPEAL_RECEIVED,
-                APPEAL_DECIDED, TRANSFERRED)
+                APPEAL_DECIDED, TRANSFERRED, URGENCY_CHANGED)

@@ -23,7 +23,8 @@ from chalicelib.triage import codes, criteria
 from chalicelib.triage.domain import ServiceRequest, format_request_id
 from chalicelib.triage.events import SUBJECT
 from chalicelib.triage.kinds import (APPEAL_DECIDED, APPEAL_RECEIVED, DEADLINE_MISSED, DENIED,
-                                     NOTICE_KINDS, RECEIVED, RESOLVED, TRANSFERRED, UNREACHABLE)
+                                     NOTICE_KINDS, RECEIVED, RESOLVED, TRANSFERRED, UNREACHABLE,
+                                     URGENCY_CHANGED)
 
 
 class RequestNotices:
@@ -51,7 +52,8 @@ class RequestNotices:
                     "zone": r.timezone, "level": r.level, "due_on": r.due_on,
                     "criteria_version": r.criteria_version, "fired": list(r.fired),
                     "failed_attempts": r.failed_attempts(), "decision": r.decision,
-                    "appeal": r.appeal, "appointment": r.appointment, "breach": breach})
+                    "appeal": r.appeal, "appointment": r.appointment, "breach": breach,
+                    "override": r.override})
 
     def sent(self, request_id: str, kind: str, version: int) -> None:
         self.settle(request_id, kind, version)
@@ -106,6 +108,18 @@ class RequestNotices:
                 body.append(Paragraph(_("A senior supervisor now follows your request and will "
                                         "make sure it is handled as soon as possible.")))
             body += [call_us, check]
+        elif kind == URGENCY_CHANGED:
+            override = f["override"]
+            if not override:
+                return None
+            subject = _("The urgency of your service request {number} changed")
+            body += [Paragraph(_("An officer reviewed your request and changed its urgency "
+                                 "level.")),
+                     Facts([request_row, office_row,
+                            (_("Urgency"), _(codes.LEVELS[f["level"]])),
+                            (_("Reason"), _(codes.OVERRIDE_REASON_TEXT[override["reason_code"]])),
+                            (_("Expected by"), t.date(f["due_on"]))]),
+                     call_us, check]
         elif kind == TRANSFERRED:
             subject = _("Your service request {number} moved to another office")
             body += [Paragraph(_("Your request is now handled by another field office, the one "
@@ -130,8 +144,16 @@ class RequestNotices:
                                  "visit.")),
                      Facts([request_row, office_row,
                             (_("Reason"), _(codes.decision_text("resolution",
-                                                               decision["code"])))]),
-                     call_us]
+                                                               decision["code"])))])]
+            if not decision.get("confirmed_by_requester"):
+                decided = datetime.fromisoformat(decision["at"].replace("Z", "+00:00"))
+                appeal_by = (decided + timedelta(days=self.appeal_window_days)).astimezone(
+                    ZoneInfo(f["zone"]))
+                body += [Heading(_("You can appeal")),
+                         Paragraph(_("If you disagree, you can appeal until {date} at {url}. A "
+                                     "supervisor who did not make this decision will review it.")
+                                   .format(date=t.date(appeal_by), url=self.status_url))]
+            body.append(call_us)
         elif kind == DENIED:
             decision = f["decision"]
             if not decision or decision["kind"] != "denial":

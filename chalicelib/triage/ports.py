@@ -42,6 +42,9 @@ class TriageRepository(Protocol):
     def open_due_before(self, office_id: str, before: datetime) -> Iterable[ServiceRequest]:
         """Open requests of an office whose deadline ends before `before`."""
 
+    def open_of_person(self, person_key: str) -> list[ServiceRequest]:
+        """Open requests of one person (keyed identity), oldest first."""
+
     def escalated(self, limit: int, after: str | None = None) -> list[ServiceRequest]:
         """Requests escalated to headquarters, oldest escalation first, after `after`."""
 

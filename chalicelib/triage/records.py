@@ -45,6 +45,18 @@ class EscalationIndex(GlobalSecondaryIndex):
     escalated_at = UnicodeAttribute(range_key=True)
 
 
+class OpenByPersonIndex(GlobalSecondaryIndex):
+    """Sparse: open requests by the person's keyed identity (an HMAC, never a name), to link a
+    second open request of the same person to the first."""
+
+    class Meta:
+        index_name = "open-by-person"
+        projection = AllProjection()
+
+    open_person = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class AuditEntryMap(MapAttribute):
     at = UnicodeAttribute()
     actor = UnicodeAttribute()
@@ -104,13 +116,18 @@ class ServiceRequestRecord(tables._Table):
     assignee = JSONAttribute(null=True)
     transfers = JSONAttribute(null=True)
     due_cap = JSONAttribute(null=True)
+    pending_downgrade = JSONAttribute(null=True)
+    added_information = JSONAttribute(null=True)
+    duplicate_of = UnicodeAttribute(null=True)
     audit = ListAttribute(of=AuditEntryMap, default=list)
     pending_notices = UnicodeSetAttribute(null=True)
     outbox = UnicodeAttribute(null=True)  # "pending" while pending_notices is non-empty
     queue_key = UnicodeAttribute(null=True)  # set while open: the office-queue index key
     escalated_to = UnicodeAttribute(null=True)  # "headquarters" while escalated (index key)
     escalated_at = UnicodeAttribute(null=True)
+    open_person = UnicodeAttribute(null=True)  # person_key while open (index key)
     office_queue = OfficeQueueIndex()
+    open_by_person = OpenByPersonIndex()
     escalations = EscalationIndex()
     outbox_index = RequestOutboxIndex()
 

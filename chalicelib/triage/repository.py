@@ -61,13 +61,15 @@ def _record(r: ServiceRequest) -> ServiceRequestRecord:
         appointment=r.appointment, appeal=r.appeal, reminded_for=r.reminded_for,
         breaches=r.breaches or None, supervisor_flag=r.supervisor_flag,
         escalation=r.escalation, breached_for=r.breached_for, assignee=r.assignee,
-        transfers=r.transfers or None, due_cap=r.due_cap,
+        transfers=r.transfers or None, due_cap=r.due_cap, pending_downgrade=r.pending_downgrade,
+        added_information=r.added_information or None, duplicate_of=r.duplicate_of,
         escalated_to=r.escalation["to"] if r.escalation else None,
         escalated_at=f"{r.escalation['at']}#{r.request_id}" if r.escalation else None,
         audit=[AuditEntryMap(**{"from_state" if k == "from" else "to_state" if k == "to" else k: v
                                 for k, v in entry.items()}) for entry in r.audit],
         pending_notices=set(r.pending_notices) or None,
-        outbox=_PENDING if r.pending_notices else None, queue_key=queue_key(r))
+        outbox=_PENDING if r.pending_notices else None, queue_key=queue_key(r),
+        open_person=r.person_key if queue_key(r) else None)
 
 
 def _request(rec: ServiceRequestRecord) -> ServiceRequest:
@@ -94,7 +96,10 @@ def _request(rec: ServiceRequestRecord) -> ServiceRequest:
         appointment=rec.appointment, appeal=rec.appeal, reminded_for=rec.reminded_for,
         breaches=list(rec.breaches or []), supervisor_flag=rec.supervisor_flag,
         escalation=rec.escalation, breached_for=rec.breached_for, assignee=rec.assignee,
-        transfers=list(rec.transfers or []), due_cap=rec.due_cap, audit=audit,
+        transfers=list(rec.transfers or []), due_cap=rec.due_cap,
+        pending_downgrade=rec.pending_downgrade,
+        added_information=list(rec.added_information or []), duplicate_of=rec.duplicate_of,
+        audit=audit,
         pending_notices=set(rec.pending_notices or ()))
 
 
@@ -177,6 +182,9 @@ class DynamoTriageRepository:
                 yield from (_request(r) for r in ServiceRequestRecord.office_queue.query(
                     office_id, ServiceRequestRecord.queue_key.between(
                         prefix, f"{prefix}{iso_utc(before)}#~")))  # "~" sorts after the rest
+
+    def open_of_person(self, person_key: str) -> list[ServiceRequest]:
+        return [_request(r) for r in ServiceRequestRecord.open_by_person.query(person_key)]
 
     def escalated(self, limit: int, after: str | None = None) -> list[ServiceRequest]:
         condition = ServiceRequestRecord.escalated_at > after if after else None

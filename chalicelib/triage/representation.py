@@ -98,7 +98,11 @@ def _appointment(appointment: dict | None) -> dict | None:
 
 
 def appeal_by(r: ServiceRequest, policy: DeadlinePolicy) -> datetime | None:
-    if not r.decision or r.decision["kind"] != "denial":
+    """Until when an adverse outcome can be appealed: a denial, or a resolution without a visit
+    that the requester did not confirm on a reached callback."""
+    if not r.decision or r.decision["kind"] not in ("denial", "resolution"):
+        return None
+    if r.decision.get("confirmed_by_requester"):
         return None
     decided = datetime.fromisoformat(r.decision["at"].replace("Z", "+00:00"))
     return decided + timedelta(days=policy.appeal_window_days)
@@ -143,7 +147,10 @@ def for_requester(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: G
         "urgency": {"level": r.level, "label": _(codes.LEVELS[r.level]),
                     "criteria_version": r.criteria_version,
                     "criteria": fired_criteria(r.criteria_version, r.fired, _),
-                    "changed_by_officer": r.override is not None},
+                    "changed_by_officer": r.override is not None,
+                    "reason": {"code": r.override["reason_code"],
+                               "label": _(codes.OVERRIDE_REASON_TEXT[r.override["reason_code"]])}
+                    if r.override else None},
         "expected_callback_by": r.due_on.isoformat() if r.status in workflow.AWAITING_CALLBACK
         and r.reached_at is None else None,
         "expected_by": expected_by(r, _),
@@ -168,6 +175,7 @@ def queue_item(r: ServiceRequest, now: datetime) -> dict:
         "supervisor_flag": r.supervisor_flag, "breaches": len(r.breaches),
         "escalation": r.escalation, "assigned_to": (r.assignee or {}).get("officer"),
         "office_id": r.office_id, "transferred": bool(r.transfers),
+        "possible_duplicate": r.duplicate_of is not None,
         "inquiry_type": r.inquiry_type, "channel": r.channel,
         "interpreter_needed": r.contact.get("interpreter_needed", False),
         "language": r.language,
@@ -185,11 +193,13 @@ def for_staff(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gette
         "applicant": r.applicant, "contact": r.contact, "zip": r.zip,
         "a_number": r.a_number, "receipt_number": r.receipt_number,
         "description": r.description, "case_facts": r.case_facts,
+        "added_information": r.added_information,
+        "duplicate_of": format_request_id(r.duplicate_of) if r.duplicate_of else None,
         "circumstances": r.circumstances,
         "urgency": {"level": r.level, "computed_level": r.computed_level,
                     "criteria_version": r.criteria_version,
                     "criteria": fired_criteria(r.criteria_version, r.fired, _),
-                    "override": r.override},
+                    "override": r.override, "pending_downgrade": r.pending_downgrade},
         "attempts": r.attempts, "reached_at": iso_utc(r.reached_at) if r.reached_at else None,
         "decision": r.decision, "appointment": _appointment(r.appointment),
         # Staff see who decided an appeal and their note, on top of what the requester sees.

@@ -17,11 +17,12 @@ from chalicelib.staff.roles import HEADQUARTERS
 from chalicelib.staff.routes import staff, staff_identity
 from chalicelib.triage import codes
 from chalicelib.triage.handling import page_size
-from chalicelib.triage.validation import (Appeal, AppealDecision, Assignment,
+from chalicelib.triage.validation import (AddedInformation, Appeal, AppealDecision, Assignment,
                                           BreachAcknowledgement, CallbackAttempt,
                                           CallbackSchedule, Denial, Escalation, Grant, Proof,
                                           Resolution, ServiceRequestBody, Transfer,
-                                          UrgencyOverride, parse, parse_or_default)
+                                          UrgencyOverride, Withdrawal, parse,
+                                          parse_or_default)
 from chalicelib.triage.workflow import SUPERVISOR, TIER1, TIER2
 
 api = Blueprint(__name__)
@@ -115,6 +116,18 @@ def status(request_id):
 @handled
 def appeal(request_id):
     return _service().appeal(request_id, parse(Appeal, _body()), _stored_or_asked())
+
+
+@api.route("/service-requests/{request_id}/withdraw", methods=["POST"])
+@handled
+def withdraw(request_id):
+    return _service().withdraw(request_id, parse(Withdrawal, _body()), _gettext())
+
+
+@api.route("/service-requests/{request_id}/information", methods=["POST"])
+@handled
+def add_information(request_id):
+    return _service().add_information(request_id, parse(AddedInformation, _body()), _gettext())
 
 
 # --- staff --------------------------------------------------------------------------------

@@ -45,11 +45,15 @@ class Submission(StepCore):
         zone = office["timezone"]
         a = body.applicant
         key = person_key(self.pepper, a.first_name, a.last_name, a.date_of_birth, body.a_number)
+        # A second open request of the same person is linked for staff; the answer to whoever
+        # submitted it says nothing about the first (they may not be the person).
+        earlier = self.repo.open_of_person(key)
+        duplicate_of = earlier[0].request_id if earlier else None
         for _attempt in range(ATTEMPTS):
             now = self.clock()
             today = schedule.local_today(zone, now)
             assessment = criteria.evaluate(criteria.current(today), facts_of(body, today))
-            due_on = deadlines.due_date(assessment.level, now, zone, self.policy)
+            due_on, cap = self._due_on(assessment.level, now, zone, today, body)
             request_id = new_request_id()
             request = ServiceRequest(
                 request_id=request_id, status=workflow.SUBMITTED, version=1, channel=channel,
@@ -65,7 +69,8 @@ class Submission(StepCore):
                 criteria_version=assessment.version, computed_level=assessment.level,
                 fired=list(assessment.fired), level=assessment.level, due_on=due_on,
                 due_at=deadlines.end_of(due_on, zone), created_at=now, updated_at=now,
-                a_number=body.a_number, receipt_number=body.receipt_number,
+                a_number=body.a_number, receipt_number=body.receipt_number, due_cap=cap,
+                duplicate_of=duplicate_of,
                 audit=[AuditEntry(now, actor.id, actor.role, "submit", None, workflow.SUBMITTED,
                                   reason_code=channel, level_to=assessment.level).to_dict()],
                 pending_notices={f"{RECEIVED}:1"})
@@ -87,6 +92,18 @@ class Submission(StepCore):
             self._notify(RECEIVED, request)
             return Outcome(201, response)
         raise errors.ConcurrentUpdate()
+
+    def _due_on(self, level: str, now, zone: str, today: date,
+                body: ServiceRequestBody) -> tuple[date, dict | None]:
+        """The level's date, capped by the person's own earliest deadline (staff see the cap)."""
+        uncapped = deadlines.due_date(level, now, zone, self.policy)
+        stated = {d.date: d.kind for d in sorted(body.case_facts.deadlines,
+                                                 key=lambda d: d.date, reverse=True)}
+        due_on, capped_by = deadlines.capped(uncapped, today, list(stated))
+        if capped_by is None:
+            return uncapped, None
+        return due_on, {"deadline_on": capped_by.isoformat(), "kind": stated[capped_by],
+                        "uncapped_on": uncapped.isoformat()}
 
     def _replay(self, claim_key: str, body_hash: str) -> Outcome | None:
         stored = self.repo.stored_response(claim_key, self.clock())

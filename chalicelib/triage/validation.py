@@ -140,6 +140,8 @@ class Grant(_Strict):
 class Resolution(_Strict):
     outcome_code: Literal[tuple(RESOLUTION_OUTCOMES)]  # type: ignore[valid-type]
     note: str = Field(default="", max_length=MAX_NOTE)
+    # The requester agreed, on the call, that this settles it: then there is nothing to appeal.
+    confirmed_by_requester: StrictBool = False
 
 
 class Denial(_Strict):
@@ -155,6 +157,24 @@ class UrgencyOverride(_Strict):
 
 class Appeal(Proof):
     statement: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+
+
+class Withdrawal(Proof):
+    pass
+
+
+class AddedInformation(Proof):
+    """New facts from the requester: deadlines and circumstances are added to what they gave."""
+    deadlines: list[DeadlineFact] = Field(default_factory=list, max_length=10)
+    circumstances: list[Circumstance] = Field(default_factory=list,
+                                              max_length=len(CIRCUMSTANCES))
+    note: str = Field(default="", max_length=MAX_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _something_new(self) -> "AddedInformation":
+        if not (self.deadlines or self.circumstances or self.note.strip()):
+            raise ValueError("give at least one deadline, circumstance or note")
+        return self
 
 
 class AppealDecision(_Strict):
@@ -184,4 +204,4 @@ def parse_or_default(model: type[Model], raw: bytes | None) -> Model:
 __all__ = ["parse", "parse_or_default", "Proof", "ServiceRequestBody", "Escalation",
            "CallbackSchedule", "CallbackAttempt", "Grant", "Resolution", "Denial",
            "UrgencyOverride", "Appeal", "AppealDecision", "Assignment", "Transfer",
-           "BreachAcknowledgement"]
+           "BreachAcknowledgement", "Withdrawal", "AddedInformation"]

@@ -35,10 +35,11 @@ DENIED = "denied"
 APPEAL_REQUESTED = "appeal_requested"
 APPEAL_UPHELD = "appeal_upheld"
 APPEAL_OVERTURNED = "appeal_overturned"
+WITHDRAWN = "withdrawn"
 
 STATES = (SUBMITTED, RESOLVED_BY_TIER1, ESCALATED, CALLBACK_SCHEDULED, APPOINTMENT_GRANTED,
           RESOLVED_WITHOUT_APPOINTMENT, DENIED, APPEAL_REQUESTED, APPEAL_UPHELD,
-          APPEAL_OVERTURNED)
+          APPEAL_OVERTURNED, WITHDRAWN)
 # A callback is owed: the deadline job watches these (until the requester has been reached).
 AWAITING_CALLBACK = frozenset({SUBMITTED, ESCALATED, CALLBACK_SCHEDULED})
 # In the office's queue: a callback is owed or an appeal waits for a supervisor.
@@ -61,6 +62,10 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     (CALLBACK_SCHEDULED, "resolve"): (RESOLVED_WITHOUT_APPOINTMENT, frozenset({TIER2})),
     (CALLBACK_SCHEDULED, "deny"): (DENIED, frozenset({TIER2})),
     (DENIED, "appeal"): (APPEAL_REQUESTED, frozenset({REQUESTER})),
+    # Any closure without a visit can be appealed, unless the requester confirmed it on a
+    # reached callback (the service checks that and the window).
+    (RESOLVED_BY_TIER1, "appeal"): (APPEAL_REQUESTED, frozenset({REQUESTER})),
+    (RESOLVED_WITHOUT_APPOINTMENT, "appeal"): (APPEAL_REQUESTED, frozenset({REQUESTER})),
     (APPEAL_REQUESTED, "uphold"): (APPEAL_UPHELD, frozenset({SUPERVISOR})),
     (APPEAL_REQUESTED, "overturn"): (APPEAL_OVERTURNED, frozenset({SUPERVISOR})),
     # An overturn without a time still owes the visit; the office books it later.
@@ -73,6 +78,12 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
 }
 for _state in AWAITING_CALLBACK:
     TRANSITIONS[(_state, "override_urgency")] = (_state, frozenset({TIER2, SUPERVISOR}))
+    # The requester adds facts while a callback or decision is owed: the criteria run again.
+    TRANSITIONS[(_state, "add_information")] = (_state, frozenset({REQUESTER}))
+# The requester may withdraw whatever is still open (the service refuses it once a visit is
+# booked: cancelling the appointment is the way then).
+for _state in OPEN | {APPEAL_OVERTURNED}:
+    TRANSITIONS[(_state, "withdraw")] = (WITHDRAWN, frozenset({REQUESTER}))
 for _state in OPEN | {APPEAL_OVERTURNED}:
     TRANSITIONS[(_state, "assign")] = (_state, frozenset({SUPERVISOR}))
     TRANSITIONS[(_state, "acknowledge_breach")] = (_state, frozenset({SUPERVISOR}))

@@ -75,12 +75,16 @@ def slot(client, headers=T2):
     return data["slots"][0]["slot_id"]
 
 
-def to_callback(client, request_id):
+def to_callback(client, request_id, reached=True):
     assert call(client, "post", f"/v1/staff/service-requests/{request_id}/escalate",
                 headers=T1)[0] == 200
     status, data, _ = call(client, "post", f"/v1/staff/service-requests/{request_id}/callbacks",
                            {"scheduled_for": callback_time().isoformat()}, T2)
     assert status == 200, data
+    if reached:
+        assert call(client, "post",
+                    f"/v1/staff/service-requests/{request_id}/callback-attempts",
+                    {"outcome": "reached"}, T2)[0] == 200
 
 
 # --- public ------------------------------------------------------------------------------
@@ -161,7 +165,7 @@ def test_phone_request_escalate_callback_grant(client):
                            request_body(inquiry_type="i551_evidence_stamp"), T1)
     assert status == 201, data
     request_id = data["request_id"]
-    to_callback(client, request_id)
+    to_callback(client, request_id, reached=False)
     status, data, _ = call(client, "post",
                            f"/v1/staff/service-requests/{request_id}/callback-attempts",
                            {"outcome": "reached"}, T2)
@@ -365,3 +369,54 @@ def test_a_supervisor_transfers_a_misrouted_request_and_the_other_office_takes_i
 def test_greenwich_goes_to_hartford_and_hoboken_to_newark(client):
     assert submit(client, zip="06830")["office"]["id"] == "hartford"
     assert submit(client, zip="07030")["office"]["id"] == "newark"
+
+
+def test_no_decision_without_contact_and_every_closure_can_be_appealed(client):
+    request_id = submit(client)["request_id"]
+    to_callback(client, request_id, reached=False)
+    path = f"/v1/staff/service-requests/{request_id}"
+    assert_problem(*call(client, "post", f"{path}/resolve",
+                         {"outcome_code": "referred_elsewhere"}, T2), 409, "contact_required")
+    assert call(client, "post", f"{path}/callback-attempts", {"outcome": "reached"}, T2)[0] == 200
+    status, data, _ = call(client, "post", f"{path}/resolve",
+                           {"outcome_code": "referred_elsewhere"}, T2)
+    assert status == 200 and data["status"] == "resolved_without_appointment"
+    status, view, _ = call(client, "post", f"/v1/service-requests/{request_id}/appeal",
+                           {**PROOF, "statement": "Nobody else can help me."})
+    assert status == 200 and view["status"] == "appeal_requested"
+    assert view["expected_by"]["expecting"] == "appeal_decision"
+
+
+def test_the_requester_withdraws_or_adds_information_with_their_proof(client):
+    request_id = submit(client, inquiry_type="other", case_facts={}, circumstances=[])[
+        "request_id"]
+    base = f"/v1/service-requests/{request_id}"
+    assert_problem(*call(client, "post", f"{base}/information",
+                         {"last_name": "Ramos", "date_of_birth": "1979-08-30", "note": "x"}),
+                   404, "service_request_not_found")
+    assert_problem(*call(client, "post", f"{base}/information", PROOF), 422,
+                   "validation_failed")
+    soon = (datetime.now() + timedelta(days=2)).date().isoformat()
+    status, view, _ = call(client, "post", f"{base}/information",
+                           {**PROOF, "deadlines": [{"date": soon, "kind": "hearing_or_court"}]},
+                           {"Accept-Language": "es"})
+    assert status == 200, view
+    assert view["urgency"]["level"] == "emergency"
+    assert view["expected_by"]["expecting"] == "callback" and view["expected_by"]["label"] == \
+        "Una llamada de un oficial"
+    status, view, _ = call(client, "post", f"{base}/withdraw", PROOF)
+    assert status == 200 and view["status"] == "withdrawn"
+    assert_problem(*call(client, "post", f"{base}/withdraw", PROOF), 409, "invalid_transition")
+
+
+def test_an_emergency_downgrade_takes_two_people_over_the_api(client):
+    request_id = submit(client)["request_id"]
+    path = f"/v1/staff/service-requests/{request_id}/override-urgency"
+    change = {"level": "standard", "reason_code": "new_information", "note": "Trip cancelled."}
+    status, data, _ = call(client, "post", path, change, T2)
+    assert status == 200 and data["level"] == "emergency"
+    assert_problem(*call(client, "post", path, change, T2), 403, "second_person_required")
+    status, data, _ = call(client, "post", path, change, T2_OTHER)
+    assert status == 200 and data["level"] == "standard"
+    status, view, _ = call(client, "post", f"/v1/service-requests/{request_id}/status", PROOF)
+    assert view["urgency"]["reason"]["code"] == "new_information"

@@ -19,7 +19,7 @@ from chalicelib.triage.domain import Actor, normalize_request_id
 from chalicelib.triage.records import ServiceRequestRecord
 from chalicelib.triage.repository import DynamoTriageRepository
 from chalicelib.triage.service import TriageService
-from chalicelib.triage.validation import (CallbackSchedule, Denial, Escalation, Grant, Resolution)
+from chalicelib.triage.validation import (CallbackAttempt, CallbackSchedule, Denial, Escalation, Grant, Resolution)
 from tests.fakes import FakePublisher, FixedClock
 from tests.triage_fakes import FakeRequestNotices
 from tests.unit.test_triage_service import (MONDAY_NOON, TUESDAY_MORNING, OFFICE, OFFICER, OTHER_OFFICER, TIER1,
@@ -54,6 +54,7 @@ def at_callback(service, request_id, officer=OFFICER):
     service.escalate(TIER1, request_id, Escalation())
     service.schedule_callback(officer, request_id, CallbackSchedule(
         scheduled_for=TUESDAY_MORNING))
+    service.record_callback(officer, request_id, CallbackAttempt(outcome="reached"))
 
 
 def open_slots(booking, office=OFFICE):
@@ -92,7 +93,7 @@ def test_the_office_queue_index_orders_by_level_then_deadline_and_drops_closed(s
         circumstances=[{"kind": "employment"}]))["request_id"])
     clock.advance(hours=1)
     later_emergency = normalize_request_id(service.submit(body())["request_id"])
-    closed = normalize_request_id(service.submit(body())["request_id"])
+    closed = normalize_request_id(service.submit(body(), TIER1)["request_id"])
     service.resolve(TIER1, closed, Resolution(outcome_code="withdrawn"))
     assert [r.request_id for r in repo.queue(OFFICE, 50)] == [later_emergency, urgent, standard]
     assert ServiceRequestRecord.get(closed).queue_key is None

@@ -97,6 +97,8 @@ ALLOWED = {
     ("callback_scheduled", "resolve", "tier2"): "resolved_without_appointment",
     ("callback_scheduled", "deny", "tier2"): "denied",
     ("denied", "appeal", "requester"): "appeal_requested",
+    ("resolved_by_tier1", "appeal", "requester"): "appeal_requested",
+    ("resolved_without_appointment", "appeal", "requester"): "appeal_requested",
     ("appeal_requested", "uphold", "supervisor"): "appeal_upheld",
     ("appeal_requested", "overturn", "supervisor"): "appeal_overturned",
     ("appeal_overturned", "grant", "tier2"): "appointment_granted",
@@ -140,9 +142,12 @@ def test_the_wrong_role_for_a_possible_step_is_forbidden_not_a_conflict():
 
 
 def test_final_states_allow_nothing_further():
-    for state in ("resolved_by_tier1", "appointment_granted", "resolved_without_appointment",
-                  "appeal_upheld"):
+    for state in ("appointment_granted", "appeal_upheld"):
         assert workflow.steps_from(state) == []
+    # A closure without a visit can still be appealed (the service checks the window and
+    # whether the requester confirmed it).
+    for state in ("resolved_by_tier1", "resolved_without_appointment"):
+        assert workflow.steps_from(state) == ["appeal"]
 
 
 def test_an_overturned_appeal_can_still_be_granted_and_waits_in_the_queue_until_then():
@@ -151,3 +156,20 @@ def test_an_overturned_appeal_can_still_be_granted_and_waits_in_the_queue_until_
     assert not workflow.in_queue("appeal_overturned", has_appointment=True)
     assert not workflow.in_queue("appointment_granted", has_appointment=True)
     assert all(workflow.in_queue(state, False) for state in workflow.OPEN)
+
+
+def test_the_open_state_deadlines_and_the_escalation_threshold_come_from_settings(monkeypatch):
+    from chalicelib import settings, wiring
+
+    monkeypatch.setenv("TRIAGE_DECISION_BUSINESS_DAYS", "3")
+    monkeypatch.setenv("TRIAGE_APPEAL_DECISION_BUSINESS_DAYS", "7")
+    monkeypatch.setenv("TRIAGE_VISIT_AFTER_OVERTURN_BUSINESS_DAYS", "4")
+    monkeypatch.setenv("TRIAGE_BREACHES_BEFORE_ESCALATION", "3")
+    policy = wiring.deadline_policy(settings.Settings())
+    assert (policy.decision_business_days, policy.appeal_decision_business_days,
+            policy.visit_after_overturn_business_days, policy.breaches_before_escalation) == \
+        (3, 7, 4, 3)
+    defaults = DeadlinePolicy()
+    assert (defaults.decision_business_days, defaults.appeal_decision_business_days,
+            defaults.visit_after_overturn_business_days, defaults.breaches_before_escalation) == \
+        (2, 10, 5, 2)

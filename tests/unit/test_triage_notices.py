@@ -13,7 +13,7 @@ from chalicelib.triage.notices import RequestNotices
 from chalicelib.triage.service import NOTICE_KINDS
 from chalicelib.triage.validation import (Appeal, AppealDecision, CallbackAttempt, Denial,
                                           Resolution)
-from chalicelib.triage.validation import Transfer
+from chalicelib.triage.validation import Transfer, UrgencyOverride
 from tests.unit.test_triage_service import (MONDAY_NOON, OFFICER, SUPERVISOR, TIER1, at_callback,
                                             first_slot, submitted)
 
@@ -64,7 +64,7 @@ def test_notices_speak_the_requesters_language(service, repo):
 
 def test_every_kind_renders_in_every_language(service, repo, booking, clock):
     denied = submitted(service)
-    at_callback(service, denied)
+    at_callback(service, denied, reached=False)
     for _ in range(3):
         service.record_callback(OFFICER, denied, CallbackAttempt(outcome="no_answer"))
     service.deny(OFFICER, denied, Denial(reason_code="within_processing_times", note="n"))
@@ -73,8 +73,13 @@ def test_every_kind_renders_in_every_language(service, repo, booking, clock):
     service.decide_appeal(SUPERVISOR, denied, AppealDecision(
         outcome="overturned", reason_code="new_information", note="n",
         slot_id=first_slot(booking)))
-    resolved = submitted(service)
+    resolved = submitted(service, actor=TIER1)
     service.resolve(TIER1, resolved, Resolution(outcome_code="information_provided"))
+    downgraded = submitted(service)
+    service.override_urgency(OFFICER, downgraded, UrgencyOverride(
+        level="urgent", reason_code="new_information", note="n"))
+    service.override_urgency(SUPERVISOR, downgraded, UrgencyOverride(
+        level="urgent", reason_code="new_information", note="n"))
     transferred = submitted(service)
     service.transfer(SUPERVISOR, transferred, Transfer(office_id="boston",
                                                        reason_code="outside_service_area"))
@@ -84,7 +89,8 @@ def test_every_kind_renders_in_every_language(service, repo, booking, clock):
     cases = {"service_request_received": late, "callback_deadline_missed": late,
              "callback_attempts_failed": denied, "service_request_denied": denied,
              "appeal_received": denied, "appeal_decided": denied,
-             "service_request_resolved": resolved, "service_request_transferred": transferred}
+             "service_request_resolved": resolved, "service_request_transferred": transferred,
+             "urgency_changed": downgraded}
     assert set(cases) == set(NOTICE_KINDS)
     for language in LANGUAGES:
         for kind, request_id in cases.items():

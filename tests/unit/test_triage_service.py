@@ -99,10 +99,14 @@ def submitted(service, request_body=None, actor=None) -> str:
     return service.submit(request_body or body(), **kwargs)["request_id"]
 
 
-def at_callback(service, request_id) -> None:
+def at_callback(service, request_id, reached=True) -> None:
+    """Escalated, called back, and (unless `reached=False`) the requester reached: ready for a
+    decision, which needs contact."""
     service.escalate(TIER1, request_id, Escalation())
     service.schedule_callback(OFFICER, request_id, CallbackSchedule(
         scheduled_for=TUESDAY_MORNING))
+    if reached:
+        service.record_callback(OFFICER, request_id, CallbackAttempt(outcome="reached"))
 
 
 def first_slot(booking, office=OFFICE) -> str:
@@ -263,7 +267,6 @@ def test_escalate_callback_and_grant_book_the_visit_in_one_step(service, repo, b
                                                                  booking, booking_notices):
     request_id = submitted(service)
     at_callback(service, request_id)
-    service.record_callback(OFFICER, request_id, CallbackAttempt(outcome="reached"))
     slot_id = first_slot(booking)
     view = service.grant(OFFICER, request_id, Grant(slot_id=slot_id, note="Travel in 4 days."))
     assert view["status"] == "appointment_granted"
@@ -342,7 +345,7 @@ def test_a_decided_request_takes_no_second_decision(service):
 
 
 def test_tier1_resolves_only_before_escalation_and_tier2_only_after_the_callback(service):
-    early = submitted(service)
+    early = submitted(service, actor=TIER1)  # taken on the phone: the agent is on the call
     view = service.resolve(TIER1, early, Resolution(outcome_code="information_provided"))
     assert view["status"] == "resolved_by_tier1"
     late = submitted(service)
@@ -380,7 +383,7 @@ def test_the_queue_lists_open_requests_by_level_then_deadline(service, clock):
     emergency = submitted(service)
     urgent = submitted(service, body(inquiry_type="i551_evidence_stamp", case_facts={},
                                      circumstances=[{"kind": "employment"}]))
-    closed = submitted(service)
+    closed = submitted(service, actor=TIER1)
     service.resolve(TIER1, closed, Resolution(outcome_code="withdrawn"))
     items = service.queue(OFFICER, OFFICE)["requests"]
     assert [i["request_id"] for i in items] == [emergency, urgent, standard]
@@ -393,7 +396,7 @@ def test_the_queue_lists_open_requests_by_level_then_deadline(service, clock):
 def test_after_three_failed_callbacks_the_requester_is_told_how_to_reach_the_office(service,
                                                                                      notices):
     request_id = submitted(service)
-    at_callback(service, request_id)
+    at_callback(service, request_id, reached=False)
     for outcome in ("no_answer", "voicemail"):
         service.record_callback(OFFICER, request_id, CallbackAttempt(outcome=outcome))
     assert "callback_attempts_failed" not in notices.kinds()
@@ -411,6 +414,7 @@ def denied(service, officer=OFFICER) -> str:
     service.escalate(TIER1, request_id, Escalation())
     service.schedule_callback(officer, request_id, CallbackSchedule(
         scheduled_for=TUESDAY_MORNING))
+    service.record_callback(officer, request_id, CallbackAttempt(outcome="reached"))
     service.deny(officer, request_id, Denial(reason_code="within_processing_times",
                                              note="Case is at 5 of 9 months."))
     return request_id
@@ -574,10 +578,23 @@ def test_an_override_needs_its_reason_and_is_audited_and_never_delays_the_date(s
                      "step": "override_urgency", "from": "submitted", "to": "submitted",
                      "reason_code": "facts_not_captured", "level_from": "standard",
                      "level_to": "emergency"}
+    # Back down from emergency: proposed by one person, applied when another confirms.
     view = service.override_urgency(SUPERVISOR, request_id, UrgencyOverride(
         level="standard", reason_code="supervisor_direction", note="Not urgent after all."))
+    assert view["level"] == "emergency" and view["urgency"]["pending_downgrade"]["level"] == \
+        "standard"
+    assert view["audit"][-1]["reason_code"] == "downgrade_proposed"
+    with pytest.raises(errors.SecondPersonRequired):
+        service.override_urgency(SUPERVISOR, request_id, UrgencyOverride(
+            level="standard", reason_code="supervisor_direction", note="Again."))
+    view = service.override_urgency(OFFICER, request_id, UrgencyOverride(
+        level="standard", reason_code="supervisor_direction", note="Agreed."))
     assert view["level"] == "standard" and view["expected_callback_by"] == "2026-12-01"
-    assert service.status(request_id, PROOF)["urgency"]["changed_by_officer"] is True
+    assert view["urgency"]["override"]["proposed_by"] == SUPERVISOR.id
+    status = service.status(request_id, PROOF)
+    assert status["urgency"]["changed_by_officer"] is True
+    assert status["urgency"]["reason"] == {"code": "supervisor_direction",
+                                           "label": "A supervisor's review"}
 
 
 def test_tier1_cannot_override_urgency(service):
@@ -593,8 +610,10 @@ def test_the_audit_holds_codes_and_ids_never_personal_data_or_free_text(service,
     request_id = submitted(service)
     at_callback(service, request_id)
     service.record_callback(OFFICER, request_id, CallbackAttempt(outcome="no_answer"))
-    service.override_urgency(OFFICER, request_id, UrgencyOverride(
-        level="urgent", reason_code="new_information", note="Spoke with Ana Ruiz at 860-555-0199"))
+    for officer in (OFFICER, OTHER_OFFICER):  # an emergency downgrade takes two people
+        service.override_urgency(officer, request_id, UrgencyOverride(
+            level="urgent", reason_code="new_information",
+            note="Spoke with Ana Ruiz at 860-555-0199"))
     service.deny(OFFICER, request_id, Denial(reason_code="no_visit_needed",
                                              note="Ana Ruiz can renew online"))
     service.appeal(request_id, Appeal(last_name="Ruiz", date_of_birth=date(1979, 8, 30),
@@ -603,7 +622,7 @@ def test_the_audit_holds_codes_and_ids_never_personal_data_or_free_text(service,
     for secret in ("Ana", "Ruiz", "1979", "860", "555", "example.org", "Lima", "madre",
                    "renew online", "vuelo"):
         assert secret not in audit
-    assert len(json.loads(audit)) == 7
+    assert len(json.loads(audit)) == 9
 
 
 # --- the deadline watch ----------------------------------------------------------------------
