@@ -33,6 +33,7 @@ OFFICER = Actor("officer-1", "tier2", OFFICE)
 OTHER_OFFICER = Actor("officer-2", "tier2", OFFICE)
 SUPERVISOR = Actor("supervisor-1", "supervisor", OFFICE)
 BOSTON_OFFICER = Actor("officer-9", "tier2", "boston")
+HEADQUARTERS = Actor("hq-1", "headquarters")
 PROOF = Proof(last_name="Ruiz", date_of_birth=date(1979, 8, 30))
 
 
@@ -674,7 +675,7 @@ def test_a_second_missed_deadline_goes_to_headquarters_and_the_date_stops_rollin
     stored = repo.requests[request_id]
     assert stored.status == "submitted" and len(stored.breaches) == 2 and stored.due_on == held
     assert len(notices.events) == sent
-    hq = service.escalations(SUPERVISOR)["requests"]
+    hq = service.escalations(HEADQUARTERS)["requests"]
     assert [i["request_id"] for i in hq] == [format_request_id(request_id)]
     assert hq[0]["overdue"] is True
     # A supervisor acknowledges with a note; the flag stays until the request moves.
@@ -686,7 +687,7 @@ def test_a_second_missed_deadline_goes_to_headquarters_and_the_date_stops_rollin
         reason_code="no_earlier_time"))
     stored = repo.requests[request_id]
     assert stored.supervisor_flag is None and stored.escalation is None
-    assert service.escalations(SUPERVISOR)["requests"] == []
+    assert service.escalations(HEADQUARTERS)["requests"] == []
 
 
 def test_a_standard_request_gets_a_business_week_not_another_month_after_a_breach(service,
