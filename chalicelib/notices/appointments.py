@@ -73,6 +73,8 @@ class AppointmentNotices:
                     "office_address": blocks.one_line_address(office["address"]),
                     "start": start, "end": a.end.astimezone(zone), "timezone": a.timezone,
                     "changes_close": start - self.policy.change_cutoff,
+                    # A visit granted through triage: the requester's request number.
+                    "service_request": (a.reason or {}).get("service_request"),
                     "manage_url": self.policy.manage_url})
 
     def sent(self, confirmation_number: str, kind: str, version: int) -> None:
@@ -168,6 +170,8 @@ class AppointmentNotices:
                 (_("Address"), f["office_address"]),
                 (_("Date"), t.date(start)),
                 (_("Time"), f"{t.time(start)} {t.zone_name(start)} ({f['timezone']})"),
+                *([(_("Request number"), f["service_request"])]
+                  if f.get("service_request") else []),
             ]),
         ]
         if kind == CLOSURE_CANCELLATION:

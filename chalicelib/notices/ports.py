@@ -126,6 +126,7 @@ class StoredAppointment:
     pending_notices: frozenset[str] = frozenset()
     reminder_due: datetime | None = None
     reminder_version: int | None = None
+    reason: dict | None = None  # {category, details?, service_request?}
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,8 @@ class DynamoAppointmentStore:
             contact_method=r.contact_method, updated_at=_parse(r.updated_at),
             pending_notices=frozenset(r.pending_notices or ()),
             reminder_due=_parse(r.reminder_due),
-            reminder_version=int(r.reminder_version) if r.reminder_version is not None else None)
+            reminder_version=int(r.reminder_version) if r.reminder_version is not None else None,
+            reason=r.reason or None)
 
     def clear_pending(self, confirmation_number: str, entry: str) -> None:
         record = AppointmentRecord(confirmation_number)

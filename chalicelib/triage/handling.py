@@ -12,7 +12,7 @@ from chalicelib.booking import offices, schedule
 from chalicelib.triage import deadlines, representation, workflow
 from chalicelib.staff.identity import Actor
 from chalicelib.triage.domain import ServiceRequest, iso_utc, normalize_request_id
-from chalicelib.triage.kinds import TRANSFERRED, UNREACHABLE
+from chalicelib.triage.kinds import CALLBACK_SCHEDULED, TRANSFERRED, UNREACHABLE
 from chalicelib.triage.steps import Change, Gettext, StepCore, identity
 from chalicelib.triage.validation import (Assignment, BreachAcknowledgement, CallbackAttempt,
                                           CallbackSchedule, Escalation, Transfer)
@@ -106,7 +106,8 @@ class OfficeHandling(StepCore):
             if not r.assignee:
                 r.assignee = {"officer": actor.id, "by": actor.id, "at": iso_utc(now)}
             return Change(reason_code=body.reason_code
-                          or ("callback_moved" if moved else "callback_scheduled"))
+                          or ("callback_moved" if moved else "callback_scheduled"),
+                          notice=CALLBACK_SCHEDULED)
         return self._staff_step(actor, raw_id, "schedule_callback", change, _)
 
     def _check_callback_time(self, r: ServiceRequest, body: CallbackSchedule,

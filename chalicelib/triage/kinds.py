@@ -8,5 +8,7 @@ APPEAL_RECEIVED = "appeal_received"
 APPEAL_DECIDED = "appeal_decided"
 TRANSFERRED = "service_request_transferred"
 URGENCY_CHANGED = "urgency_changed"
+CALLBACK_SCHEDULED = "callback_scheduled"
 NOTICE_KINDS = (RECEIVED, DEADLINE_MISSED, UNREACHABLE, RESOLVED, DENIED, APPEAL_RECEIVED,
-                APPEAL_DECIDED, TRANSFERRED, URGENCY_CHANGED)
+                APPEAL_DECIDED, TRANSFERRED, URGENCY_CHANGED, CALLBACK_SCHEDULED)
+CALLBACK_WINDOW_MINUTES = 60  # the requester is told "between <time> and <time + this>"

@@ -24,7 +24,8 @@ from chalicelib.triage.domain import ServiceRequest, format_request_id
 from chalicelib.triage.events import SUBJECT
 from chalicelib.triage.kinds import (APPEAL_DECIDED, APPEAL_RECEIVED, DEADLINE_MISSED, DENIED,
                                      NOTICE_KINDS, RECEIVED, RESOLVED, TRANSFERRED, UNREACHABLE,
-                                     URGENCY_CHANGED)
+                                     URGENCY_CHANGED, CALLBACK_SCHEDULED,
+                                     CALLBACK_WINDOW_MINUTES)
 
 
 class RequestNotices:
@@ -53,7 +54,7 @@ class RequestNotices:
                     "criteria_version": r.criteria_version, "fired": list(r.fired),
                     "failed_attempts": r.failed_attempts(), "decision": r.decision,
                     "appeal": r.appeal, "appointment": r.appointment, "breach": breach,
-                    "override": r.override})
+                    "override": r.override, "callback": r.callback})
 
     def sent(self, request_id: str, kind: str, version: int) -> None:
         self.settle(request_id, kind, version)
@@ -108,6 +109,23 @@ class RequestNotices:
                 body.append(Paragraph(_("A senior supervisor now follows your request and will "
                                         "make sure it is handled as soon as possible.")))
             body += [call_us, check]
+        elif kind == CALLBACK_SCHEDULED:
+            if not f["callback"]:
+                return None
+            # The office's time, with its zone named: the officer calls from there.
+            start = datetime.fromisoformat(f["callback"]["scheduled_for"].replace(
+                "Z", "+00:00")).astimezone(ZoneInfo(f["zone"]))
+            end = start + timedelta(minutes=CALLBACK_WINDOW_MINUTES)
+            subject = _("We will call you about your service request {number}")
+            body += [Paragraph(_("An officer will call you on {date} between {start} and {end} "
+                                 "({zone}), at the phone number you gave us.").format(
+                         date=t.date(start), start=t.time(start), end=t.time(end),
+                         zone=t.zone_name(start))),
+                     Facts([request_row, office_row]),
+                     Paragraph(_("If this time does not suit you, call the USCIS Contact Center "
+                                 "at {phone} and give your request number.")
+                               .format(phone=CONTACT_CENTER_PHONE)),
+                     check]
         elif kind == URGENCY_CHANGED:
             override = f["override"]
             if not override:

@@ -207,7 +207,7 @@ def for_staff(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gette
         _appeal(r, policy, now, _),
         # An overturn that booked the visit already leaves no grant to make.
         "next_steps": [s for s in workflow.steps_from(r.status)
-                       if not (s == "grant" and r.appointment)
+                       if not (s in ("grant", "withdraw") and r.appointment)
                        and not (s == "acknowledge_breach" and not r.supervisor_flag)
                        and not (s == "assign" and owed(r) is None)],
         "audit": r.audit,

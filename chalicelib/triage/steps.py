@@ -180,7 +180,9 @@ class StepCore:
             applicant={k: a[k] for k in ("first_name", "last_name", "date_of_birth", "phone",
                                          "email", "address") if a.get(k) is not None},
             reason={"category": VISIT_REASON[updated.inquiry_type],
-                    "details": f"Service request {format_request_id(updated.request_id)}"},
+                    "details": f"Service request {format_request_id(updated.request_id)}",
+                    # The confirmation names the request the visit answers.
+                    "service_request": format_request_id(updated.request_id)},
             language=updated.language, contact_method=updated.contact["contact_method"],
             a_number=updated.a_number, receipt_number=updated.receipt_number,
             accommodations=("language_interpreter",)

@@ -238,7 +238,7 @@ def test_an_appeal_overturned_without_a_time_is_booked_later_from_the_queue(clie
         {"outcome": "overturned", "reason_code": "new_information", "note": "Flight booked."},
         SUP)
     assert status == 200 and data["status"] == "appeal_overturned"
-    assert data["appointment"] is None and data["next_steps"] == ["assign", "grant"]
+    assert data["appointment"] is None and data["next_steps"] == ["assign", "grant", "withdraw"]
     status, queue, _ = call(client, "get", f"/v1/staff/queue?office_id={OFFICE}", headers=T2)
     assert [(r["request_id"], r["status"]) for r in queue["requests"]] == [
         (request_id, "appeal_overturned")]
@@ -294,8 +294,8 @@ def test_staff_view_has_the_full_request_and_audit_trail(client):
     assert status == 200
     assert data["applicant"]["last_name"] == "Ruiz"
     assert data["audit"][0]["step"] == "submit"
-    assert data["next_steps"] == ["assign", "escalate", "override_urgency", "resolve",
-                                  "schedule_callback", "transfer"]
+    assert data["next_steps"] == ["add_information", "assign", "escalate", "override_urgency",
+                                  "resolve", "schedule_callback", "transfer", "withdraw"]
 
 
 

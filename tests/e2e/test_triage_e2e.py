@@ -106,6 +106,7 @@ def test_online_request_escalate_callback_grant_and_the_confirmation_email(local
     assert confirmation[0]["to"] == "quintero@example.org"
     assert confirmation[0]["subject"].startswith("Su cita con USCIS está confirmada")
     assert confirmation[0]["attachments"] == ["appointment.ics"]
+    assert request_id in confirmation[0]["text"]  # the visit names the request it answers
     received = emails_about(moto, request_id, 1)
     assert [e["subject"] for e in received] == [
         f"Recibimos su solicitud de servicio {request_id}"]

@@ -151,7 +151,8 @@ def test_final_states_allow_nothing_further():
 
 
 def test_an_overturned_appeal_can_still_be_granted_and_waits_in_the_queue_until_then():
-    assert workflow.steps_from("appeal_overturned") == ["acknowledge_breach", "assign", "grant"]
+    assert workflow.steps_from("appeal_overturned") == ["acknowledge_breach", "assign", "grant",
+                                                         "withdraw"]
     assert workflow.in_queue("appeal_overturned", has_appointment=False)
     assert not workflow.in_queue("appeal_overturned", has_appointment=True)
     assert not workflow.in_queue("appointment_granted", has_appointment=True)

@@ -90,7 +90,7 @@ def test_every_kind_renders_in_every_language(service, repo, booking, clock):
              "callback_attempts_failed": denied, "service_request_denied": denied,
              "appeal_received": denied, "appeal_decided": denied,
              "service_request_resolved": resolved, "service_request_transferred": transferred,
-             "urgency_changed": downgraded}
+             "urgency_changed": downgraded, "callback_scheduled": denied}
     assert set(cases) == set(NOTICE_KINDS)
     for language in LANGUAGES:
         for kind, request_id in cases.items():
@@ -141,3 +141,16 @@ def test_the_published_criteria_are_in_every_catalog(language):
         assert rule_set.summary in catalog
         for c in rule_set.criteria:
             assert c.explanation in catalog, (language, c.id)
+
+
+def test_the_callback_notice_gives_the_office_local_window_in_the_requesters_language(
+        service, repo):
+    request_id = submitted(service)
+    at_callback(service, request_id, reached=False)  # Tuesday 09:00 in Hartford
+    _, email = rendered(service, repo, request_id, "callback_scheduled")
+    assert "between 9:00\u202fAM and 10:00\u202fAM" in email.text or \
+        "between 9:00 AM and 10:00 AM" in email.text, email.text
+    assert "Tuesday, December 1, 2026" in email.text
+    content, spanish = rendered(service, repo, request_id, "callback_scheduled", "es")
+    assert "martes, 1 de diciembre de 2026" in spanish.text
+    assert request_id in content.subject

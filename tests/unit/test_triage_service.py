@@ -276,6 +276,7 @@ def test_escalate_callback_and_grant_book_the_visit_in_one_step(service, repo, b
     assert appointment.slot_id == slot_id and appointment.office_id == OFFICE
     assert appointment.language == "es" and appointment.accommodations == ["language_interpreter"]
     assert appointment.reason["category"] == "emergency_travel_document"
+    assert appointment.reason["service_request"] == request_id  # named in the confirmation
     assert booking_notices.events == [("booking_confirmation", cn, 1)]
     steps = [(e["step"], e["from"], e["to"]) for e in view["audit"]]
     assert steps == [("submit", None, "submitted"), ("escalate", "submitted", "escalated"),
@@ -461,7 +462,8 @@ def test_an_appeal_overturned_without_a_time_waits_in_the_queue_and_is_granted_l
     request_id = overturned_without_a_time(service)
     queued = service.queue(OFFICER, OFFICE)["requests"]
     assert [q["request_id"] for q in queued] == [request_id]
-    assert service.staff_view(OFFICER, request_id)["next_steps"] == ["assign", "grant"]
+    assert service.staff_view(OFFICER, request_id)["next_steps"] == ["assign", "grant",
+                                                                         "withdraw"]
     slot_id = first_slot(booking)
     view = service.grant(OFFICER, request_id, Grant(slot_id=slot_id, note="As overturned."))
     assert view["status"] == "appointment_granted"
