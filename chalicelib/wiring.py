@@ -59,7 +59,10 @@ def booking_service() -> BookingService:
     return BookingService(DynamoBookingRepository(), SqsNoticePublisher(s.notices_queue_url),
                           policy=policy(s), pepper=s.identity_pepper,
                           idempotency_ttl=timedelta(hours=s.idempotency_ttl_hours),
-                          attempts=limiter())
+                          attempts=limiter(),
+                          # A cancelled visit that triage granted reopens its request.
+                          on_cancelled=lambda appointment: triage_service().visit_cancelled(
+                              appointment))
 
 
 @lru_cache(maxsize=1)

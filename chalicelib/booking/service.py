@@ -55,9 +55,12 @@ class Outcome:
 class BookingService:
     def __init__(self, repository: BookingRepository, publisher: NoticePublisher, *,
                  policy: Policy, pepper: str, idempotency_ttl: timedelta = timedelta(hours=24),
-                 clock: Clock = utc_now, attempts: ProofAttempts = NO_LIMIT) -> None:
+                 clock: Clock = utc_now, attempts: ProofAttempts = NO_LIMIT,
+                 on_cancelled: Callable[[Appointment], None] | None = None) -> None:
         self.repo = repository
         self.attempts = attempts
+        # Told when the person cancels (triage reopens a request whose granted visit it was).
+        self.on_cancelled = on_cancelled
         self.publisher = publisher
         self.policy = policy
         self.pepper = pepper
@@ -300,6 +303,11 @@ class BookingService:
         except Rejected:
             raise errors.ConcurrentUpdate() from None
         self._notify("cancellation", appointment)
+        if self.on_cancelled:
+            try:
+                self.on_cancelled(appointment)
+            except Exception:  # the cancellation stands; the listener logs and retries nothing
+                log.exception("cancellation listener failed")
         return self._view(appointment)
 
     def reschedule(self, raw_cn: str, request: RescheduleRequest) -> dict:
@@ -309,10 +317,20 @@ class BookingService:
                           appointment.timezone)
         if request.slot_id == appointment.slot_id:
             raise errors.SameSlot()
-        office, slot = self._bookable_slot(request.slot_id)
+        granted = bool((appointment.reason or {}).get("service_request"))
+        if granted:
+            # A visit an officer granted may move online within its office, as its
+            # confirmation says, even where the office takes no online bookings; the
+            # officer's decision stands in for the minimum interval, as when it was booked.
+            parsed = schedule.parse_slot_id(request.slot_id)
+            if parsed is not None and parsed[0] != appointment.office_id:
+                raise errors.OfficeNotSelfService(
+                    "A visit granted through a service request moves within its office only.")
+        office, slot = self._bookable_slot(request.slot_id, any_office=granted)
         try:
             appointment = self.repo.reschedule(
-                appointment, slot, now, last_visit_before=slot.start - self.policy.min_interval)
+                appointment, slot, now, last_visit_before=slot.start if granted
+                else slot.start - self.policy.min_interval)
         except Rejected as rejected:
             if "slot" in rejected.failed:
                 raise errors.SlotUnavailable(

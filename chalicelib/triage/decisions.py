@@ -90,6 +90,11 @@ class Decisions(StepCore):
                 r.appeal = {**(r.appeal or {}), "visit_granted": {
                     "by": actor.id, "role": actor.role, "note": body.note, "at": iso_utc(now)}}
                 return Change(reason_code="visit_warranted")
+            if r.status == workflow.VISIT_CANCELLED:
+                # The decision stands; the new booking is recorded with it.
+                r.rebooked = [*r.rebooked, {"by": actor.id, "role": actor.role,
+                                            "note": body.note, "at": iso_utc(now)}]
+                return Change(reason_code="visit_rebooked")
             r.decision = self._decision("grant", "visit_warranted", body.note, actor, now)
             return Change(reason_code="visit_warranted")
         return self._staff_step(actor, raw_id, "grant", change, _, book_slot=body.slot_id)

@@ -101,6 +101,8 @@ class ServiceRequest:
     transfers: list[dict] = field(default_factory=list)  # [{from, to, reason_code, note, by, at}]
     added_information: list[dict] = field(default_factory=list)  # [{at, note}] requester's
     duplicate_of: str | None = None  # another open request of the same person (staff only)
+    cancelled_visits: list[dict] = field(default_factory=list)  # appointments the person cancelled
+    rebooked: list[dict] = field(default_factory=list)  # [{by, role, note, at}] after a cancel
     pending_downgrade: dict | None = None  # {level, reason_code, note, by, role, at}
     due_cap: dict | None = None  # {deadline_on, kind, uncapped_on}: a stated deadline came first
     audit: list[dict] = field(default_factory=list)

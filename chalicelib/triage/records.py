@@ -117,6 +117,8 @@ class ServiceRequestRecord(tables._Table):
     transfers = JSONAttribute(null=True)
     due_cap = JSONAttribute(null=True)
     pending_downgrade = JSONAttribute(null=True)
+    cancelled_visits = JSONAttribute(null=True)
+    rebooked = JSONAttribute(null=True)
     added_information = JSONAttribute(null=True)
     duplicate_of = UnicodeAttribute(null=True)
     audit = ListAttribute(of=AuditEntryMap, default=list)

@@ -63,6 +63,7 @@ def _record(r: ServiceRequest) -> ServiceRequestRecord:
         escalation=r.escalation, breached_for=r.breached_for, assignee=r.assignee,
         transfers=r.transfers or None, due_cap=r.due_cap, pending_downgrade=r.pending_downgrade,
         added_information=r.added_information or None, duplicate_of=r.duplicate_of,
+        cancelled_visits=r.cancelled_visits or None, rebooked=r.rebooked or None,
         escalated_to=r.escalation["to"] if r.escalation else None,
         escalated_at=f"{r.escalation['at']}#{r.request_id}" if r.escalation else None,
         audit=[AuditEntryMap(**{"from_state" if k == "from" else "to_state" if k == "to" else k: v
@@ -99,6 +100,7 @@ def _request(rec: ServiceRequestRecord) -> ServiceRequest:
         transfers=list(rec.transfers or []), due_cap=rec.due_cap,
         pending_downgrade=rec.pending_downgrade,
         added_information=list(rec.added_information or []), duplicate_of=rec.duplicate_of,
+        cancelled_visits=list(rec.cancelled_visits or []), rebooked=list(rec.rebooked or []),
         audit=audit,
         pending_notices=set(rec.pending_notices or ()))
 

@@ -194,6 +194,7 @@ def for_staff(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gette
         "a_number": r.a_number, "receipt_number": r.receipt_number,
         "description": r.description, "case_facts": r.case_facts,
         "added_information": r.added_information,
+        "cancelled_visits": r.cancelled_visits, "rebooked": r.rebooked,
         "duplicate_of": format_request_id(r.duplicate_of) if r.duplicate_of else None,
         "circumstances": r.circumstances,
         "urgency": {"level": r.level, "computed_level": r.computed_level,

@@ -103,3 +103,29 @@ class RequesterSteps(StepCore):
 
         request = self._step(REQUESTER, normalize_request_id(raw_id), "add_information", change)
         return representation.for_requester(request, self.policy, self.clock(), _)
+
+    def visit_cancelled(self, appointment) -> ServiceRequest | None:
+        """The person cancelled the visit a grant booked: the request opens again, owing a new
+        visit by the visit deadline (the office grants another time from its queue)."""
+        number = (appointment.reason or {}).get("service_request")
+        request_id = normalize_request_id(number) if number else None
+        if request_id is None:
+            return None
+
+        def change(r: ServiceRequest, now: datetime) -> Change:
+            if not r.appointment or r.appointment["confirmation_number"] != \
+                    appointment.confirmation_number:
+                raise errors.InvalidTransition("Another visit is booked for this request.",
+                                               state=r.status)
+            r.cancelled_visits = [*r.cancelled_visits, {**r.appointment,
+                                                        "cancelled_at": iso_utc(now)}]
+            r.appointment = None
+            deadlines.expect(r, deadlines.add_business_days(
+                deadlines.local_day(now, r.timezone),
+                self.policy.visit_after_overturn_business_days))
+            return Change(reason_code="visit_cancelled")
+
+        try:
+            return self._step(REQUESTER, request_id, "visit_cancelled", change)
+        except (errors.InvalidTransition, errors.ServiceRequestNotFound):
+            return None  # not (or no longer) this request's visit: nothing to reopen

@@ -36,14 +36,16 @@ APPEAL_REQUESTED = "appeal_requested"
 APPEAL_UPHELD = "appeal_upheld"
 APPEAL_OVERTURNED = "appeal_overturned"
 WITHDRAWN = "withdrawn"
+# The person cancelled the granted visit: the request is open again for a new grant.
+VISIT_CANCELLED = "visit_cancelled"
 
 STATES = (SUBMITTED, RESOLVED_BY_TIER1, ESCALATED, CALLBACK_SCHEDULED, APPOINTMENT_GRANTED,
           RESOLVED_WITHOUT_APPOINTMENT, DENIED, APPEAL_REQUESTED, APPEAL_UPHELD,
-          APPEAL_OVERTURNED, WITHDRAWN)
+          APPEAL_OVERTURNED, WITHDRAWN, VISIT_CANCELLED)
 # A callback is owed: the deadline job watches these (until the requester has been reached).
 AWAITING_CALLBACK = frozenset({SUBMITTED, ESCALATED, CALLBACK_SCHEDULED})
 # In the office's queue: a callback is owed or an appeal waits for a supervisor.
-OPEN = AWAITING_CALLBACK | {APPEAL_REQUESTED}
+OPEN = AWAITING_CALLBACK | {APPEAL_REQUESTED, VISIT_CANCELLED}
 
 REQUESTER = "requester"
 SYSTEM = "system"
@@ -70,6 +72,8 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     (APPEAL_REQUESTED, "overturn"): (APPEAL_OVERTURNED, frozenset({SUPERVISOR})),
     # An overturn without a time still owes the visit; the office books it later.
     (APPEAL_OVERTURNED, "grant"): (APPOINTMENT_GRANTED, frozenset({TIER2, SUPERVISOR})),
+    (APPOINTMENT_GRANTED, "visit_cancelled"): (VISIT_CANCELLED, frozenset({REQUESTER})),
+    (VISIT_CANCELLED, "grant"): (APPOINTMENT_GRANTED, frozenset({TIER2, SUPERVISOR})),
     # A misrouted request moves to the office that serves the requester; a callback the first
     # office scheduled is that office's, so the new office schedules its own.
     (SUBMITTED, "transfer"): (SUBMITTED, frozenset({SUPERVISOR})),
@@ -108,7 +112,7 @@ def expectation(state: str, reached: bool, has_appointment: bool) -> str | None:
         return DECISION if reached else CALLBACK
     if state == APPEAL_REQUESTED:
         return APPEAL_DECISION
-    if state == APPEAL_OVERTURNED and not has_appointment:
+    if state == VISIT_CANCELLED or (state == APPEAL_OVERTURNED and not has_appointment):
         return VISIT
     return None
 

@@ -103,3 +103,54 @@ def test_a_second_open_request_is_linked_for_staff_but_not_revealed_to_its_submi
     service.withdraw(answer["request_id"], WITHDRAW)
     assert service.staff_view(OFFICER, service.submit(body())["request_id"])["duplicate_of"] \
         is None
+
+
+def _granted(service, booking):
+    from chalicelib.triage.validation import Grant
+    from tests.unit.test_triage_service import at_callback
+
+    request_id = submitted(service)
+    at_callback(service, request_id)
+    view = service.grant(OFFICER, request_id, Grant(slot_id=later_slots(booking)[0]))
+    return request_id, view["appointment"]
+
+
+def later_slots(booking, office="hartford"):
+    """Times far enough ahead that the person may still change them online."""
+    return [s["slot_id"] for s in booking.availability(office, None, None, for_staff=True)[
+        "slots"] if s["start"] >= "2026-12-04"]
+
+
+def test_a_granted_visit_the_person_cancels_reopens_the_request_for_a_new_grant(service,
+                                                                                 booking):
+    from chalicelib.booking.validation import Proof as BookingProof
+    from chalicelib.triage.validation import Grant
+
+    booking.on_cancelled = service.visit_cancelled  # as wiring connects them
+    request_id, appointment = _granted(service, booking)
+    booking.cancel(appointment["confirmation_number"], BookingProof(
+        last_name="Ruiz", date_of_birth=date(1979, 8, 30)))
+    status = service.status(request_id, PROOF)
+    assert status["status"] == "visit_cancelled" and status["appointment"] is None
+    assert status["expected_by"]["expecting"] == "visit"
+    queued = service.queue(OFFICER, "hartford")["requests"]
+    assert [i["request_id"] for i in queued] == [request_id]
+    view = service.grant(OFFICER, request_id, Grant(slot_id=later_slots(booking)[3]))
+    assert view["status"] == "appointment_granted"
+    assert view["cancelled_visits"][0]["confirmation_number"] == \
+        appointment["confirmation_number"].replace("-", "")
+    assert view["decision"]["kind"] == "grant" and view["rebooked"]
+
+
+def test_a_granted_visit_moves_online_within_its_contact_center_office_only(service, booking):
+    from chalicelib.booking.validation import RescheduleRequest
+
+    request_id, appointment = _granted(service, booking)
+    target = later_slots(booking)[5]
+    moved = booking.reschedule(appointment["confirmation_number"], RescheduleRequest(
+        last_name="Ruiz", date_of_birth=date(1979, 8, 30), slot_id=target))
+    assert moved["slot_id"] == target
+    boston = later_slots(booking, "boston")[0]
+    with pytest.raises(errors.OfficeNotSelfService):
+        booking.reschedule(appointment["confirmation_number"], RescheduleRequest(
+            last_name="Ruiz", date_of_birth=date(1979, 8, 30), slot_id=boston))
