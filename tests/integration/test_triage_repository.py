@@ -195,7 +195,7 @@ def test_concurrent_decisions_on_one_request_have_exactly_one_winner(service, re
         assert len(won) == 1, (won, lost)
         assert set(lost) <= {"invalid_transition", "concurrent_update"}
         stored = repo.get(normalize_request_id(request_id))
-        assert stored.version == 4 and len(stored.audit) == 4
+        assert stored.version == 5 and len(stored.audit) == 5  # submit … reached, decision
         appointments = [a for a in AppointmentRecord.scan()
                         if a.person_key == stored.person_key]
         if won[0] in (0, 1):
