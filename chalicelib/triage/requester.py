@@ -8,7 +8,11 @@ from chalicelib.triage import criteria, deadlines, representation, workflow
 from chalicelib.triage.codes import LEVEL_RANK
 from chalicelib.triage.domain import REQUESTER, ServiceRequest, iso_utc, normalize_request_id
 from chalicelib.triage.kinds import APPEAL_RECEIVED, RESOLVED
+from chalicelib.staff.identity import Actor
 from chalicelib.triage.steps import Change, Gettext, StepCore, identity
+
+# The booking core, reporting that the person cancelled a granted visit.
+BOOKING = Actor("booking-cancellation", "system")
 from chalicelib.triage.validation import AddedInformation, Appeal, Proof, Withdrawal
 
 
@@ -126,6 +130,6 @@ class RequesterSteps(StepCore):
             return Change(reason_code="visit_cancelled")
 
         try:
-            return self._step(REQUESTER, request_id, "visit_cancelled", change)
+            return self._step(BOOKING, request_id, "visit_cancelled", change)
         except (errors.InvalidTransition, errors.ServiceRequestNotFound):
             return None  # not (or no longer) this request's visit: nothing to reopen

@@ -72,7 +72,8 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     (APPEAL_REQUESTED, "overturn"): (APPEAL_OVERTURNED, frozenset({SUPERVISOR})),
     # An overturn without a time still owes the visit; the office books it later.
     (APPEAL_OVERTURNED, "grant"): (APPOINTMENT_GRANTED, frozenset({TIER2, SUPERVISOR})),
-    (APPOINTMENT_GRANTED, "visit_cancelled"): (VISIT_CANCELLED, frozenset({REQUESTER})),
+    # Taken by the booking core when the person cancels (not a step anyone asks triage for).
+    (APPOINTMENT_GRANTED, "visit_cancelled"): (VISIT_CANCELLED, frozenset({SYSTEM})),
     (VISIT_CANCELLED, "grant"): (APPOINTMENT_GRANTED, frozenset({TIER2, SUPERVISOR})),
     # A misrouted request moves to the office that serves the requester; a callback the first
     # office scheduled is that office's, so the new office schedules its own.

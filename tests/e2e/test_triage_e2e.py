@@ -107,9 +107,9 @@ def test_online_request_escalate_callback_grant_and_the_confirmation_email(local
     assert confirmation[0]["subject"].startswith("Su cita con USCIS está confirmada")
     assert confirmation[0]["attachments"] == ["appointment.ics"]
     assert request_id in confirmation[0]["text"]  # the visit names the request it answers
-    received = emails_about(moto, request_id, 1)
-    assert [e["subject"] for e in received] == [
-        f"Recibimos su solicitud de servicio {request_id}"]
+    about_request = {e["subject"] for e in emails_about(moto, request_id, 2)}
+    assert about_request == {f"Recibimos su solicitud de servicio {request_id}",
+                             f"Le llamaremos sobre su solicitud de servicio {request_id}"}
 
     status = requests.post(f"{api}/v1/service-requests/{request_id}/status", timeout=30,
                            json={"last_name": "Quintero", "date_of_birth": "1983-04-09"}).json()
@@ -149,8 +149,9 @@ def test_request_deny_appeal_overturn(local_stack, staff):
     status = requests.post(f"{api}/v1/service-requests/{request_id}/status", json=proof,
                            timeout=30).json()
     assert status["appeal"]["state"] == "overturned"
-    subjects = {e["subject"] for e in emails_about(moto, request_id, 4)}
+    subjects = {e["subject"] for e in emails_about(moto, request_id, 5)}
     assert subjects == {f"Recibimos su solicitud de servicio {request_id}",
+                        f"Le llamaremos sobre su solicitud de servicio {request_id}",
                         f"Decisión sobre su solicitud de servicio {request_id}",
                         f"Recibimos su apelación: {request_id}",
                         f"Decisión sobre su apelación: {request_id}"}

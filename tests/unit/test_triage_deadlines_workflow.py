@@ -103,6 +103,9 @@ ALLOWED = {
     ("appeal_requested", "overturn", "supervisor"): "appeal_overturned",
     ("appeal_overturned", "grant", "tier2"): "appointment_granted",
     ("appeal_overturned", "grant", "supervisor"): "appointment_granted",
+    ("appointment_granted", "visit_cancelled", "system"): "visit_cancelled",
+    ("visit_cancelled", "grant", "tier2"): "appointment_granted",
+    ("visit_cancelled", "grant", "supervisor"): "appointment_granted",
 }
 STATE_CHANGING = {"escalate", "resolve", "grant", "deny", "appeal", "uphold", "overturn",
                   "schedule_callback", "transfer"}

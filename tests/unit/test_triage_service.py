@@ -439,7 +439,8 @@ def test_deny_appeal_overturn_books_the_visit(service, booking, notices, booking
     assert view["appeal"]["decision"]["by"] == "supervisor-1"
     assert view["appeal"]["state"] == "overturned" and view["appeal"]["statement"]
     assert booking_notices.events[0][0] == "booking_confirmation"
-    assert notices.kinds() == ["service_request_received", "service_request_denied",
+    assert notices.kinds() == ["service_request_received", "callback_scheduled",
+                               "service_request_denied",
                                "appeal_received", "appeal_decided"]
     status = service.status(request_id, PROOF)
     assert status["appeal"]["state"] == "overturned"
