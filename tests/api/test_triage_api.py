@@ -2,7 +2,7 @@
 `chalice local`) against the moto server: public requests, the staff workflow, and the whole
 staff authentication matrix."""
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 from chalice.test import Client

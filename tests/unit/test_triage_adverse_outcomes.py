@@ -1,13 +1,13 @@
 """Every adverse outcome can be appealed; no decision without contact; an urgency downgrade is a
 decision the requester is told about."""
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
 from chalicelib import errors
 from chalicelib.triage.validation import (Appeal, CallbackAttempt, CallbackSchedule, Denial,
                                           Resolution, UrgencyOverride)
-from tests.unit.test_triage_service import (OFFICER, OTHER_OFFICER, PROOF, SUPERVISOR, TIER1,
+from tests.unit.test_triage_service import (OFFICER, OTHER_OFFICER, PROOF, TIER1,
                                             TUESDAY_MORNING, standard_body, submitted)
 from tests.unit.test_triage_service import (booking, booking_notices, booking_repo, clock,  # noqa: F401
                                             notices, repo, service)

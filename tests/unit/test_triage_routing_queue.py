@@ -1,7 +1,7 @@
 """Every request reaches someone who can act: routing by service area, the office's Tier 2 queue
 takes online requests directly, supervisors act on their office's requests, the queue is in a
 fair order and pages without losing anyone, a misrouted request is transferred."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -11,8 +11,7 @@ from chalicelib.triage.domain import format_request_id, normalize_request_id
 from chalicelib.triage.validation import (Assignment, CallbackAttempt, CallbackSchedule, Denial,
                                           Escalation, Transfer)
 from tests.unit.test_triage_service import (BOSTON_OFFICER, MONDAY_NOON, OFFICE, OFFICER,
-                                            SUPERVISOR, TIER1, TUESDAY_MORNING, body,
-                                            standard_body, submitted)
+                                            SUPERVISOR, TIER1, TUESDAY_MORNING, standard_body, submitted)
 from tests.unit.test_triage_service import (booking, booking_notices, booking_repo, clock,  # noqa: F401
                                             notices, repo, service)
 
