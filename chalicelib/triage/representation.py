@@ -29,6 +29,8 @@ STATUS_LABELS = {
     workflow.APPEAL_REQUESTED: N_("Appeal under review"),
     workflow.APPEAL_UPHELD: N_("Appeal decided: decision kept"),
     workflow.APPEAL_OVERTURNED: N_("Appeal decided: decision changed"),
+    workflow.WITHDRAWN: N_("Withdrawn"),
+    workflow.VISIT_CANCELLED: N_("Visit cancelled: a new time will be offered"),
 }
 
 

@@ -11,6 +11,13 @@ from chalicelib.triage.kinds import APPEAL_RECEIVED, RESOLVED
 from chalicelib.staff.identity import Actor
 from chalicelib.triage.steps import Change, Gettext, StepCore, identity
 
+def in_language(language: str) -> Gettext:
+    """The requester's stored language, when the caller sent no Accept-Language."""
+    from chalicelib import i18n
+
+    return i18n.translator(language).gettext
+
+
 # The booking core, reporting that the person cancelled a granted visit.
 BOOKING = Actor("booking-cancellation", "system")
 from chalicelib.triage.validation import AddedInformation, Appeal, Proof, Withdrawal
@@ -41,10 +48,10 @@ class RequesterSteps(StepCore):
         request = self._step(REQUESTER, normalize_request_id(raw_id), "appeal", change)
         return representation.for_requester(request, self.policy, self.clock(), _)
 
-    def withdraw(self, raw_id: str, body: Withdrawal, _: Gettext = identity) -> dict:
+    def withdraw(self, raw_id: str, body: Withdrawal, _: Gettext | None = identity) -> dict:
         """The requester no longer needs help: the request closes, and nobody is owed anything.
         A booked visit is cancelled through the appointment instead."""
-        self._proven(raw_id, body)
+        _ = _ or in_language(self._proven(raw_id, body).language)
 
         def change(r: ServiceRequest, now: datetime) -> Change:
             if r.appointment:
@@ -59,11 +66,11 @@ class RequesterSteps(StepCore):
         return representation.for_requester(request, self.policy, self.clock(), _)
 
     def add_information(self, raw_id: str, body: AddedInformation,
-                        _: Gettext = identity) -> dict:
+                        _: Gettext | None = identity) -> dict:
         """New deadlines or circumstances: the criteria in force run again on everything the
         requester gave. The level may rise (and its date come forward); it never drops without a
         staff decision. The audit records the step and any level change, never the facts."""
-        self._proven(raw_id, body)
+        _ = _ or in_language(self._proven(raw_id, body).language)
 
         def change(r: ServiceRequest, now: datetime) -> Change:
             r.case_facts = {**r.case_facts, "deadlines": [

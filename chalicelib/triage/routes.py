@@ -121,13 +121,14 @@ def appeal(request_id):
 @api.route("/service-requests/{request_id}/withdraw", methods=["POST"])
 @handled
 def withdraw(request_id):
-    return _service().withdraw(request_id, parse(Withdrawal, _body()), _gettext())
+    return _service().withdraw(request_id, parse(Withdrawal, _body()), _stored_or_asked())
 
 
 @api.route("/service-requests/{request_id}/information", methods=["POST"])
 @handled
 def add_information(request_id):
-    return _service().add_information(request_id, parse(AddedInformation, _body()), _gettext())
+    return _service().add_information(request_id, parse(AddedInformation, _body()),
+                                      _stored_or_asked())
 
 
 # --- staff --------------------------------------------------------------------------------
