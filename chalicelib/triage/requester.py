@@ -51,7 +51,8 @@ class RequesterSteps(StepCore):
     def withdraw(self, raw_id: str, body: Withdrawal, _: Gettext | None = identity) -> dict:
         """The requester no longer needs help: the request closes, and nobody is owed anything.
         A booked visit is cancelled through the appointment instead."""
-        _ = _ or in_language(self._proven(raw_id, body).language)
+        proven = self._proven(raw_id, body)  # always: the proof is the point
+        _ = _ or in_language(proven.language)
 
         def change(r: ServiceRequest, now: datetime) -> Change:
             if r.appointment:
@@ -70,7 +71,8 @@ class RequesterSteps(StepCore):
         """New deadlines or circumstances: the criteria in force run again on everything the
         requester gave. The level may rise (and its date come forward); it never drops without a
         staff decision. The audit records the step and any level change, never the facts."""
-        _ = _ or in_language(self._proven(raw_id, body).language)
+        proven = self._proven(raw_id, body)  # always: the proof is the point
+        _ = _ or in_language(proven.language)
 
         def change(r: ServiceRequest, now: datetime) -> Change:
             r.case_facts = {**r.case_facts, "deadlines": [
