@@ -1,15 +1,13 @@
 """Booking rules in plain Python: confirmation numbers, identities, proofs, change windows."""
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from chalicelib import errors
+from chalicelib import errors, identity
 
 LANGUAGES = ("en", "es", "zh-Hans", "zh-Hant", "vi", "ko", "tl", "ru", "ar", "fr", "ht", "pt")
 REASON_CODES = ("case_inquiry", "emergency_travel_document", "evidence_of_status",
@@ -43,21 +41,18 @@ def format_confirmation_number(cn: str) -> str:
 
 
 def normalize_name(name: str) -> str:
-    """Case, accents, spacing and punctuation differences must not make two people of one."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return "".join(ch for ch in letters.casefold() if ch.isalnum())
+    """How a last name is compared in a proof: case, accents, spacing and punctuation do not
+    matter. (Proofs keep this folding so existing appointments' proofs stay valid; person keys
+    fold look-alike letters too, see `chalicelib.identity`.)"""
+    return identity.legacy_fold_name(name)
 
 
 def _keyed_hash(pepper: str, *parts: str) -> str:
-    message = "\x1f".join(parts).encode()
-    return hmac.new(pepper.encode(), message, hashlib.sha256).hexdigest()
+    return identity.keyed_hash(pepper, *parts)
 
 
-def person_key(pepper: str, first_name: str, last_name: str, date_of_birth: date,
-               a_number: str | None) -> str:
-    return _keyed_hash(pepper, "person", normalize_name(last_name), normalize_name(first_name),
-                       date_of_birth.isoformat(), a_number or "")
+# One person, one key: first and last name and date of birth, look-alike letters folded.
+person_key = identity.person_key
 
 
 def proof_digest(pepper: str, confirmation_number: str, last_name: str,

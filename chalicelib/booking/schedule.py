@@ -1,6 +1,7 @@
 """Turning an office's weekly schedule into dated slots, in the office's own time zone."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -12,6 +13,9 @@ if TYPE_CHECKING:
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SLOT_ID_TIME = "%Y%m%dT%H%MZ"
+# Fixed width, ASCII digits. Case is forgiven (and canonicalized); other spellings, such as a
+# one-digit day, are not: "2026121" could be 1 December or 21 January.
+_SLOT_ID = re.compile(r"([a-z0-9][a-z0-9_-]*)\.([0-9]{8})t([0-9]{4})z")
 
 
 @dataclass(frozen=True)
@@ -31,14 +35,24 @@ def slot_id(office_id: str, start: datetime) -> str:
 
 
 def parse_slot_id(value: str) -> tuple[str, datetime] | None:
-    office_id, _, stamp = value.rpartition(".")
-    if not office_id or len(value) > 80:
+    """(office id, UTC start) of a slot id; `slot_id(*parse_slot_id(x))` is its one canonical
+    spelling, the only one ever stored, so two spellings can never name two items."""
+    if len(value) > 80:
         return None
+    match = _SLOT_ID.fullmatch(value.lower())
+    if match is None:
+        return None
+    office_id, day, clock = match.groups()
     try:
-        start = datetime.strptime(stamp, _SLOT_ID_TIME).replace(tzinfo=timezone.utc)
+        start = datetime.strptime(f"{day}T{clock}Z", _SLOT_ID_TIME).replace(tzinfo=timezone.utc)
     except ValueError:
         return None
     return office_id, start
+
+
+def canonical_slot_id(value: str) -> str | None:
+    parsed = parse_slot_id(value)
+    return slot_id(*parsed) if parsed else None
 
 
 @lru_cache(maxsize=8)

@@ -145,7 +145,7 @@ class BookingService:
         office, slot = self._bookable_slot(request.slot_id)
         applicant = request.applicant
         key = person_key(self.pepper, applicant.first_name, applicant.last_name,
-                         applicant.date_of_birth, request.a_number)
+                         applicant.date_of_birth)
         for attempt in range(_RETRIES_ON_CONFLICT):
             now = self.clock()
             appointment = self._new_appointment(request, office, slot, key, now)
@@ -166,7 +166,7 @@ class BookingService:
                     if replay:
                         return replay
                 continue
-            log.info("booked", extra={"office_id": office["id"], "slot_id": request.slot_id})
+            log.info("booked", extra={"office_id": office["id"], "slot_id": appointment.slot_id})
             self._notify("booking_confirmation", appointment)
             return Outcome(201, body)
         raise errors.ConcurrentUpdate()
@@ -187,14 +187,14 @@ class BookingService:
         last_visit_before = slot.start - self.policy.min_interval if assisted else slot.start
         a = request.applicant
         key = person_key(self.pepper, a["first_name"], a["last_name"],
-                         date.fromisoformat(a["date_of_birth"]), request.a_number)
+                         date.fromisoformat(a["date_of_birth"]))
         for attempt in range(_RETRIES_ON_CONFLICT):
             now = self.clock()
             cn = new_confirmation_number()
             appointment = Appointment(
                 confirmation_number=cn, status="booked", version=1, office_id=office["id"],
-                slot_id=request.slot_id, start=slot.start, end=slot.end,
-                timezone=office["timezone"], person_key=key,
+                slot_id=schedule.slot_id(slot.office_id, slot.start), start=slot.start,
+                end=slot.end, timezone=office["timezone"], person_key=key,
                 proof=proof_digest(self.pepper, cn, a["last_name"],
                                    date.fromisoformat(a["date_of_birth"])),
                 applicant=dict(a), reason=dict(request.reason), language=request.language,
@@ -223,7 +223,7 @@ class BookingService:
                         "This person already has an upcoming appointment.") from None
                 raise errors.ConcurrentUpdate() from None
             log.info("booked on behalf", extra={"office_id": office["id"],
-                                                "slot_id": request.slot_id})
+                                                "slot_id": appointment.slot_id})
             self._notify("booking_confirmation", appointment)
             return appointment
         raise errors.ConcurrentUpdate()
@@ -266,7 +266,9 @@ class BookingService:
         a = request.applicant
         return Appointment(
             confirmation_number=cn, status="booked", version=1, office_id=office["id"],
-            slot_id=request.slot_id, start=slot.start, end=slot.end, timezone=office["timezone"],
+            # The canonical id, whatever spelling the caller sent: one slot, one name.
+            slot_id=schedule.slot_id(slot.office_id, slot.start), start=slot.start, end=slot.end,
+            timezone=office["timezone"],
             person_key=key, proof=proof_digest(self.pepper, cn, a.last_name, a.date_of_birth),
             applicant=a.model_dump(mode="json"), reason=request.reason.model_dump(mode="json"),
             language=request.language, contact_method=request.contact_method,
@@ -315,7 +317,9 @@ class BookingService:
         now = self.clock()
         ensure_changeable(appointment.status, appointment.start, now, self.policy,
                           appointment.timezone)
-        if request.slot_id == appointment.slot_id:
+        # Compared as (office, start), not as text: any spelling of the current slot (and any
+        # spelling stored before ids were canonical) is the same slot.
+        if schedule.parse_slot_id(request.slot_id) == (appointment.office_id, appointment.start):
             raise errors.SameSlot()
         granted = bool((appointment.reason or {}).get("service_request"))
         if granted:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date
-from typing import Any, Literal, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import (BaseModel, ConfigDict, EmailStr, Field, ValidationError,
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, ValidationError,
                       field_validator, model_validator)
 
 from chalicelib import errors, json_body
@@ -18,9 +18,48 @@ US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
     "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP AA AE AP".split())
 _NAME = r"^[^\W\d_](?:[^\W\d_]|[ '’.\-])*$"
-_PHONE_DIGITS = re.compile(r"\d")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Numbers without a country code are read as US numbers; "+" numbers may be from anywhere.
+PHONE_REGION = "US"
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+def _iso_date_only(value: Any) -> Any:
+    """Only the `YYYY-MM-DD` spelling: pydantic's lax dates also take epoch numbers and
+    midnight datetimes, and a birth date that parses several ways is a guess, not a fact.
+    (A `date` object comes only from code, never from JSON.)"""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("a date must be written YYYY-MM-DD")
+    return value
+
+
+def _plausible_birth_date(value: date) -> date:
+    if value > date.today():
+        raise ValueError(N_("date of birth is in the future"))
+    if value.year < 1900:
+        raise ValueError(N_("date of birth is before 1900"))
+    return value
+
+
+# A date of birth wherever one is sent: booking, proofs (lookup, cancel, reschedule, triage).
+BirthDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
+
+def e164_phone(value: str) -> str:
+    """The number in E.164 (`+16175550100`), or ValueError when it cannot be a real number."""
+    # Imported on first use: only bodies with a phone number need the metadata.
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        raise ValueError("not a valid phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class _Strict(BaseModel):
@@ -45,27 +84,20 @@ class Address(_Strict):
 class Applicant(_Strict):
     first_name: str = Field(min_length=1, max_length=60, pattern=_NAME)
     last_name: str = Field(min_length=1, max_length=60, pattern=_NAME)
-    date_of_birth: date
+    date_of_birth: BirthDate
     email: EmailStr | None = None
     phone: str = Field(min_length=7, max_length=25, pattern=r"^\+?[\d ().\-]+$")
     address: Address
 
     @field_validator("date_of_birth")
     @classmethod
-    def _plausible_birth_date(cls, value: date) -> date:
-        if value > date.today():
-            raise ValueError(N_("date of birth is in the future"))
-        if value.year < 1900:
-            raise ValueError(N_("date of birth is before 1900"))
-        return value
+    def _plausible(cls, value: date) -> date:
+        return _plausible_birth_date(value)
 
     @field_validator("phone")
     @classmethod
-    def _enough_digits(cls, value: str) -> str:
-        digits = len(_PHONE_DIGITS.findall(value))
-        if not 10 <= digits <= 15:
-            raise ValueError(N_("a phone number has 10 to 15 digits"))
-        return value
+    def _e164(cls, value: str) -> str:
+        return e164_phone(value)
 
 
 class Reason(_Strict):
@@ -105,7 +137,7 @@ class BookingRequest(_Strict):
 
 class Proof(_Strict):
     last_name: str = Field(min_length=1, max_length=60)
-    date_of_birth: date
+    date_of_birth: BirthDate
 
 
 class RescheduleRequest(Proof):

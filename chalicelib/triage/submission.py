@@ -44,7 +44,7 @@ class Submission(StepCore):
         office = self._office_for(body.zip)
         zone = office["timezone"]
         a = body.applicant
-        key = person_key(self.pepper, a.first_name, a.last_name, a.date_of_birth, body.a_number)
+        key = person_key(self.pepper, a.first_name, a.last_name, a.date_of_birth)
         # A second open request of the same person is linked for staff; the answer to whoever
         # submitted it says nothing about the first (they may not be the person).
         earlier = self.repo.open_of_person(key)

@@ -80,3 +80,17 @@ def test_slot_ids_round_trip_and_reject_garbage():
     assert schedule.parse_slot_id(schedule.slot_id("new-york-city", start)) == ("new-york-city", start)
     for bad in ("", "nope", "office.2026", "office.20261302T1330Z", ".20261202T1330Z", "x" * 200):
         assert schedule.parse_slot_id(bad) is None
+
+
+def test_a_slot_id_has_one_canonical_spelling_and_forgives_only_case():
+    from chalicelib.booking.schedule import canonical_slot_id, parse_slot_id
+    start = datetime(2026, 12, 10, 14, tzinfo=timezone.utc)
+    assert parse_slot_id("boston.20261210T1400Z") == ("boston", start)
+    for spelling in ("boston.20261210t1400z", "BOSTON.20261210T1400Z", "Boston.20261210t1400Z"):
+        assert canonical_slot_id(spelling) == "boston.20261210T1400Z"
+    for bad in ("boston.2026121T1400Z", "boston.2026121T14Z", "boston.20261210T1400",
+                "boston.20261210T1400ZZ", "boston.20261310T1400Z", "boston.20261210T2500Z",
+                ".20261210T1400Z", "boston20261210T1400Z", "boston.２０２６1210T1400Z",
+                "boston.20261210 1400Z", "b" * 70 + ".20261210T1400Z", ""):
+        assert parse_slot_id(bad) is None, bad
+        assert canonical_slot_id(bad) is None

@@ -1,0 +1,146 @@
+"""Booking promises that hold against careless and dishonest callers (issue 9), through HTTP."""
+import json
+
+import pytest
+
+from chalicelib import tables
+from tests.api.test_booking_api import (PERSON, assert_problem, booking, call,  # noqa: F401
+                                        client, slot_in)
+
+PROOF = {"last_name": "Ruiz", "date_of_birth": "1979-08-30"}
+
+
+def _book(client, slot_id, **changes):
+    return call(client, "post", "/v1/appointments", booking(slot_id, **changes))
+
+
+@pytest.mark.parametrize("phone", ["0000000000", "1234567890", "+1 000 000 0000", "555-0199",
+                                   "+999 1234 5678"])
+def test_phone_numbers_that_cannot_be_dialled_are_refused_with_the_field_named(client, phone):
+    status, data, headers = _book(client, slot_in(client, 3)["slot_id"],
+                                  applicant={**PERSON, "phone": phone})
+    assert_problem(status, data, headers, 422, "validation_failed")
+    assert "applicant.phone" in {e["field"] for e in data["errors"]}
+    assert phone not in json.dumps(data)
+    assert tables.AppointmentRecord.count() == 0
+
+
+@pytest.mark.parametrize("phone,stored", [("(305) 555-0199", "+13055550199"),
+                                          ("305.555.0199", "+13055550199"),
+                                          ("+44 20 7946 0958", "+442079460958")])
+def test_phone_numbers_are_stored_in_e164_with_us_as_the_default_country(client, phone, stored):
+    status, booked, _ = _book(client, slot_in(client, 3)["slot_id"],
+                              applicant={**PERSON, "phone": phone})
+    assert status == 201, booked
+    status, seen, _ = call(client, "post",
+                           f"/v1/appointments/{booked['confirmation_number']}/lookup", PROOF)
+    assert status == 200 and seen["applicant"]["phone"] == stored
+    record = tables.AppointmentRecord.get(booked["confirmation_number"].replace("-", ""))
+    assert record.applicant["phone"] == stored
+
+
+@pytest.mark.parametrize("dob", [481420800, "481420800", "1985-03-04T00:00:00", "1985-3-4",
+                                 "04/03/1985", "1985-03-04 ", "１９８５-０３-０４", None, True])
+def test_a_date_of_birth_is_only_ever_yyyy_mm_dd(client, dob):
+    status, data, headers = _book(client, slot_in(client, 3)["slot_id"],
+                                  applicant={**PERSON, "date_of_birth": dob})
+    assert_problem(status, data, headers, 422, "validation_failed")
+    assert "applicant.date_of_birth" in {e["field"] for e in data["errors"]}
+    assert tables.AppointmentRecord.count() == 0
+
+
+@pytest.mark.parametrize("route", ["lookup", "cancel", "reschedule"])
+@pytest.mark.parametrize("dob", [304560000, "1979-08-30T00:00:00"])
+def test_proofs_take_the_date_of_birth_only_as_yyyy_mm_dd(client, route, dob):
+    slot = slot_in(client, 3)
+    cn = _book(client, slot["slot_id"])[1]["confirmation_number"]
+    body = {**PROOF, "date_of_birth": dob}
+    if route == "reschedule":
+        body["slot_id"] = slot_in(client, 5)["slot_id"]
+    status, data, headers = call(client, "post", f"/v1/appointments/{cn}/{route}", body)
+    assert_problem(status, data, headers, 422, "validation_failed")
+    assert "date_of_birth" in {e["field"] for e in data["errors"]}
+    # Nothing moved: the exact spelling still proves the booking, which is unchanged.
+    status, seen, _ = call(client, "post", f"/v1/appointments/{cn}/lookup", PROOF)
+    assert status == 200 and seen["status"] == "booked" and seen["slot_id"] == slot["slot_id"]
+
+
+def _spellings(slot_id):
+    office, _, stamp = slot_id.rpartition(".")
+    return [f"{office}.{stamp.lower()}", f"{office.upper()}.{stamp}",
+            f"{office}.{stamp[:8]}t{stamp[9:]}"]
+
+
+def test_a_slot_id_in_another_case_is_booked_under_its_canonical_id(client):
+    slot = slot_in(client, 3)
+    status, booked, _ = _book(client, _spellings(slot["slot_id"])[0])
+    assert status == 201, booked
+    cn = booked["confirmation_number"]
+    record = tables.AppointmentRecord.get(cn.replace("-", ""))
+    assert record.slot_id == slot["slot_id"]
+    seen = call(client, "post", f"/v1/appointments/{cn}/lookup", PROOF)[1]
+    assert seen["slot_id"] == slot["slot_id"]
+
+
+def test_ambiguous_slot_spellings_are_unknown_slots_not_bookings(client):
+    slot = slot_in(client, 3)
+    office, _, stamp = slot["slot_id"].rpartition(".")
+    # A one-digit month or day: "2026121" could be 1 December or 21 January.
+    day, month = stamp[6:8], stamp[4:6]
+    ambiguous = [f"{office}.{stamp[:6]}{int(day)}{stamp[8:]}",
+                 f"{office}.{stamp[:4]}{int(month)}{stamp[6:]}",
+                 f"{office}.{stamp[:-1]}", f"{office}..{stamp}", f"{office}.{stamp}Z",
+                 f"{office}.{stamp.replace('T', '_')}"]
+    for spelling in ambiguous:
+        if spelling == slot["slot_id"]:
+            continue  # a two-digit day or month has no one-digit spelling
+        assert_problem(*_book(client, spelling), 404, "unknown_slot")
+    assert tables.AppointmentRecord.count() == 0
+
+
+def test_rescheduling_to_any_spelling_of_the_current_slot_is_same_slot(client):
+    slot = slot_in(client, 3)
+    cn = _book(client, slot["slot_id"])[1]["confirmation_number"]
+    for spelling in [slot["slot_id"], *_spellings(slot["slot_id"])]:
+        status, data, headers = call(client, "post", f"/v1/appointments/{cn}/reschedule",
+                                     {**PROOF, "slot_id": spelling})
+        assert_problem(status, data, headers, 409, "same_slot")
+    seen = call(client, "post", f"/v1/appointments/{cn}/lookup", PROOF)[1]
+    assert seen["version"] == 1 and seen["slot_id"] == slot["slot_id"]
+
+
+def test_rescheduling_from_a_lower_case_booking_to_the_canonical_id_is_same_slot(client):
+    slot = slot_in(client, 3)
+    cn = _book(client, _spellings(slot["slot_id"])[0])[1]["confirmation_number"]
+    assert_problem(*call(client, "post", f"/v1/appointments/{cn}/reschedule",
+                         {**PROOF, "slot_id": slot["slot_id"]}), 409, "same_slot")
+
+
+def test_rescheduling_to_another_spelling_of_another_slot_moves_to_its_canonical_id(client):
+    first, second = slot_in(client, 3), slot_in(client, 5)
+    cn = _book(client, first["slot_id"])[1]["confirmation_number"]
+    status, moved, _ = call(client, "post", f"/v1/appointments/{cn}/reschedule",
+                            {**PROOF, "slot_id": _spellings(second["slot_id"])[0]})
+    assert status == 200 and moved["slot_id"] == second["slot_id"]
+    assert tables.AppointmentRecord.get(cn.replace("-", "")).slot_id == second["slot_id"]
+
+
+@pytest.mark.parametrize("changes", [
+    {"a_number": "A123456789"}, {"a_number": "A987654321"},
+    {"applicant": {**PERSON, "first_name": "\u0410na"}},          # Cyrillic А
+    {"applicant": {**PERSON, "last_name": "Ru\u0456z"}},          # Ukrainian і
+    {"applicant": {**PERSON, "first_name": "ANA", "last_name": "ruíz"}},
+])
+def test_optional_fields_and_look_alike_letters_do_not_make_a_second_person(client, changes):
+    status, first, _ = _book(client, slot_in(client, 3)["slot_id"])
+    assert status == 201
+    status, data, headers = _book(client, slot_in(client, 5)["slot_id"], **changes)
+    assert_problem(status, data, headers, 409, "already_booked")
+    assert tables.AppointmentRecord.count() == 1
+
+
+def test_the_a_number_is_kept_as_an_attribute(client):
+    status, booked, _ = _book(client, slot_in(client, 3)["slot_id"], a_number="a-12345678")
+    assert status == 201
+    record = tables.AppointmentRecord.get(booked["confirmation_number"].replace("-", ""))
+    assert record.a_number == "A012345678"
