@@ -78,7 +78,7 @@ class FakeRepository:
         stored.status, stored.version, stored.updated_at = "cancelled", stored.version + 1, now
         return copy.deepcopy(stored)
 
-    def reschedule(self, appointment, new_slot, now, last_visit_before):
+    def reschedule(self, appointment, new_slot, zone, now, last_visit_before):
         stored = self.appointments.get(appointment.confirmation_number)
         failed = set()
         if stored is None or stored.version != appointment.version or stored.status != "booked":
@@ -97,6 +97,7 @@ class FakeRepository:
         self.slots[(target.office_id, target.start)] = replace(target, available=target.available - 1)
         person.update(active_start=target.start, last_start=target.start)
         stored.office_id, stored.slot_id = target.office_id, slot_id(target.office_id, target.start)
+        stored.timezone = zone
         stored.start, stored.end = target.start, target.end
         stored.version, stored.updated_at = stored.version + 1, now
         return copy.deepcopy(stored)

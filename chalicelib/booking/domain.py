@@ -90,6 +90,19 @@ def ensure_changeable(status: str, start: datetime, now: datetime, policy: Polic
             .isoformat())
 
 
+def ensure_cancellable(status: str, start: datetime, now: datetime) -> None:
+    """A seat can be given back until the appointment starts: the change cutoff is for moves
+    only, since refusing a cancellation just turns the person into a no-show."""
+    if status != "booked":
+        raise errors.NotChangeable()
+    if now >= start:
+        raise errors.TooLate("The appointment has already started.")
+
+
+def changes_close(start: datetime, policy: Policy) -> datetime:
+    return start - policy.change_cutoff
+
+
 def ensure_bookable(start: datetime, now: datetime, last_day: date, office_tz) -> None:
     if start <= now:
         raise errors.SlotUnavailable("That time has already passed.")

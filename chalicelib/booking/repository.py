@@ -151,13 +151,16 @@ class DynamoBookingRepository:
         appointment.updated_at = now
         return appointment
 
-    def reschedule(self, appointment: Appointment, new_slot: Slot, now: datetime,
+    def reschedule(self, appointment: Appointment, new_slot: Slot, zone: str, now: datetime,
                    last_visit_before: datetime) -> Appointment:
         txn = _Transaction()
         version = appointment.version + 1
         new_id = slot_id(new_slot.office_id, new_slot.start)
         txn.update("appointment", AppointmentRecord(appointment.confirmation_number), [
             AppointmentRecord.office_id.set(new_slot.office_id),
+            # A move to another office is a move to its time zone: notices, reminders and the
+            # .ics show the stored zone.
+            AppointmentRecord.timezone.set(zone),
             AppointmentRecord.slot_id.set(new_id),
             AppointmentRecord.start.set(iso_utc(new_slot.start)),
             AppointmentRecord.end.set(iso_utc(new_slot.end)),
@@ -180,6 +183,7 @@ class DynamoBookingRepository:
             & (PersonRecord.prev_start <= iso_utc(last_visit_before)))
         txn.commit()
         appointment.office_id, appointment.slot_id = new_slot.office_id, new_id
+        appointment.timezone = zone
         appointment.start, appointment.end = new_slot.start, new_slot.end
         appointment.version, appointment.updated_at = version, now
         return appointment

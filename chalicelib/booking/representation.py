@@ -62,21 +62,23 @@ def slot(s: Slot, zone: str) -> dict:
             "end": local_iso(s.end, zone), "available": s.available}
 
 
-def booking(a: Appointment, office: dict, changes_close_at: datetime) -> dict:
-    """The booking answer: everything lookup shows except the applicant, who just sent it (and
-    whose details stay out of the stored idempotent replay)."""
+def booking(a: Appointment, office: dict, changes_close_at: datetime, now: datetime) -> dict:
+    """`changes_closed` is true when the appointment can no longer be rescheduled online (a
+    booking made inside the change cutoff is closed from the start); it can still be cancelled
+    until `start`."""
     return {"confirmation_number": format_confirmation_number(a.confirmation_number),
             "status": a.status, "version": a.version, "slot_id": a.slot_id,
             "office": office_summary(office), "timezone": a.timezone,
             "start": local_iso(a.start, a.timezone), "end": local_iso(a.end, a.timezone),
             "changes_close_at": local_iso(changes_close_at, a.timezone),
+            "changes_closed": now >= changes_close_at,
             "what_to_bring": list(WHAT_TO_BRING),
             "reason": a.reason, "language": a.language, "contact_method": a.contact_method,
             "accommodations": a.accommodations, "contact_center_phone": CONTACT_CENTER_PHONE}
 
 
-def appointment(a: Appointment, office: dict, changes_close_at: datetime) -> dict:
+def appointment(a: Appointment, office: dict, changes_close_at: datetime, now: datetime) -> dict:
     """Shown only after the caller proved who they are."""
     applicant = a.applicant
-    return {**booking(a, office, changes_close_at),
+    return {**booking(a, office, changes_close_at, now),
             "applicant": {k: applicant.get(k) for k in ("first_name", "last_name", "email", "phone")}}

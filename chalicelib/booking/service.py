@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from chalicelib import errors
 from chalicelib.booking import offices, representation, schedule
-from chalicelib.booking.domain import (Appointment, Policy, ensure_bookable, ensure_changeable,
+from chalicelib.booking.domain import (Appointment, Policy, changes_close, ensure_bookable,
+                                       ensure_cancellable, ensure_changeable,
                                        new_confirmation_number, normalize_confirmation_number,
                                        person_key, proof_digest, proof_matches)
 from chalicelib.booking.ports import (BookingRepository, IdempotencyClaim, NoticePublisher,
@@ -150,7 +151,7 @@ class BookingService:
             now = self.clock()
             appointment = self._new_appointment(request, office, slot, key, now)
             body = representation.booking(appointment, office,
-                                          slot.start - self.policy.change_cutoff)
+                                          changes_close(appointment.start, self.policy), now)
             claim = (IdempotencyClaim(claim_key, body_hash, 201, body,
                                       int((now + self.idempotency_ttl).timestamp()),
                                       claimed_at=int(now.timestamp()))
@@ -290,7 +291,8 @@ class BookingService:
 
     def _view(self, appointment: Appointment) -> dict:
         return representation.appointment(appointment, offices.get(appointment.office_id),
-                                          appointment.start - self.policy.change_cutoff)
+                                          changes_close(appointment.start, self.policy),
+                                          self.clock())
 
     def lookup(self, raw_cn: str, proof: Proof) -> dict:
         return self._view(self._proven(raw_cn, proof))
@@ -298,8 +300,7 @@ class BookingService:
     def cancel(self, raw_cn: str, proof: Proof) -> dict:
         appointment = self._proven(raw_cn, proof)
         now = self.clock()
-        ensure_changeable(appointment.status, appointment.start, now, self.policy,
-                          appointment.timezone)
+        ensure_cancellable(appointment.status, appointment.start, now)
         try:
             appointment = self.repo.cancel(appointment, now)
         except Rejected:
@@ -333,7 +334,8 @@ class BookingService:
         office, slot = self._bookable_slot(request.slot_id, any_office=granted)
         try:
             appointment = self.repo.reschedule(
-                appointment, slot, now, last_visit_before=slot.start if granted
+                appointment, slot, office["timezone"], now,
+                last_visit_before=slot.start if granted
                 else slot.start - self.policy.min_interval)
         except Rejected as rejected:
             if "slot" in rejected.failed:

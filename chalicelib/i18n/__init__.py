@@ -17,6 +17,12 @@ BABEL_LOCALES = {"en": "en_US", "es": "es_US", "zh-Hans": "zh_Hans", "zh-Hant": 
                  "ht": "ht", "pt": "pt"}
 LANGUAGES = tuple(BABEL_LOCALES)
 RIGHT_TO_LEFT = frozenset({"ar"})
+# CLDR has no Haitian Creole date names; Babel falls back to French ("mercredi 2 décembre"),
+# a language many Haitian Creole readers do not read. These are the Kreyòl names (Monday
+# first, January first); zone names, which CLDR lacks too, are given in English.
+_HT_DAYS = ("lendi", "madi", "mèkredi", "jedi", "vandredi", "samdi", "dimanch")
+_HT_MONTHS = ("janvye", "fevriye", "mas", "avril", "me", "jen", "jiyè", "out", "septanm",
+              "oktòb", "novanm", "desanm")
 # Tags people's browsers send that are not one of our codes, by their primary part.
 _ALIASES = {"zh-cn": "zh-Hans", "zh-sg": "zh-Hans", "zh-my": "zh-Hans", "zh-tw": "zh-Hant",
             "zh-hk": "zh-Hant", "zh-mo": "zh-Hant", "zh": "zh-Hans", "fil": "tl"}
@@ -69,12 +75,20 @@ class Translator:
     __call__ = gettext
 
     def date(self, moment: datetime) -> str:
+        if self.language == "ht":
+            return f"{_HT_DAYS[moment.weekday()]} {self._ht_day_month_year(moment)}"
         from babel.dates import format_date
         return format_date(moment, "full", locale=self.locale)
 
     def short_date(self, moment: datetime) -> str:
+        if self.language == "ht":
+            return self._ht_day_month_year(moment)
         from babel.dates import format_date
         return format_date(moment, "medium", locale=self.locale)
+
+    @staticmethod
+    def _ht_day_month_year(moment: datetime) -> str:
+        return f"{moment.day} {_HT_MONTHS[moment.month - 1]} {moment.year}"
 
     def time(self, moment: datetime) -> str:
         from babel.dates import format_time
@@ -83,11 +97,13 @@ class Translator:
     def zone_name(self, moment: datetime) -> str:
         """The zone in force at that moment, named in the language ("Eastern Standard Time")."""
         from babel.dates import get_timezone_name
-        return get_timezone_name(moment, "long", locale=self.locale)
+        locale = self.locale if self.language != "ht" else "en_US"
+        return get_timezone_name(moment, "long", locale=locale)
 
     def when(self, moment: datetime) -> str:
         """Date, time and the zone named, joined the way the locale joins a date and a time."""
-        pattern = str(self.locale.datetime_formats["full"]).replace("'", "")
+        pattern = ("{1} a {0}" if self.language == "ht"
+                   else str(self.locale.datetime_formats["full"]).replace("'", ""))
         return (pattern.replace("{0}", f"{self.time(moment)} {self.zone_name(moment)}")
                 .replace("{1}", self.date(moment)))
 

@@ -75,6 +75,10 @@ class AppointmentNotices:
                     "changes_close": start - self.policy.change_cutoff,
                     # A visit granted through triage: the requester's request number.
                     "service_request": (a.reason or {}).get("service_request"),
+                    # Booked (or moved) inside the cutoff, or the cutoff passed before this
+                    # notice went out: say so, rather than offer a change that is closed.
+                    "changes_closed": self.clock() >= a.start - self.policy.change_cutoff,
+                    "cutoff_hours": int(self.policy.change_cutoff.total_seconds() // 3600),
                     "manage_url": self.policy.manage_url})
 
     def sent(self, confirmation_number: str, kind: str, version: int) -> None:
@@ -192,8 +196,15 @@ class AppointmentNotices:
                 Heading(_("What to bring")),
                 blocks.what_to_bring(t),
                 Heading(_("To reschedule or cancel")),
-                Paragraph(_("Go to {url} and enter your confirmation number, last name and date "
-                            "of birth. You can change or cancel online until {deadline}.")
+                Paragraph(_("This appointment is less than {hours} hours away, so it can no "
+                            "longer be rescheduled online. You can still cancel it online at "
+                            "{url} until it starts, with your confirmation number, last name "
+                            "and date of birth.")
+                          .format(hours=f["cutoff_hours"], url=f["manage_url"])
+                          if f.get("changes_closed") else
+                          _("Go to {url} and enter your confirmation number, last name and "
+                            "date of birth. You can reschedule online until {deadline} and "
+                            "cancel online until the appointment starts.")
                           .format(url=f["manage_url"], deadline=t.when(f["changes_close"]))),
                 Paragraph(_("After that, or if you need help, call the USCIS Contact Center "
                             "at {phone}.").format(phone=CONTACT_CENTER_PHONE)),

@@ -34,4 +34,6 @@ def ics(event: CalendarEvent, now: datetime) -> bytes:
 
 
 def attachment(event: CalendarEvent, now: datetime) -> Attachment:
-    return Attachment("appointment.ics", "text/calendar; method=PUBLISH", ics(event, now))
+    # icalendar writes UTF-8; without the charset strict parsers read it as ASCII or Latin-1.
+    return Attachment("appointment.ics", "text/calendar; method=PUBLISH; charset=utf-8",
+                      ics(event, now))

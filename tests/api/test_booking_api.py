@@ -48,8 +48,15 @@ def open_slots(client, office=OFFICE):
 
 
 def slot_in(client, days):
-    target = datetime.now().astimezone() + timedelta(days=days)
-    return next(s for s in open_slots(client) if datetime.fromisoformat(s["start"]) >= target)
+    """The first slot of the `days`-th open day after today (office-local), so at least `days`
+    calendar days ahead, and different arguments never give the same slot (weekends and
+    holidays would otherwise fold slot_in(3) and slot_in(5) into one)."""
+    slots = open_slots(client)
+    office_offset = datetime.fromisoformat(slots[0]["start"]).tzinfo
+    today = datetime.now(office_offset).date()
+    open_days = sorted({datetime.fromisoformat(s["start"]).date() for s in slots} - {today})
+    day = open_days[days - 1]
+    return next(s for s in slots if datetime.fromisoformat(s["start"]).date() == day)
 
 
 def assert_problem(status, data, headers, expected_status, code):

@@ -113,7 +113,7 @@ def test_a_stale_reschedule_cannot_take_a_second_seat(service):
     from chalicelib.booking.ports import Rejected
     new_slot = service.repo.get_slot(OFFICE, datetime.fromisoformat(c["start"]))
     with pytest.raises(Rejected):
-        service.repo.reschedule(stale, new_slot, MONDAY_NOON, MONDAY_NOON)
+        service.repo.reschedule(stale, new_slot, "America/New_York", MONDAY_NOON, MONDAY_NOON)
     now = {s["slot_id"]: s["available"] for s in slots(service)}
     assert now[c["slot_id"]] == c["available"]
     assert now[a["slot_id"]] == a["available"]

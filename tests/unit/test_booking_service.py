@@ -205,16 +205,43 @@ def test_reschedule_moves_the_seat_and_bumps_the_version(service, repo):
         service.reschedule(cn, RescheduleRequest(slot_id=new, last_name="Santos", date_of_birth=date(1985, 3, 4)))
 
 
-def test_changes_close_24_hours_before_the_start(service, clock):
+def test_reschedules_close_24_hours_before_the_start_but_cancellation_stays_open(
+        service, clock, repo):
     slot_id = later_slot(service, 2)
     cn = cn_of(service.book(request(slot_id)))
     start = datetime.fromisoformat(service.lookup(cn, proof())["start"])
     clock.now = start - timedelta(hours=23)
-    with pytest.raises(errors.TooLate):
-        service.cancel(cn, proof())
+    assert service.lookup(cn, proof())["changes_closed"] is True
     with pytest.raises(errors.TooLate):
         service.reschedule(cn, RescheduleRequest(slot_id=later_slot(service, 5), last_name="Santos",
                                                  date_of_birth=date(1985, 3, 4)))
+    clock.now = start - timedelta(seconds=1)
+    seats = lambda: next(s.available for s in repo.slots.values() if s.start == start)
+    before = seats()
+    assert service.cancel(cn, proof())["status"] == "cancelled"
+    assert seats() == before + 1  # the seat is back at once, for someone else
+
+
+def test_an_appointment_that_has_started_cannot_be_cancelled(service, clock):
+    cn = cn_of(service.book(request(later_slot(service, 2))))
+    start = datetime.fromisoformat(service.lookup(cn, proof())["start"])
+    clock.now = start
+    with pytest.raises(errors.TooLate):
+        service.cancel(cn, proof())
+    clock.now = start - timedelta(days=1)
+    assert service.lookup(cn, proof())["status"] == "booked"
+
+
+def test_a_booking_inside_the_cutoff_says_changes_are_closed(service, clock):
+    tomorrow_morning = later_slot(service, 0.7)  # less than 24 hours away
+    outcome = service.book(request(tomorrow_morning))
+    body = outcome.body
+    assert body["changes_closed"] is True
+    assert datetime.fromisoformat(body["changes_close_at"]) <= clock.now
+    later = service.book(request(later_slot(service, 3), first="Other"))
+    assert later.body["changes_closed"] is False
+    assert datetime.fromisoformat(later.body["changes_close_at"]) == \
+        datetime.fromisoformat(later.body["start"]) - timedelta(hours=24)
 
 
 def test_a_failed_publish_never_fails_the_booking(repo, clock):

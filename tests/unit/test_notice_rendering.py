@@ -128,3 +128,55 @@ def test_a_letter_has_the_address_block_the_date_and_the_same_content():
     assert t.date(NOW) in letter.text and message.text.strip() in letter.text
     assert letter.office_id == "boston" and letter.language == "vi"
     assert '<html lang="vi" dir="ltr">' in letter.html and "<address" in letter.html
+
+
+@pytest.mark.parametrize("language", ["pt", "ar", "ru", "zh-Hant"])
+def test_the_calendar_part_says_it_is_utf8_so_strict_parsers_keep_the_letters(language):
+    t, data, content, message = rendered(language)
+    raw = render.mime(message, "USCIS InfoPass <no-reply@infopass.example.gov>")
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    [part] = list(parsed.iter_attachments())
+    assert part.get_content_type() == "text/calendar"
+    assert part.get_content_charset() == "utf-8" and part.get_param("method") == "PUBLISH"
+    summary = t.gettext("USCIS appointment at {office}").format(office="Boston Field Office")
+    assert summary.encode("utf-8") in part.get_payload(decode=True).replace(b"\r\n ", b"")
+    calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True).decode("utf-8"))
+    assert calendar.walk("VEVENT")[0]["SUMMARY"] == summary
+
+
+def test_haitian_creole_notices_give_dates_in_kreyol_not_french():
+    t, data, content, message = rendered("ht")  # 1 December 2026, a Tuesday, 09:00 in Boston
+    assert "madi 1 desanm 2026" in message.text
+    assert "Eastern Standard Time" in message.text
+    for french in ("mardi", "décembre", "déc.", "heure normale", " à "):
+        assert french not in message.text, french
+    reminder = rendered("ht", "reminder")[3]
+    assert reminder.subject.endswith("1 desanm 2026")
+    moment = datetime(2026, 7, 4, 15, tzinfo=ZoneInfo("America/New_York"))
+    ht = i18n.translator("ht")
+    assert ht.date(moment) == "samdi 4 jiyè 2026" and ht.short_date(moment) == "4 jiyè 2026"
+    assert ht.when(moment) == "samdi 4 jiyè 2026 a 15:00 Eastern Daylight Time"
+
+
+@pytest.mark.parametrize("language", domain.LANGUAGES)
+def test_a_confirmation_inside_the_cutoff_says_it_can_be_cancelled_but_not_moved(language):
+    store = FakeAppointmentStore()
+    soon = NOW + timedelta(hours=20)
+    store.put(appointment(CN, start=soon, language=language))
+    notices = AppointmentNotices(store, AppointmentNoticePolicy(), FixedClock(NOW))
+    data = notices.load(CN, 1)
+    t = i18n.translator(language)
+    text = render.email(notices.render("booking_confirmation", data, t), data, t, NOW).text
+    closed = t.gettext("This appointment is less than {hours} hours away, so it can no longer be "
+                       "rescheduled online. You can still cancel it online at {url} until it "
+                       "starts, with your confirmation number, last name and date of birth.")
+    assert closed.format(hours=24, url="https://infopass.example.gov/manage") in text
+    open_text = t.gettext("Go to {url} and enter your confirmation number, last name and date of "
+                          "birth. You can reschedule online until {deadline} and cancel online "
+                          "until the appointment starts.")
+    past_deadline = t.when(soon.astimezone(ZoneInfo("America/New_York")) - timedelta(hours=24))
+    assert past_deadline not in text  # no offer of a change that is already closed
+    far = rendered(language)[3].text  # 11 days ahead: open, with the reschedule deadline
+    assert open_text.format(url="https://infopass.example.gov/manage",
+                            deadline=t.when(START.astimezone(ZoneInfo("America/New_York"))
+                                            - timedelta(hours=24))) in far
