@@ -107,6 +107,11 @@ class AlreadyBooked(Conflict):
     title = "This person already has an appointment"
 
 
+class ContactLimitReached(Conflict):
+    code = "contact_limit_reached"
+    title = "Too many active appointments use this email address or phone number"
+
+
 class TooSoon(Conflict):
     code = "too_soon_since_last_visit"
     title = "The minimum interval since this person's last visit has not passed"

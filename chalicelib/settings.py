@@ -47,6 +47,8 @@ class Settings:
     change_cutoff_hours: int = field(default_factory=lambda: _int("CHANGE_CUTOFF_HOURS", 24))
     min_interval_days: int = field(default_factory=lambda: _int("MIN_INTERVAL_DAYS", 180))
     idempotency_ttl_hours: int = field(default_factory=lambda: _int("IDEMPOTENCY_TTL_HOURS", 24))
+    # Upcoming self-service appointments that may share one email address or one phone number.
+    max_active_per_contact: int = field(default_factory=lambda: _int("MAX_ACTIVE_PER_CONTACT", 2))
     # Keys person identities and proofs with HMAC so the tables never hold a guessable hash of
     # a name and birth date. Deployed stages inject a secret; the default is for local use only.
     identity_pepper: str = field(

@@ -96,6 +96,7 @@ class AppointmentRecord(_Table):
     a_number = UnicodeAttribute(null=True)
     receipt_number = UnicodeAttribute(null=True)
     accommodations = ListAttribute(default=list)
+    contact_seats = UnicodeSetAttribute(null=True)  # ContactSeatRecord keys, "<key>#<seat>"
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     # Notices not yet handed to SQS (the outbox); cleared once published.
@@ -132,6 +133,24 @@ class PersonRecord(_Table):
     prev_start = UnicodeAttribute(null=True)
 
 
+class ContactSeatRecord(_Table):
+    """One of the seats of one contact address (an email or a phone number, keyed by an HMAC of
+    its normalized form, never the address): held by an upcoming self-service appointment until
+    it starts or is cancelled. A contact has `MAX_ACTIVE_PER_CONTACT` seats."""
+    short_name = "contacts"
+    ttl_attribute = "expires_at"
+
+    class Meta:
+        table_name = "contacts"
+        billing_mode = "PAY_PER_REQUEST"
+
+    contact_key = UnicodeAttribute(hash_key=True)
+    seat = NumberAttribute(range_key=True)
+    confirmation_number = UnicodeAttribute(null=True)
+    active_start = UnicodeAttribute(null=True)  # UTC, ISO-8601 with Z; the seat is free after it
+    expires_at = NumberAttribute(null=True)
+
+
 class IdempotencyRecord(_Table):
     short_name = "idempotency"
     ttl_attribute = "expires_at"
@@ -147,7 +166,8 @@ class IdempotencyRecord(_Table):
     expires_at = NumberAttribute()
 
 
-TABLES: list[type[_Table]] = [SlotRecord, AppointmentRecord, PersonRecord, IdempotencyRecord]
+TABLES: list[type[_Table]] = [SlotRecord, AppointmentRecord, PersonRecord, IdempotencyRecord,
+                              ContactSeatRecord]
 
 
 def register(model: type[_Table]) -> type[_Table]:

@@ -38,7 +38,8 @@ from chalicelib.triage.service import TriageService
 def policy(s: _settings.Settings) -> Policy:
     return Policy(booking_window_days=s.booking_window_days,
                   change_cutoff=timedelta(hours=s.change_cutoff_hours),
-                  min_interval=timedelta(days=s.min_interval_days))
+                  min_interval=timedelta(days=s.min_interval_days),
+                  max_active_per_contact=s.max_active_per_contact)
 
 
 @lru_cache(maxsize=1)

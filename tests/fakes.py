@@ -6,7 +6,8 @@ import copy
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from chalicelib.booking.ports import IdempotencyClaim, Person, PublishFailed, Rejected, Slot, StoredResponse
+from chalicelib.booking.ports import (ContactSeat, IdempotencyClaim, Person, PublishFailed,
+                                      Rejected, Slot, StoredResponse)
 from chalicelib.booking.schedule import PlannedSlot, slot_id
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -18,6 +19,7 @@ class FakeRepository:
         self.appointments: dict = {}
         self.persons: dict[str, dict] = {}
         self.responses: dict[str, IdempotencyClaim] = {}
+        self.seats: dict[str, dict] = {}  # "<contact key>#<seat>" -> holder
         self.writes = 0
 
     def get_slot(self, office_id, start):
@@ -54,8 +56,15 @@ class FakeRepository:
         if claim and claim.key in self.responses \
                 and self.responses[claim.key].expires_at >= claim.claimed_at:
             failed.add("idempotency")
+        for n, entry in enumerate(appointment.contact_seats):
+            held = self.seats.get(entry)
+            if held and held["active_start"] >= not_active_after:
+                failed.add(f"contact{n}")
         if failed:
             raise Rejected(failed)
+        for entry in appointment.contact_seats:
+            self.seats[entry] = {"confirmation_number": appointment.confirmation_number,
+                                 "active_start": appointment.start}
         self.writes += 1
         self.slots[(slot.office_id, slot.start)] = replace(slot, available=slot.available - 1)
         self.appointments[appointment.confirmation_number] = copy.deepcopy(appointment)
@@ -66,7 +75,7 @@ class FakeRepository:
         if claim:
             self.responses[claim.key] = claim
 
-    def cancel(self, appointment, now):
+    def cancel(self, appointment, now, release_contacts=True):
         stored = self.appointments.get(appointment.confirmation_number)
         if stored is None or stored.version != appointment.version or stored.status != "booked":
             raise Rejected({"appointment"})
@@ -75,6 +84,9 @@ class FakeRepository:
         self.slots[(slot.office_id, slot.start)] = replace(slot, available=slot.available + 1)
         person = self.persons[stored.person_key]
         person.update(active_confirmation=None, active_start=None, last_start=person["prev_start"])
+        for entry in stored.contact_seats if release_contacts else ():
+            if self.seats.get(entry, {}).get("confirmation_number") == stored.confirmation_number:
+                del self.seats[entry]
         stored.status, stored.version, stored.updated_at = "cancelled", stored.version + 1, now
         return copy.deepcopy(stored)
 
@@ -96,6 +108,9 @@ class FakeRepository:
         self.slots[(old.office_id, old.start)] = replace(old, available=old.available + 1)
         self.slots[(target.office_id, target.start)] = replace(target, available=target.available - 1)
         person.update(active_start=target.start, last_start=target.start)
+        for entry in stored.contact_seats:
+            if self.seats.get(entry, {}).get("confirmation_number") == stored.confirmation_number:
+                self.seats[entry]["active_start"] = target.start
         stored.office_id, stored.slot_id = target.office_id, slot_id(target.office_id, target.start)
         stored.timezone = zone
         stored.start, stored.end = target.start, target.end
@@ -111,6 +126,11 @@ class FakeRepository:
         if p is None:
             return None
         return Person(key, p.get("active_confirmation"), p.get("active_start"), p.get("last_start"))
+
+    def contact_seats(self, contact_key):
+        return [ContactSeat(int(entry.rpartition("#")[2]), held["confirmation_number"],
+                            held["active_start"])
+                for entry, held in self.seats.items() if entry.rpartition("#")[0] == contact_key]
 
     def get_response(self, key, now):
         claim = self.responses.get(key)

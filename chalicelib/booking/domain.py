@@ -72,6 +72,7 @@ class Policy:
     booking_window_days: int = 14
     change_cutoff: timedelta = timedelta(hours=24)
     min_interval: timedelta = timedelta(days=180)
+    max_active_per_contact: int = 2
 
 
 def ensure_changeable(status: str, start: datetime, now: datetime, policy: Policy,
@@ -134,5 +135,7 @@ class Appointment:
     a_number: str | None = None
     receipt_number: str | None = None
     accommodations: list[str] = field(default_factory=list)
+    # The contact seats this appointment holds ("<contact key>#<seat>"), released on cancel.
+    contact_seats: list[str] = field(default_factory=list)
     created_at: datetime | None = None
     updated_at: datetime | None = None

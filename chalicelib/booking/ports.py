@@ -9,6 +9,10 @@ from chalicelib.booking.domain import Appointment
 from chalicelib.booking.schedule import PlannedSlot
 
 
+# Transaction label prefix of contact seat items: contact0, contact1, ...
+CONTACT_LABEL = "contact"
+
+
 @dataclass(frozen=True)
 class Slot:
     office_id: str
@@ -24,6 +28,13 @@ class Person:
     active_confirmation: str | None
     active_start: datetime | None
     last_start: datetime | None
+
+
+@dataclass(frozen=True)
+class ContactSeat:
+    seat: int
+    confirmation_number: str | None
+    active_start: datetime | None
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,8 @@ class BookingRepository(Protocol):
              last_visit_before: datetime, claim: IdempotencyClaim | None,
              together_with: "Sequence[TransactionPart]" = ()) -> None: ...
 
-    def cancel(self, appointment: Appointment, now: datetime) -> Appointment: ...
+    def cancel(self, appointment: Appointment, now: datetime,
+               release_contacts: bool = True) -> Appointment: ...
 
     def reschedule(self, appointment: Appointment, new_slot: Slot, zone: str, now: datetime,
                    last_visit_before: datetime) -> Appointment: ...
@@ -84,6 +96,8 @@ class BookingRepository(Protocol):
     def get_appointment(self, confirmation_number: str) -> Appointment | None: ...
 
     def get_person(self, key: str) -> Person | None: ...
+
+    def contact_seats(self, contact_key: str) -> list[ContactSeat]: ...
 
     def get_response(self, key: str, now: datetime) -> StoredResponse | None: ...
 

@@ -11,13 +11,22 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import settings as _settings
 from chalicelib.booking.domain import Appointment, iso_utc
-from chalicelib.booking.ports import (IdempotencyClaim, Person, Rejected, Slot,
+from chalicelib.booking.ports import (CONTACT_LABEL, ContactSeat, IdempotencyClaim, Person, Rejected, Slot,
                                       StoredResponse, TransactionPart)
 from chalicelib.booking.schedule import PlannedSlot, slot_id
-from chalicelib.tables import (AppointmentRecord, IdempotencyRecord, PersonRecord,
-                               SlotRecord)
+from chalicelib.tables import (AppointmentRecord, ContactSeatRecord, IdempotencyRecord,
+                               PersonRecord, SlotRecord)
 
 EPOCH = "1970-01-01T00:00:00Z"
+
+
+def _seat(entry: str) -> ContactSeatRecord:
+    key, _, seat = entry.rpartition("#")
+    return ContactSeatRecord(key, int(seat))
+
+
+def _seat_expiry(start: datetime) -> int:
+    return int(start.timestamp()) + 86400  # TTL tidies up a day after the seat freed itself
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -116,6 +125,15 @@ class DynamoBookingRepository:
              | (PersonRecord.active_start < iso_utc(not_active_after)))
             & (PersonRecord.last_start.does_not_exist()
                | (PersonRecord.last_start <= iso_utc(last_visit_before)))))
+        for n, entry in enumerate(appointment.contact_seats):
+            # Free when nobody holds it or its holder has started: a passed appointment stops
+            # counting without any write, as the person claim does.
+            txn.update(f"{CONTACT_LABEL}{n}", _seat(entry), [
+                ContactSeatRecord.confirmation_number.set(appointment.confirmation_number),
+                ContactSeatRecord.active_start.set(iso_utc(appointment.start)),
+                ContactSeatRecord.expires_at.set(_seat_expiry(appointment.start)),
+            ], (ContactSeatRecord.confirmation_number.does_not_exist()
+                | (ContactSeatRecord.active_start < iso_utc(not_active_after))))
         if claim is not None:
             txn.put("idempotency", IdempotencyRecord(
                 claim.key, body_hash=claim.body_hash, status=claim.status, response=claim.body,
@@ -126,7 +144,8 @@ class DynamoBookingRepository:
             part.add_to(txn)
         txn.commit()
 
-    def cancel(self, appointment: Appointment, now: datetime) -> Appointment:
+    def cancel(self, appointment: Appointment, now: datetime,
+               release_contacts: bool = True) -> Appointment:
         txn = _Transaction()
         record = AppointmentRecord(appointment.confirmation_number)
         txn.update("appointment", record, [
@@ -145,6 +164,11 @@ class DynamoBookingRepository:
             # A cancelled visit does not count towards the minimum interval.
             PersonRecord.last_start.set(PersonRecord.prev_start | EPOCH),
         ], PersonRecord.active_confirmation == appointment.confirmation_number)
+        for n, entry in enumerate(appointment.contact_seats if release_contacts else ()):
+            txn.update(f"{CONTACT_LABEL}{n}", _seat(entry), [
+                ContactSeatRecord.confirmation_number.remove(),
+                ContactSeatRecord.active_start.remove(),
+            ], ContactSeatRecord.confirmation_number == appointment.confirmation_number)
         txn.commit()
         appointment.status = "cancelled"
         appointment.version += 1
@@ -181,6 +205,11 @@ class DynamoBookingRepository:
             PersonRecord.last_start.set(iso_utc(new_slot.start)),
         ], (PersonRecord.active_confirmation == appointment.confirmation_number)
             & (PersonRecord.prev_start <= iso_utc(last_visit_before)))
+        for n, entry in enumerate(appointment.contact_seats):
+            txn.update(f"{CONTACT_LABEL}{n}", _seat(entry), [
+                ContactSeatRecord.active_start.set(iso_utc(new_slot.start)),
+                ContactSeatRecord.expires_at.set(_seat_expiry(new_slot.start)),
+            ], ContactSeatRecord.confirmation_number == appointment.confirmation_number)
         txn.commit()
         appointment.office_id, appointment.slot_id = new_slot.office_id, new_id
         appointment.timezone = zone
@@ -203,6 +232,10 @@ class DynamoBookingRepository:
         return Person(record.person_key, record.active_confirmation,
                       _parse(record.active_start), _parse(record.last_start))
 
+    def contact_seats(self, contact_key: str) -> list[ContactSeat]:
+        return [ContactSeat(int(r.seat), r.confirmation_number, _parse(r.active_start))
+                for r in ContactSeatRecord.query(contact_key, consistent_read=True)]
+
     def get_response(self, key: str, now: datetime) -> StoredResponse | None:
         try:
             record = IdempotencyRecord.get(key, consistent_read=True)
@@ -220,7 +253,8 @@ def _record(a: Appointment) -> AppointmentRecord:
         person_key=a.person_key, proof=a.proof, applicant=a.applicant, reason=a.reason,
         language=a.language, contact_method=a.contact_method, a_number=a.a_number,
         receipt_number=a.receipt_number, accommodations=list(a.accommodations),
-        created_at=iso_utc(a.created_at), updated_at=iso_utc(a.updated_at),
+        contact_seats=set(a.contact_seats) or None, created_at=iso_utc(a.created_at),
+        updated_at=iso_utc(a.updated_at),
         pending_notices={f"booking_confirmation:{a.version}"}, outbox="pending")
 
 
@@ -231,5 +265,6 @@ def _appointment(r: AppointmentRecord) -> Appointment:
         timezone=r.timezone, person_key=r.person_key, proof=r.proof, applicant=r.applicant,
         reason=r.reason, language=r.language, contact_method=r.contact_method,
         a_number=r.a_number, receipt_number=r.receipt_number,
-        accommodations=list(r.accommodations or []), created_at=_parse(r.created_at),
+        accommodations=list(r.accommodations or []),
+        contact_seats=sorted(r.contact_seats or ()), created_at=_parse(r.created_at),
         updated_at=_parse(r.updated_at))

@@ -12,12 +12,14 @@ from zoneinfo import ZoneInfo
 
 from chalicelib import errors
 from chalicelib.booking import offices, representation, schedule
+from chalicelib.booking.contacts import ContactSeats
 from chalicelib.booking.domain import (Appointment, Policy, changes_close, ensure_bookable,
                                        ensure_cancellable, ensure_changeable,
                                        new_confirmation_number, normalize_confirmation_number,
                                        person_key, proof_digest, proof_matches)
-from chalicelib.booking.ports import (BookingRepository, IdempotencyClaim, NoticePublisher,
-                                      PublishFailed, Rejected, Slot, TransactionPart)
+from chalicelib.booking.ports import (CONTACT_LABEL, BookingRepository, IdempotencyClaim,
+                                      NoticePublisher, PublishFailed, Rejected, Slot,
+                                      TransactionPart)
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest
 from chalicelib.limits.service import BOOKING_PROOF, NO_LIMIT, ProofAttempts
 
@@ -67,6 +69,7 @@ class BookingService:
         self.pepper = pepper
         self.idempotency_ttl = idempotency_ttl
         self.clock = clock
+        self.contacts = ContactSeats(repository, pepper, policy.max_active_per_contact)
 
     # --- offices and availability -------------------------------------------------------
 
@@ -147,9 +150,11 @@ class BookingService:
         applicant = request.applicant
         key = person_key(self.pepper, applicant.first_name, applicant.last_name,
                          applicant.date_of_birth)
+        contacts = self.contacts.keys(applicant.email, applicant.phone)
         for attempt in range(_RETRIES_ON_CONFLICT):
             now = self.clock()
             appointment = self._new_appointment(request, office, slot, key, now)
+            appointment.contact_seats = self._contact_seats(contacts, key, now)
             body = representation.booking(appointment, office,
                                           changes_close(appointment.start, self.policy), now)
             claim = (IdempotencyClaim(claim_key, body_hash, 201, body,
@@ -170,7 +175,21 @@ class BookingService:
             log.info("booked", extra={"office_id": office["id"], "slot_id": appointment.slot_id})
             self._notify("booking_confirmation", appointment)
             return Outcome(201, body)
+        self._contact_seats(contacts, key, self.clock())  # lost every race: is a seat left?
         raise errors.ConcurrentUpdate()
+
+    def _contact_seats(self, contacts: list[str], key: str, now: datetime) -> list[str]:
+        try:
+            return self.contacts.pick(contacts, now)
+        except errors.ContactLimitReached:
+            # A person who already holds an appointment hears that, not that their family's
+            # contact address is full.
+            person = self.repo.get_person(key)
+            if person and person.active_start and person.active_start >= now:
+                raise errors.AlreadyBooked(
+                    "This person already has an appointment: reschedule or cancel it "
+                    "instead.") from None
+            raise
 
     def book_on_behalf(self, request: OnBehalfBooking,
                        together_with: Callable[[Appointment], Sequence[TransactionPart]]
@@ -257,8 +276,11 @@ class BookingService:
                 "One visit per {min_interval_days} days; call {contact_center_phone} if the "
                 "matter is urgent.", min_interval_days=self.policy.min_interval.days,
                 contact_center_phone=representation.CONTACT_CENTER_PHONE)
-        if rejected.failed == {"appointment"}:
-            return None  # a confirmation-number collision: retry with a new number
+        if rejected.failed <= {"appointment"} | {f for f in rejected.failed
+                                                 if f.startswith(CONTACT_LABEL)}:
+            # A confirmation-number collision, or another booking took the contact seat this
+            # one picked: retry with a new number and a fresh look at the seats.
+            return None
         raise errors.ConcurrentUpdate()
 
     def _new_appointment(self, request: BookingRequest, office: dict, slot: Slot, key: str,
@@ -303,8 +325,16 @@ class BookingService:
         ensure_cancellable(appointment.status, appointment.start, now)
         try:
             appointment = self.repo.cancel(appointment, now)
-        except Rejected:
-            raise errors.ConcurrentUpdate() from None
+        except Rejected as rejected:
+            if not rejected.failed or not all(f.startswith(CONTACT_LABEL)
+                                               for f in rejected.failed):
+                raise errors.ConcurrentUpdate() from None
+            # Its contact seats already passed to later bookings (the start went by while
+            # this request ran): give the seat back without them.
+            try:
+                appointment = self.repo.cancel(appointment, now, release_contacts=False)
+            except Rejected:
+                raise errors.ConcurrentUpdate() from None
         self._notify("cancellation", appointment)
         if self.on_cancelled:
             try:

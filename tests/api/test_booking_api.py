@@ -145,7 +145,8 @@ def test_the_same_person_cannot_hold_two_appointments(client):
 def test_a_full_slot_offers_alternatives(client):
     slot = slot_in(client, 4)
     for n in range(slot["available"]):
-        person = {**PERSON, "first_name": f"Ana{chr(65 + n)}"}
+        person = {**PERSON, "first_name": f"Ana{chr(65 + n)}",
+                  "email": f"ana.{n}@example.org", "phone": f"(305) 555-01{n:02d}"}
         assert call(client, "post", "/v1/appointments", booking(slot["slot_id"], applicant=person))[0] == 201
     status, data, headers = call(client, "post", "/v1/appointments", booking(slot["slot_id"]))
     assert_problem(status, data, headers, 409, "slot_unavailable")

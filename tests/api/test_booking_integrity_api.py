@@ -205,3 +205,46 @@ def test_a_move_to_another_office_takes_its_time_zone_address_and_name_everywher
         assert record.start == start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         seen = call(client, "post", f"/v1/appointments/{cn}/lookup", PROOF)[1]
         assert seen["timezone"] == zone and seen["start"] == target["start"]
+
+
+def test_triage_bodies_and_proofs_take_birth_dates_and_phones_in_one_spelling_too(client):
+    from tests.api.test_triage_api import PROOF as TRIAGE_PROOF, REQUESTER, request_body
+    for applicant in ({**REQUESTER, "date_of_birth": 304560000},
+                      {**REQUESTER, "date_of_birth": "1979-08-30T00:00:00"},
+                      {**REQUESTER, "phone": "0000000000"}):
+        status, data, headers = call(client, "post", "/v1/service-requests",
+                                     request_body(applicant=applicant))
+        assert_problem(status, data, headers, 422, "validation_failed")
+        assert {e["field"] for e in data["errors"]} & {"applicant.date_of_birth", "applicant.phone"}
+    status, submitted, _ = call(client, "post", "/v1/service-requests", request_body())
+    assert status == 201, submitted
+    number = submitted["request_id"]
+    status, data, headers = call(client, "post", f"/v1/service-requests/{number}/status",
+                                 {**TRIAGE_PROOF, "date_of_birth": 304560000})
+    assert_problem(status, data, headers, 422, "validation_failed")
+
+
+def test_a_third_upcoming_appointment_on_one_email_or_phone_is_refused(client):
+    family = [{**PERSON, "first_name": name, "email": email, "phone": phone}
+              for name, email, phone in [("Ana", "casa.ruiz@example.org", "(305) 555-0101"),
+                                         ("Luis", "CASA.RUIZ@example.org", "(305) 555-0102"),
+                                         ("Marta", "casa.ruiz@Example.org", "(305) 555-0103"),
+                                         ("Pablo", "pablo@example.org", "+1 305 555 0101")]]
+    booked = [_book(client, slot_in(client, 3)["slot_id"], applicant=p) for p in family[:2]]
+    assert [b[0] for b in booked] == [201, 201]
+    for third in family[2:]:  # the same email in other letter cases; the same phone, spelled otherwise
+        status, data, headers = _book(client, slot_in(client, 4)["slot_id"], applicant=third)
+        assert_problem(status, data, headers, 409, "contact_limit_reached")
+        assert data["limit"] == 2
+        assert "casa" not in json.dumps(data) and "555" not in json.dumps(data)
+    assert tables.AppointmentRecord.count() == 2
+    # A contact holds no address in the clear.
+    for seat in tables.ContactSeatRecord.scan():
+        assert "@" not in seat.contact_key and "305" not in seat.contact_key
+    # Giving one back frees its seats at once.
+    cn = booked[0][1]["confirmation_number"]
+    assert call(client, "post", f"/v1/appointments/{cn}/cancel", PROOF)[0] == 200
+    assert _book(client, slot_in(client, 4)["slot_id"], applicant=family[2])[0] == 201
+    # The person who already holds an appointment hears that first.
+    status, data, headers = _book(client, slot_in(client, 5)["slot_id"], applicant=family[1])
+    assert_problem(status, data, headers, 409, "already_booked")

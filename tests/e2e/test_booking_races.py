@@ -3,6 +3,7 @@ serving one request at a time, as DynamoDB executes each request atomically)."""
 from __future__ import annotations
 
 import threading
+import zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -17,9 +18,12 @@ OFFICE = "chicago"  # self-service, capacity 8 per slot
 
 
 def person(n: int, first: str | None = None) -> dict:
-    return {"first_name": first or f"Racer{chr(65 + n // 26)}{chr(65 + n % 26)}", "last_name": "Okafor",
-            "date_of_birth": "1990-02-03", "email": f"racer{n}@example.org",
-            "phone": "312-555-0100",
+    """An invented person with an email address and a phone number of their own (at most
+    MAX_ACTIVE_PER_CONTACT upcoming appointments may share one; that race is tested apart)."""
+    name = first or f"Racer{chr(65 + n // 26)}{chr(65 + n % 26)}"
+    return {"first_name": name, "last_name": "Okafor",
+            "date_of_birth": "1990-02-03", "email": f"{name.lower()}@example.org",
+            "phone": f"312-555-{zlib.crc32(name.encode()) % 10000:04d}",
             "address": {"line1": "2 Lake St", "city": "Chicago", "state": "IL", "zip": "60601"}}
 
 
@@ -135,3 +139,33 @@ def test_a_cancel_racing_a_reschedule_leaves_seats_consistent(local_stack, slots
     moved_seat = target["available"] - seats_left(local_stack, target["slot_id"])
     assert moved_seat == (1 if final["status"] == "booked" and final["slot_id"] == target["slot_id"] else 0)
     assert cancel.status_code == 200 or move.status_code == 200
+
+
+def booked_with(local_stack, field: str, value: str) -> int:
+    table = boto3.resource("dynamodb", endpoint_url=local_stack["moto"]).Table("infopass-local-appointments")
+    items = table.scan()["Items"]
+    return sum(1 for i in items if i["status"] == "booked"
+               and (i["applicant"].get(field) or "").lower() == value)
+
+
+@pytest.mark.parametrize("shared", ["email", "phone"])
+def test_people_racing_with_one_email_or_phone_never_pass_the_contact_limit(local_stack, slots,
+                                                                            shared):
+    targets = [next(slots) for _ in range(10)]
+    url = f"{local_stack['api']}/v1/appointments"
+    people = [person(n, first=f"Kin{shared.capitalize()}{chr(65 + n)}") for n in range(10)]
+    # One address, spelled as people type it: the limit counts the normalized form.
+    for n, p in enumerate(people):
+        if shared == "email":
+            p["email"] = ["Family@Example.org", "family@example.org", "FAMILY@example.ORG"][n % 3]
+        else:
+            p["phone"] = ["(312) 555-0177", "+1 312 555 0177", "312.555.0177"][n % 3]
+    responses = race([lambda s=s, p=p: requests.post(url, json=booking(s["slot_id"], p), timeout=180)
+                      for s, p in zip(targets, people)])
+    outcomes = Counter(r.status_code for r in responses)
+    assert outcomes == {201: 2, 409: 8}, outcomes
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"contact_limit_reached"}
+    stored = "family@example.org" if shared == "email" else "+13125550177"  # E.164
+    assert booked_with(local_stack, shared, stored) == 2
+    taken = [s for s in targets if seats_left(local_stack, s["slot_id"]) == s["available"] - 1]
+    assert len(taken) == 2

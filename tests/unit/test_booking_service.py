@@ -1,4 +1,5 @@
 """The booking rules, through the service, with in-memory fakes and a fixed clock."""
+import zlib
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -13,10 +14,18 @@ OFFICE = "boston"
 MONDAY_NOON = datetime(2026, 11, 30, 17, tzinfo=timezone.utc)  # 12:00 in Boston
 
 
-def request(slot_id: str, first="Maria", last="Santos", dob="1985-03-04", **extra) -> BookingRequest:
+def contacts_of(first: str) -> dict:
+    """Each invented person has their own email address and phone number (the per-contact
+    limit is tested on its own)."""
+    n = zlib.crc32(first.encode()) % 10000
+    return {"email": f"{first.lower()}@example.org", "phone": f"+1 617 555 {n:04d}"}
+
+
+def request(slot_id: str, first="Maria", last="Santos", dob="1985-03-04", contacts=None,
+            **extra) -> BookingRequest:
     body = {"slot_id": slot_id,
             "applicant": {"first_name": first, "last_name": last, "date_of_birth": dob,
-                          "email": "maria@example.org", "phone": "+1 617 555 0100",
+                          **(contacts or contacts_of(first)),
                           "address": {"line1": "1 Main St", "city": "Boston", "state": "MA",
                                       "zip": "02108"}},
             "reason": {"category": "evidence_of_status", "details": "I-551 stamp"},
@@ -263,3 +272,44 @@ def test_an_expired_idempotency_key_starts_afresh(service, clock):
     clock.advance(hours=25)  # past the 24-hour key lifetime, whether or not TTL deleted it
     second = service.book(request(later_slot(service, 5)), idempotency_key="old-key")
     assert not second.replayed and cn_of(second) != cn_of(first)
+
+
+SHARED = {"email": "Family@Example.org", "phone": "(617) 555-0142"}
+
+
+def test_at_most_two_upcoming_appointments_share_one_email_or_phone(service, repo):
+    service.book(request(later_slot(service, 3), first="Ana", contacts=SHARED))
+    service.book(request(later_slot(service, 3), first="Bia",
+                         contacts={**SHARED, "email": "family@example.ORG "}))
+    with pytest.raises(errors.ContactLimitReached) as refused:
+        service.book(request(later_slot(service, 4), first="Caio",
+                             contacts={"email": "family@example.org", "phone": "+1 617 555 9999"}))
+    assert refused.value.extra["limit"] == 2
+    with pytest.raises(errors.ContactLimitReached):  # the phone alone, in another spelling
+        service.book(request(later_slot(service, 4), first="Caio",
+                             contacts={"email": "caio@example.org", "phone": "+16175550142"}))
+    assert len(repo.appointments) == 2
+    # Nothing about the contact is kept in the clear.
+    assert not any("family" in key.lower() or "0142" in key for key in repo.seats)
+
+
+def test_a_cancelled_appointment_gives_its_contact_seat_back(service):
+    first = service.book(request(later_slot(service, 3), first="Ana", contacts=SHARED))
+    service.book(request(later_slot(service, 3), first="Bia", contacts=SHARED))
+    service.cancel(cn_of(first), proof())  # Ana Santos, 1985-03-04
+    assert service.book(request(later_slot(service, 4), first="Caio", contacts=SHARED)).status == 201
+
+
+def test_an_appointment_that_has_passed_stops_counting_and_a_moved_one_counts_until_its_new_time(
+        service, clock):
+    early = service.book(request(later_slot(service, 1), first="Ana", contacts=SHARED))
+    service.book(request(later_slot(service, 1), first="Bia", contacts=SHARED))
+    moved_to = later_slot(service, 6)
+    service.reschedule(cn_of(early), RescheduleRequest(slot_id=moved_to, last_name="Santos",
+                                                      date_of_birth=date(1985, 3, 4)))
+    start_of = lambda cn: datetime.fromisoformat(service.lookup(cn, proof())["start"])
+    clock.now = start_of(cn_of(early)) - timedelta(days=4)  # Bia's visit is over; Ana's is not
+    assert service.book(request(open_ids(service)[0],
+                                first="Caio", contacts=SHARED)).status == 201
+    with pytest.raises(errors.ContactLimitReached):
+        service.book(request(open_ids(service)[1], first="Dora", contacts=SHARED))
