@@ -2,6 +2,7 @@
 serving one request at a time, as DynamoDB executes each request atomically)."""
 from __future__ import annotations
 
+import json
 import threading
 import zlib
 from collections import Counter
@@ -145,7 +146,7 @@ def booked_with(local_stack, field: str, value: str) -> int:
     table = boto3.resource("dynamodb", endpoint_url=local_stack["moto"]).Table("infopass-local-appointments")
     items = table.scan()["Items"]
     return sum(1 for i in items if i["status"] == "booked"
-               and (i["applicant"].get(field) or "").lower() == value)
+               and (json.loads(i["applicant"]).get(field) or "").lower() == value)
 
 
 @pytest.mark.parametrize("shared", ["email", "phone"])
