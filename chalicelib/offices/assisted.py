@@ -10,7 +10,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from chalicelib.booking import offices, representation
-from chalicelib.booking.domain import Appointment, normalize_confirmation_number
+from chalicelib.booking.domain import (Appointment, changes_close,
+                                       normalize_confirmation_number)
 from chalicelib.booking.service import BookingService, OnBehalfBooking
 from chalicelib.booking.validation import Proof, RescheduleRequest
 from chalicelib.offices.domain import iso_utc
@@ -58,7 +59,9 @@ class AssistedDigital:
                 appointment.confirmation_number, body.identity_check, self.clock()))]
 
         appointment = self.booking.book_on_behalf(request, audit, assisted=True)
-        return {**representation.booking(appointment, offices.get(appointment.office_id)),
+        return {**representation.booking(appointment, offices.get(appointment.office_id),
+                                         changes_close(appointment.start, self.booking.policy),
+                                         self.clock()),
                 "booked_by": {"actor": actor.id, "role": actor.role,
                               "identity_check": body.identity_check}}
 
