@@ -4,6 +4,7 @@ boto3 is imported lazily: routes that never touch SQS should not pay its import 
 """
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -17,6 +18,30 @@ def client(service: str) -> Any:
     s = _settings.settings
     return boto3.session.Session().client(
         service, region_name=s.region, endpoint_url=s.aws_endpoint_url)
+
+
+_per_thread = threading.local()
+
+
+def botocore_session() -> Any:
+    """One botocore session per thread, shared by every PynamoDB table model.
+
+    PynamoDB gives each model's connection a session of its own, and every new session parses
+    the DynamoDB service model again (about 0.2 s a client on this machine, 14 clients for the
+    tables after each rewire). Sessions are not safe to share across threads, so the sharing
+    stops at the thread, as PynamoDB's own per-connection sessions do.
+    """
+    session = getattr(_per_thread, "session", None)
+    if session is None:
+        from botocore.session import get_session
+        session = _per_thread.session = get_session()
+    return session
+
+
+def share_sessions_with_pynamodb() -> None:
+    import pynamodb.connection.base as pynamodb_connection
+
+    pynamodb_connection.get_session = botocore_session
 
 
 def reset() -> None:

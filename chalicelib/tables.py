@@ -10,7 +10,7 @@ from pynamodb.attributes import (JSONAttribute, ListAttribute, NumberAttribute,
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib import settings as _settings
+from chalicelib import aws, settings as _settings
 
 
 class _Table(Model):
@@ -189,4 +189,5 @@ def bind(s: _settings.Settings | None = None) -> None:
         bind_one(model, s or _settings.settings)
 
 
+aws.share_sessions_with_pynamodb()
 bind()
