@@ -41,8 +41,10 @@ def client_at(address: str) -> requests.Session:
 
 
 def applicant(first: str, last: str, born: str, n: int) -> dict:
+    # Each invented person gets an email and a phone of their own: a bot that reused one would
+    # meet the per-contact limit at its third booking; this one must meet the client limit.
     return {"first_name": first, "last_name": last, "date_of_birth": born,
-            "email": f"person{n}@example.org", "phone": "720-555-0134",
+            "email": f"person{n}@example.org", "phone": f"720-555-{100 + n:04d}",
             "address": {"line1": "5 Colfax Ave", "city": "Denver", "state": "CO", "zip": "80202"}}
 
 
