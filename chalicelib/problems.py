@@ -117,8 +117,8 @@ def request_language(event: Any) -> str:
     raw = getattr(event, "raw_body", None) or b"{}"
     try:
         chosen = json.loads(raw).get("language") if len(raw) <= 65536 else None
-    except (TypeError, ValueError, AttributeError, UnicodeDecodeError):
-        chosen = None
+    except (TypeError, ValueError, AttributeError, UnicodeDecodeError, RecursionError):
+        chosen = None  # a hostile body (e.g. nested 1000 deep) is refused elsewhere, not here
     return i18n.supported(chosen if isinstance(chosen, str) else None)
 
 

@@ -97,6 +97,9 @@ def all_offices() -> list[dict]:
 def get(office_id: str, fresh: bool = False) -> dict:
     if fresh and _directory.load_one is not None:
         office = _directory.load_one(office_id)
+        if office is None and office_id in _directory.entries():
+            # A new stage's empty table seeds itself on its first directory read.
+            office = _directory.load_one(office_id)
         office = _shaped(office, datetime.now(timezone.utc).date()) if office else None
     else:
         office = _directory.entries().get(office_id)
