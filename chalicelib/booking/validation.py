@@ -32,7 +32,7 @@ def _iso_date_only(value: Any) -> Any:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        raise ValueError("a date must be written YYYY-MM-DD")
+        raise ValueError(N_("Enter a date as YYYY-MM-DD."))
     return value
 
 
@@ -56,9 +56,9 @@ def e164_phone(value: str) -> str:
     try:
         number = phonenumbers.parse(value, PHONE_REGION)
     except phonenumbers.NumberParseException:
-        raise ValueError("not a valid phone number") from None
+        raise ValueError(N_("Enter a phone number that can be dialed, with its area code.")) from None
     if not phonenumbers.is_valid_number(number):
-        raise ValueError("not a valid phone number")
+        raise ValueError(N_("Enter a phone number that can be dialed, with its area code."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -35,7 +35,7 @@ class OfficeChangeRecord(tables._Table):
         billing_mode = "PAY_PER_REQUEST"
 
     office_id = UnicodeAttribute(hash_key=True)
-    at_id = UnicodeAttribute(range_key=True)  # UTC ISO-8601 # random: time order, no collisions
+    at_id = UnicodeAttribute(range_key=True)  # UTC ISO-8601 # office version: time order, unique
     action = UnicodeAttribute()
     actor = UnicodeAttribute()
     role = UnicodeAttribute()

@@ -101,7 +101,9 @@ class DynamoOfficeRepository:
                 txn.save(_record(office, change.at),
                          condition=OfficeRecord.version == expected_version)
                 txn.save(OfficeChangeRecord(
-                    change.office_id, f"{iso_utc(change.at)}#{secrets.token_hex(4)}",
+                    # The office's version breaks ties within a second: newest-first stays the
+                    # order in which the changes were made.
+                    change.office_id, f"{iso_utc(change.at)}#{change.version:012d}",
                     action=change.action, actor=change.actor_id, role=change.role,
                     version=change.version, old=change.old, new=change.new),
                     condition=OfficeChangeRecord.office_id.does_not_exist())

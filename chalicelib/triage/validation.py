@@ -110,7 +110,7 @@ class CallbackSchedule(_Strict):
         try:
             return value.astimezone(timezone.utc)
         except OverflowError:
-            raise ValueError("the time is outside the supported range") from None
+            raise ValueError(N_("Enter a time within the supported range.")) from None
 
 
 class Assignment(_Strict):
@@ -173,7 +173,7 @@ class AddedInformation(Proof):
     @model_validator(mode="after")
     def _something_new(self) -> "AddedInformation":
         if not (self.deadlines or self.circumstances or self.note.strip()):
-            raise ValueError("give at least one deadline, circumstance or note")
+            raise ValueError(N_("Give at least one deadline, circumstance or note."))
         return self
 
 

@@ -55,7 +55,7 @@ def call(client, method, path, body=None, headers=None):
 def person(n, last="Okoye"):
     return {"first_name": f"Ada{chr(65 + n // 26)}{chr(65 + n % 26)}", "last_name": last,
             "date_of_birth": "1988-04-12", "email": f"ada{n}@example.org",
-            "phone": "(305) 555-0142",
+            "phone": f"(305) 555-{1000 + n:04d}",  # their own: the per-contact limit is not tested here
             "address": {"line1": "1 Ocean Dr", "city": "Miami", "state": "FL", "zip": "33139"}}
 
 

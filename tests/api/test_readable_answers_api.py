@@ -132,14 +132,16 @@ def test_too_late_names_the_close_as_lookup_does_in_office_time(client, monkeypa
     monkeypatch.setenv("CHANGE_CUTOFF_HOURS", str(24 * 30))
     wiring.rewire()
     later = call(client, "post", f"/v1/appointments/{cn}/lookup", PROOF)[1]["changes_close_at"]
-    status, data, headers = call(client, "post", f"/v1/appointments/{cn}/cancel", PROOF)
+    # Only moves close before the start (a cancellation stays open until then).
+    move = {**PROOF, "slot_id": slot_in(client, 5)["slot_id"]}
+    status, data, headers = call(client, "post", f"/v1/appointments/{cn}/reschedule", move)
     assert_problem(status, data, headers, 409, "too_late")
     assert data["changes_close_at"] == later != shown
     assert "changes_closed_at" not in data
     assert later.endswith(("-05:00", "-04:00"))  # Miami's offset, as lookup shows it
     # The detail is translated like the title, with the numbers the body states.
     assert data["cutoff_hours"] == 720 and "720" in data["detail"] and "{" not in data["detail"]
-    status, data, headers = call(client, "post", f"/v1/appointments/{cn}/cancel", PROOF,
+    status, data, headers = call(client, "post", f"/v1/appointments/{cn}/reschedule", move,
                                  {"Accept-Language": "es"})
     assert data["detail"] == ("Los cambios en línea se cierran 720 horas antes de la cita; "
                               "llame al centro de contacto al 1-800-375-5283.")

@@ -81,3 +81,16 @@ def test_translations_are_not_english_copies(language):
     # in Spanish); whole sentences never are.
     copied = [m for m, text in catalog.items() if text == m and len(m.split()) > 2]
     assert not copied, f"{language} copies English: {copied}"
+
+
+def test_validators_raise_only_messages_marked_for_translation():
+    """A request validator's ValueError text becomes the field's message in the caller's
+    language (`validation._describe`), so a bare English literal there is a missing translation."""
+    bare = []
+    for path in ROOT.rglob("validation.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
+                    and getattr(node.exc.func, "id", None) == "ValueError" and node.exc.args
+                    and isinstance(node.exc.args[0], ast.Constant)):
+                bare.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not bare
