@@ -8,6 +8,8 @@ from chalicelib.notices.handlers import notices
 from chalicelib.notices.letters_routes import api as letters_api
 from chalicelib.offices.jobs import jobs as office_jobs
 from chalicelib.offices.routes import api as offices_api
+from chalicelib.performance.jobs import jobs as performance_jobs
+from chalicelib.performance.routes import api as performance_api
 from chalicelib.staff.routes import api as staff_auth
 from chalicelib.triage.jobs import jobs as triage_jobs
 from chalicelib.triage.routes import api as triage_api
@@ -25,4 +27,6 @@ app.register_blueprint(triage_api, url_prefix="/v1")
 app.register_blueprint(triage_jobs)
 app.register_blueprint(offices_api, url_prefix="/v1")
 app.register_blueprint(office_jobs)
+app.register_blueprint(performance_api, url_prefix="/v1")
+app.register_blueprint(performance_jobs)
 cors.add_preflight_routes(app)  # last: every route registered above gets its preflight

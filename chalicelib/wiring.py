@@ -28,6 +28,10 @@ from chalicelib.offices.repository import (DynamoOfficeRepository,  # registers 
                                            DynamoRosterRepository)
 from chalicelib.offices.roster import AttendancePolicy, FrontDesk
 from chalicelib.offices.service import OfficeAdministration
+from chalicelib.performance import metrics as performance_metrics
+from chalicelib.performance.repository import DynamoPerformanceStore  # registers its table
+from chalicelib.performance.service import Figures, Publication
+from chalicelib.performance.sources import DynamoSources
 from chalicelib.staff import auth as staff_auth
 from chalicelib.triage.deadlines import DeadlinePolicy
 from chalicelib.triage.events import SqsRequestNotices
@@ -94,6 +98,20 @@ def front_desk() -> FrontDesk:
 @lru_cache(maxsize=1)
 def assisted_digital() -> AssistedDigital:
     return AssistedDigital(booking_service(), clock=_utc_now)
+
+
+@lru_cache(maxsize=1)
+def publication() -> Publication:
+    configure_logging()
+    return Publication(office_directory.all_offices, DynamoSources(), DynamoPerformanceStore(),
+                       performance_metrics.emit, _settings.settings.booking_window_days)
+
+
+@lru_cache(maxsize=1)
+def figures() -> Figures:
+    configure_logging()
+    return Figures(DynamoPerformanceStore(),
+                   lambda: {office["id"] for office in office_directory.all_offices()})
 
 
 def _load_offices() -> list[dict]:
@@ -187,5 +205,7 @@ def rewire() -> None:
     closure_job.cache_clear()
     front_desk.cache_clear()
     assisted_digital.cache_clear()
+    publication.cache_clear()
+    figures.cache_clear()
     staff_auth.verifier.cache_clear()
     _install_office_directory()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (JSONAttribute, ListAttribute, MapAttribute, NumberAttribute,
                                  UnicodeAttribute, UnicodeSetAttribute)
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 
 from chalicelib import tables
 
@@ -67,6 +67,18 @@ class AuditEntryMap(MapAttribute):
     reason_code = UnicodeAttribute(null=True)
     level_from = UnicodeAttribute(null=True)
     level_to = UnicodeAttribute(null=True)
+
+
+class OfficeActivityIndex(GlobalSecondaryIndex):
+    """Every request by office and last change: what changed in a day (published performance).
+    Only what the figures read is projected: no personal data in this index."""
+
+    class Meta:
+        index_name = "office-activity"
+        projection = IncludeProjection(["created_at", "computed_level", "audit"])
+
+    office_id = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
 
 
 class ServiceRequestRecord(tables._Table):
@@ -132,6 +144,7 @@ class ServiceRequestRecord(tables._Table):
     open_by_person = OpenByPersonIndex()
     escalations = EscalationIndex()
     outbox_index = RequestOutboxIndex()
+    office_activity = OfficeActivityIndex()
 
 
 tables.register(ServiceRequestRecord)

@@ -193,6 +193,16 @@ class DynamoTriageRepository:
         return [_request(r) for r in ServiceRequestRecord.escalations.query(
             "headquarters", condition, limit=limit)]
 
+    def activity_since(self, office_id: str, since: datetime) -> Iterable[tuple[datetime, str,
+                                                                             list[dict]]]:
+        """(created_at, computed level, audit) of every request of the office changed since
+        `since`: the published-performance figures, no personal data."""
+        for r in ServiceRequestRecord.office_activity.query(
+                office_id, ServiceRequestRecord.updated_at >= iso_utc(since)):
+            yield (_parse(r.created_at), r.computed_level,
+                   [{"at": e.at, "step": e.step, "from": e.from_state, "to": e.to_state}
+                    for e in r.audit or []])
+
     def clear_notice(self, request_id: str, token: str) -> None:
         record = ServiceRequestRecord(request_id)
         try:
