@@ -1,5 +1,6 @@
 """Published performance: the figures of an office's day, and the job that publishes each day
 once, with fakes (no AWS)."""
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -206,3 +207,20 @@ def test_one_office_can_be_asked_for_alone():
                                     date(2026, 12, 2))
     assert answer["totals"]["seats"]["offered"] == 7
     assert [o["office_id"] for o in answer["offices"]] == ["honolulu"]
+
+
+def test_a_published_day_is_one_embedded_metric_format_line_per_office(capsys):
+    from chalicelib.performance import metrics
+
+    d = day("boston", date(2026, 12, 1), offered=10, booked=4, no_shows=1, hours=[2.0, 6.0])
+    d.days_to_first_open_seat = 5
+    metrics.emit(d)
+    [line] = capsys.readouterr().out.strip().splitlines()
+    emf = json.loads(line)
+    [directive] = emf["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "InfoPass" and ["office_id", "service"] in directive[
+        "Dimensions"]
+    assert emf["office_id"] == "boston" and emf["date"] == "2026-12-01"
+    assert emf["seats_offered"] == [10.0] and emf["seats_no_shows"] == [1.0]
+    assert emf["median_hours_to_first_callback"] == [4.0] and emf["days_to_first_open_seat"] == [
+        5.0]
