@@ -20,3 +20,17 @@ def configure_logging() -> None:
     for noisy in ("pynamodb", "botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     copy_config_to_registered_loggers(source_logger=logger, include={"chalicelib", "app"})
+
+
+def emit_counts(counts: dict[str, int]) -> None:
+    """CloudWatch Embedded Metric Format on stdout (Lambda ships it to CloudWatch Logs, which
+    extracts the metrics): one Count metric per entry, in the stage's namespace, dimension
+    Stage. Zero counts are emitted too, so a graph or alarm always has data."""
+    from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+    s = _settings.settings
+    metrics = EphemeralMetrics(namespace=s.metrics_namespace)
+    metrics.add_dimension(name="Stage", value=s.stage)
+    for name, value in counts.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    metrics.flush_metrics()

@@ -5,7 +5,7 @@ cannot drift. Names come from the stage's resource prefix (`bind`).
 """
 from __future__ import annotations
 
-from pynamodb.attributes import (JSONAttribute, ListAttribute, NumberAttribute,
+from pynamodb.attributes import (JSONAttribute, ListAttribute, MapAttribute, NumberAttribute,
                                  UnicodeAttribute, UnicodeSetAttribute)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -20,7 +20,9 @@ class _Table(Model):
 
 
 class SlotRecord(_Table):
-    """One bookable time at one office; `available` is decremented by bookings, never below 0."""
+    """One bookable time at one office. Its seats (see chalicelib/booking/seats.py):
+    capacity = available (public) + reserved + len(holds) + booked, each count moved only by
+    conditional writes on this item, never below 0."""
     short_name = "slots"
     ttl_attribute = "expires_at"
 
@@ -36,6 +38,12 @@ class SlotRecord(_Table):
     expires_at = NumberAttribute()
     # Set to a closure's id while the office is closed at this time: no booking takes a seat.
     closed = UnicodeAttribute(null=True)
+    # Free seats kept for triage grants and staff bookings until the release job gives them to
+    # the public (`released` counts those it gave); absent on slots made before reserves.
+    reserved = NumberAttribute(null=True)
+    released = NumberAttribute(null=True)
+    # Seats held while someone fills in the form: hold id -> epoch second the hold expires.
+    holds = MapAttribute(null=True)
 
 
 class OutboxIndex(GlobalSecondaryIndex):
@@ -97,6 +105,7 @@ class AppointmentRecord(_Table):
     receipt_number = UnicodeAttribute(null=True)
     accommodations = ListAttribute(default=list)
     contact_seats = UnicodeSetAttribute(null=True)  # ContactSeatRecord keys, "<key>#<seat>"
+    seat_pool = UnicodeAttribute(null=True)  # "reserved" when a grant or staff took a reserve
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     # Notices not yet handed to SQS (the outbox); cleared once published.

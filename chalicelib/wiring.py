@@ -9,6 +9,7 @@ from chalicelib.observability import configure_logging
 from chalicelib.booking.domain import Policy
 from chalicelib.booking.notices import SqsNoticePublisher
 from chalicelib.booking.repository import DynamoBookingRepository
+from chalicelib.booking.release import ReservedSeatRelease
 from chalicelib.booking.service import BookingService
 from chalicelib.limits import service as limits
 from chalicelib.limits.domain import Rule
@@ -68,6 +69,12 @@ def booking_service() -> BookingService:
                           # A cancelled visit that triage granted reopens its request.
                           on_cancelled=lambda appointment: triage_service().visit_cancelled(
                               appointment))
+
+
+@lru_cache(maxsize=1)
+def reserved_seat_release() -> ReservedSeatRelease:
+    configure_logging()
+    return ReservedSeatRelease(DynamoBookingRepository(), clock=_utc_now)
 
 
 @lru_cache(maxsize=1)
@@ -197,6 +204,7 @@ def rewire() -> None:
     aws.reset()
     limiter.cache_clear()
     booking_service.cache_clear()
+    reserved_seat_release.cache_clear()
     notice_service.cache_clear()
     appointment_notices.cache_clear()
     office_letters.cache_clear()

@@ -6,11 +6,33 @@ import copy
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from chalicelib.booking.ports import (ContactSeat, IdempotencyClaim, Person, PublishFailed,
-                                      Rejected, Slot, StoredResponse)
+from chalicelib.booking.ports import (PUBLIC_SEAT, ContactSeat, IdempotencyClaim, Person,
+                                      PublishFailed, Rejected, SeatTaking, Slot, StoredResponse)
 from chalicelib.booking.schedule import PlannedSlot, slot_id
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def taken(slot: Slot | None, seat: SeatTaking) -> Slot | None:
+    """The slot after `seat` is taken, or None when its condition does not hold (the same
+    conditions as chalicelib.booking.repository.take_seat)."""
+    if slot is None:
+        return None
+    if seat.hold_id or seat.expired_hold:
+        hold = seat.hold_id or seat.expired_hold
+        expires = slot.holds.get(hold)
+        if expires is None or (expires > seat.at) != bool(seat.hold_id):
+            return None
+        return replace(slot, holds={h: e for h, e in slot.holds.items() if h != hold})
+    if seat.pool == "reserved":
+        return replace(slot, reserved=slot.reserved - 1) if slot.reserved > 0 else None
+    return replace(slot, available=slot.available - 1) if slot.available > 0 else None
+
+
+def given_back(slot: Slot, pool: str) -> Slot:
+    if pool == "reserved":
+        return replace(slot, reserved=slot.reserved + 1)
+    return replace(slot, available=slot.available + 1)
 
 
 class FakeRepository:
@@ -27,7 +49,8 @@ class FakeRepository:
 
     def open_slots(self, office_id, after, before):
         return sorted((s for (o, start), s in self.slots.items()
-                       if o == office_id and after < start <= before and s.available > 0),
+                       if o == office_id and after < start <= before
+                       and (s.available > 0 or s.reserved > 0 or s.holds)),
                       key=lambda s: s.start)
 
     def slot_starts(self, office_id, after, before):
@@ -38,13 +61,31 @@ class FakeRepository:
         if key in self.slots:
             return False
         self.writes += 1
-        self.slots[key] = Slot(slot.office_id, slot.start, slot.end, slot.capacity, slot.capacity)
+        self.slots[key] = Slot(slot.office_id, slot.start, slot.end, slot.capacity,
+                               slot.capacity - slot.reserved, slot.reserved)
         return True
 
-    def book(self, appointment, not_active_after, last_visit_before, claim: IdempotencyClaim | None):
+    def reserved_slots(self, office_id, after, before):
+        return sorted((s for (o, start), s in self.slots.items()
+                       if o == office_id and after <= start <= before and s.reserved > 0),
+                      key=lambda s: s.start)
+
+    def release_reserved(self, office_id, start, now):
+        slot = self.slots.get((office_id, start))
+        if slot is None or slot.reserved <= 0:
+            return 0
+        self.writes += 1
+        self.released = getattr(self, "released", 0) + slot.reserved
+        self.slots[(office_id, start)] = replace(slot, available=slot.available + slot.reserved,
+                                                 reserved=0)
+        return slot.reserved
+
+    def book(self, appointment, not_active_after, last_visit_before, claim: IdempotencyClaim | None,
+             together_with=(), seat: SeatTaking = PUBLIC_SEAT):
         failed = set()
         slot = self.slots.get((appointment.office_id, appointment.start))
-        if slot is None or slot.available <= 0:
+        after = taken(slot, seat)
+        if after is None:
             failed.add("slot")
         if appointment.confirmation_number in self.appointments:
             failed.add("appointment")
@@ -66,7 +107,7 @@ class FakeRepository:
             self.seats[entry] = {"confirmation_number": appointment.confirmation_number,
                                  "active_start": appointment.start}
         self.writes += 1
-        self.slots[(slot.office_id, slot.start)] = replace(slot, available=slot.available - 1)
+        self.slots[(slot.office_id, slot.start)] = after
         self.appointments[appointment.confirmation_number] = copy.deepcopy(appointment)
         self.persons[appointment.person_key] = {
             "active_confirmation": appointment.confirmation_number,
@@ -75,13 +116,13 @@ class FakeRepository:
         if claim:
             self.responses[claim.key] = claim
 
-    def cancel(self, appointment, now, release_contacts=True):
+    def cancel(self, appointment, now, release_contacts=True, to_pool="public"):
         stored = self.appointments.get(appointment.confirmation_number)
         if stored is None or stored.version != appointment.version or stored.status != "booked":
             raise Rejected({"appointment"})
         self.writes += 1
         slot = self.slots[(stored.office_id, stored.start)]
-        self.slots[(slot.office_id, slot.start)] = replace(slot, available=slot.available + 1)
+        self.slots[(slot.office_id, slot.start)] = given_back(slot, to_pool)
         person = self.persons[stored.person_key]
         person.update(active_confirmation=None, active_start=None, last_start=person["prev_start"])
         for entry in stored.contact_seats if release_contacts else ():
@@ -90,13 +131,15 @@ class FakeRepository:
         stored.status, stored.version, stored.updated_at = "cancelled", stored.version + 1, now
         return copy.deepcopy(stored)
 
-    def reschedule(self, appointment, new_slot, zone, now, last_visit_before):
+    def reschedule(self, appointment, new_slot, zone, now, last_visit_before,
+                   seat: SeatTaking = PUBLIC_SEAT, old_to_pool="public"):
         stored = self.appointments.get(appointment.confirmation_number)
         failed = set()
         if stored is None or stored.version != appointment.version or stored.status != "booked":
             failed.add("appointment")
         target = self.slots.get((new_slot.office_id, new_slot.start))
-        if target is None or target.available <= 0:
+        after = taken(target, seat)
+        if after is None:
             failed.add("slot")
         person = self.persons.get(appointment.person_key, {})
         if person.get("prev_start", EPOCH) > last_visit_before:
@@ -105,8 +148,10 @@ class FakeRepository:
             raise Rejected(failed)
         self.writes += 1
         old = self.slots[(stored.office_id, stored.start)]
-        self.slots[(old.office_id, old.start)] = replace(old, available=old.available + 1)
-        self.slots[(target.office_id, target.start)] = replace(target, available=target.available - 1)
+        self.slots[(old.office_id, old.start)] = given_back(old, old_to_pool)
+        after = taken(self.slots[(target.office_id, target.start)], seat)
+        self.slots[(target.office_id, target.start)] = after
+        stored.seat_pool = seat.pool
         person.update(active_start=target.start, last_start=target.start)
         for entry in stored.contact_seats:
             if self.seats.get(entry, {}).get("confirmation_number") == stored.confirmation_number:

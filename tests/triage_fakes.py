@@ -125,14 +125,16 @@ class _Collector:
 class FakeBookingRepositoryWithParts(FakeRepository):
     """The booking fake, taking other contexts' writes into its all-or-nothing booking."""
 
-    def book(self, appointment, not_active_after, last_visit_before, claim, together_with=()):
+    def book(self, appointment, not_active_after, last_visit_before, claim, together_with=(),
+             seat=None):
         collected = _Collector()
         for part in together_with:
             part.add_to(collected)
         failed = {REQUEST_LABEL for part in collected.parts if not part.holds()}
         if failed:
             raise Rejected(failed)
-        super().book(appointment, not_active_after, last_visit_before, claim)
+        super().book(appointment, not_active_after, last_visit_before, claim,
+                     **({"seat": seat} if seat else {}))
         for part in collected.parts:
             part.apply()
 

@@ -137,5 +137,7 @@ class Appointment:
     accommodations: list[str] = field(default_factory=list)
     # The contact seats this appointment holds ("<contact key>#<seat>"), released on cancel.
     contact_seats: list[str] = field(default_factory=list)
+    # The pool its seat came from ("public" or "reserved"): where a cancellation returns it.
+    seat_pool: str = "public"
     created_at: datetime | None = None
     updated_at: datetime | None = None

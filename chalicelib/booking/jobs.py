@@ -6,9 +6,12 @@ import logging
 from chalice import Blueprint, Rate
 
 from chalicelib import wiring
+from chalicelib.observability import emit_counts
 
 jobs = Blueprint(__name__)
 log = logging.getLogger(__name__)
+
+RELEASED_METRIC = "ReservedSeatsReleased"
 
 
 @jobs.schedule(Rate(1, unit=Rate.HOURS), name="generate_slots")
@@ -17,3 +20,13 @@ def generate_slots(event):
     created = wiring.booking_service().generate_slots()
     log.info("slots generated", extra={"slots_created": sum(created.values())})
     return created
+
+
+@jobs.schedule(Rate(15, unit=Rate.MINUTES), name="release_reserved_seats")
+def release_reserved_seats(event):
+    """Gives the unused reserved seats of slots starting within each office's release lead
+    time to the public; the count of seats released is a metric (zero included)."""
+    counts = wiring.reserved_seat_release().run()
+    emit_counts({RELEASED_METRIC: counts["released"]})
+    log.info("reserved seats released", extra=counts)
+    return counts

@@ -1,7 +1,7 @@
 """What the booking service needs from storage and messaging; adapters implement these."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, Sequence
 
@@ -19,7 +19,23 @@ class Slot:
     start: datetime
     end: datetime
     capacity: int
-    available: int
+    available: int  # free public seats
+    reserved: int = 0  # free seats kept for triage grants and staff bookings, not yet released
+    holds: dict[str, int] = field(default_factory=dict)  # hold id -> epoch second it expires
+
+
+@dataclass(frozen=True)
+class SeatTaking:
+    """Which seat of the slot a booking takes, as a condition on the slot item: a free seat of
+    `pool` (public or reserved); or the seat of hold `hold_id` while it has not expired at `at`
+    (a conversion); or the seat of hold `expired_hold`, expired at `at` (free again at once)."""
+    pool: str = "public"
+    hold_id: str | None = None
+    expired_hold: str | None = None
+    at: int = 0
+
+
+PUBLIC_SEAT = SeatTaking()
 
 
 @dataclass(frozen=True)
@@ -85,13 +101,19 @@ class BookingRepository(Protocol):
 
     def book(self, appointment: Appointment, not_active_after: datetime,
              last_visit_before: datetime, claim: IdempotencyClaim | None,
-             together_with: "Sequence[TransactionPart]" = ()) -> None: ...
+             together_with: "Sequence[TransactionPart]" = (),
+             seat: SeatTaking = PUBLIC_SEAT) -> None: ...
 
     def cancel(self, appointment: Appointment, now: datetime,
-               release_contacts: bool = True) -> Appointment: ...
+               release_contacts: bool = True, to_pool: str = "public") -> Appointment: ...
+
+    def reserved_slots(self, office_id: str, after: datetime, before: datetime) -> list[Slot]: ...
+
+    def release_reserved(self, office_id: str, start: datetime, now: datetime) -> int: ...
 
     def reschedule(self, appointment: Appointment, new_slot: Slot, zone: str, now: datetime,
-                   last_visit_before: datetime) -> Appointment: ...
+                   last_visit_before: datetime, seat: SeatTaking = PUBLIC_SEAT,
+                   old_to_pool: str = "public") -> Appointment: ...
 
     def get_appointment(self, confirmation_number: str) -> Appointment | None: ...
 

@@ -6,13 +6,15 @@ from datetime import datetime
 from typing import Any, Sequence
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import settings as _settings
 from chalicelib.booking.domain import Appointment, iso_utc
-from chalicelib.booking.ports import (CONTACT_LABEL, ContactSeat, IdempotencyClaim, Person, Rejected, Slot,
-                                      StoredResponse, TransactionPart)
+from chalicelib.booking.ports import (CONTACT_LABEL, PUBLIC_SEAT, ContactSeat, IdempotencyClaim,
+                                      Person, Rejected, SeatTaking, Slot, StoredResponse,
+                                      TransactionPart)
+from chalicelib.booking.seats import RESERVED
 from chalicelib.booking.schedule import PlannedSlot, slot_id
 from chalicelib.tables import (AppointmentRecord, ContactSeatRecord, IdempotencyRecord,
                                PersonRecord, SlotRecord)
@@ -34,8 +36,28 @@ def _parse(value: str | None) -> datetime | None:
 
 
 def _slot(record: SlotRecord) -> Slot:
+    holds = record.holds.as_dict() if record.holds is not None else {}
     return Slot(record.office_id, _parse(record.start), _parse(record.end),
-                int(record.capacity), int(record.available))
+                int(record.capacity), int(record.available), int(record.reserved or 0),
+                {h: int(e) for h, e in holds.items()})
+
+
+_OPEN = SlotRecord.office_id.exists() & SlotRecord.closed.does_not_exist()
+_RELEASE_ATTEMPTS = 5
+
+
+def take_seat(seat: SeatTaking) -> tuple[list, Any]:
+    """The slot update (actions, condition) that takes one seat as `seat` says; only the slot's
+    own counts decide, so a racing writer either finds the seat or does not."""
+    if seat.hold_id:
+        return ([SlotRecord.holds[seat.hold_id].remove()],
+                _OPEN & (SlotRecord.holds[seat.hold_id] > seat.at))
+    if seat.expired_hold:
+        return ([SlotRecord.holds[seat.expired_hold].remove()],
+                _OPEN & (SlotRecord.holds[seat.expired_hold] <= seat.at))
+    if seat.pool == RESERVED:
+        return [SlotRecord.reserved.add(-1)], _OPEN & (SlotRecord.reserved > 0)
+    return [SlotRecord.available.add(-1)], _OPEN & (SlotRecord.available > 0)
 
 
 class _Transaction:
@@ -83,10 +105,43 @@ class DynamoBookingRepository:
             return None
 
     def open_slots(self, office_id: str, after: datetime, before: datetime) -> list[Slot]:
+        """Slots with a free seat of any kind (the service decides whom each kind is for):
+        public, reserved, or held by a hold (which may have expired)."""
         records = SlotRecord.query(
             office_id, SlotRecord.start.between(iso_utc(after), iso_utc(before)),
-            filter_condition=(SlotRecord.available > 0) & SlotRecord.closed.does_not_exist())
+            filter_condition=((SlotRecord.available > 0) | (SlotRecord.reserved > 0)
+                              | SlotRecord.holds.exists()) & SlotRecord.closed.does_not_exist())
         return [_slot(r) for r in records if _parse(r.start) > after]
+
+    def reserved_slots(self, office_id: str, after: datetime, before: datetime) -> list[Slot]:
+        records = SlotRecord.query(
+            office_id, SlotRecord.start.between(iso_utc(after), iso_utc(before)),
+            filter_condition=SlotRecord.reserved > 0, consistent_read=True)
+        return [_slot(r) for r in records]
+
+    def release_reserved(self, office_id: str, start: datetime, now: datetime) -> int:
+        """Give the slot's unused reserved seats to the public: one conditional update on the
+        count just read, so a grant taking a reserved seat meanwhile makes it fail and re-read.
+        Returns the seats released (0 when a grant took the last one first)."""
+        for _ in range(_RELEASE_ATTEMPTS):
+            try:
+                record = SlotRecord.get(office_id, iso_utc(start), consistent_read=True)
+            except SlotRecord.DoesNotExist:
+                return 0
+            count = int(record.reserved or 0)
+            if count <= 0:
+                return 0
+            try:
+                record.update(actions=[SlotRecord.available.add(count),
+                                       SlotRecord.reserved.add(-count),
+                                       SlotRecord.released.add(count)],
+                              condition=SlotRecord.reserved == count)
+            except UpdateError as error:
+                if error.cause_response_code == "ConditionalCheckFailedException":
+                    continue  # a grant (or a cancellation) moved the count: read it again
+                raise
+            return count
+        return 0
 
     def slot_starts(self, office_id: str, after: datetime, before: datetime) -> set[datetime]:
         records = SlotRecord.query(office_id, SlotRecord.start.between(iso_utc(after), iso_utc(before)),
@@ -95,8 +150,8 @@ class DynamoBookingRepository:
 
     def add_slot(self, slot: PlannedSlot, expires_at: int) -> bool:
         record = SlotRecord(slot.office_id, iso_utc(slot.start), end=iso_utc(slot.end),
-                            capacity=slot.capacity, available=slot.capacity,
-                            expires_at=expires_at)
+                            capacity=slot.capacity, available=slot.capacity - slot.reserved,
+                            reserved=slot.reserved, expires_at=expires_at, holds={})
         try:
             # Never overwrite: an existing slot carries seats already taken.
             record.save(condition=SlotRecord.office_id.does_not_exist())
@@ -108,12 +163,12 @@ class DynamoBookingRepository:
 
     def book(self, appointment: Appointment, not_active_after: datetime,
              last_visit_before: datetime, claim: IdempotencyClaim | None,
-             together_with: Sequence[TransactionPart] = ()) -> None:
+             together_with: Sequence[TransactionPart] = (),
+             seat: SeatTaking = PUBLIC_SEAT) -> None:
         txn = _Transaction()
         slot = SlotRecord(appointment.office_id, iso_utc(appointment.start))
-        txn.update("slot", slot, [SlotRecord.available.add(-1)],
-                   SlotRecord.office_id.exists() & (SlotRecord.available > 0)
-                   & SlotRecord.closed.does_not_exist())
+        actions, condition = take_seat(seat)
+        txn.update("slot", slot, actions, condition)
         txn.put("appointment", _record(appointment), AppointmentRecord.confirmation_number.does_not_exist())
         person = PersonRecord(appointment.person_key)
         txn.update("person", person, [
@@ -145,7 +200,7 @@ class DynamoBookingRepository:
         txn.commit()
 
     def cancel(self, appointment: Appointment, now: datetime,
-               release_contacts: bool = True) -> Appointment:
+               release_contacts: bool = True, to_pool: str = "public") -> Appointment:
         txn = _Transaction()
         record = AppointmentRecord(appointment.confirmation_number)
         txn.update("appointment", record, [
@@ -157,7 +212,8 @@ class DynamoBookingRepository:
         ], (AppointmentRecord.version == appointment.version)
             & (AppointmentRecord.status == "booked"))
         txn.update("slot", SlotRecord(appointment.office_id, iso_utc(appointment.start)),
-                   [SlotRecord.available.add(1)], SlotRecord.office_id.exists())
+                   [(SlotRecord.reserved if to_pool == RESERVED else SlotRecord.available).add(1)],
+                   SlotRecord.office_id.exists())
         txn.update("person", PersonRecord(appointment.person_key), [
             PersonRecord.active_confirmation.remove(),
             PersonRecord.active_start.remove(),
@@ -176,7 +232,8 @@ class DynamoBookingRepository:
         return appointment
 
     def reschedule(self, appointment: Appointment, new_slot: Slot, zone: str, now: datetime,
-                   last_visit_before: datetime) -> Appointment:
+                   last_visit_before: datetime, seat: SeatTaking = PUBLIC_SEAT,
+                   old_to_pool: str = "public") -> Appointment:
         txn = _Transaction()
         version = appointment.version + 1
         new_id = slot_id(new_slot.office_id, new_slot.start)
@@ -192,14 +249,16 @@ class DynamoBookingRepository:
             AppointmentRecord.updated_at.set(iso_utc(now)),
             AppointmentRecord.pending_notices.add({f"reschedule_confirmation:{version}"}),
             AppointmentRecord.outbox.set("pending"),
+            AppointmentRecord.seat_pool.remove() if seat.pool != RESERVED
+            else AppointmentRecord.seat_pool.set(RESERVED),
         ], (AppointmentRecord.version == appointment.version)
             & (AppointmentRecord.status == "booked"))
         txn.update("old_slot", SlotRecord(appointment.office_id, iso_utc(appointment.start)),
-                   [SlotRecord.available.add(1)], SlotRecord.office_id.exists())
-        txn.update("slot", SlotRecord(new_slot.office_id, iso_utc(new_slot.start)),
-                   [SlotRecord.available.add(-1)],
-                   SlotRecord.office_id.exists() & (SlotRecord.available > 0)
-                   & SlotRecord.closed.does_not_exist())
+                   [(SlotRecord.reserved if old_to_pool == RESERVED
+                     else SlotRecord.available).add(1)], SlotRecord.office_id.exists())
+        actions, condition = take_seat(seat)
+        txn.update("slot", SlotRecord(new_slot.office_id, iso_utc(new_slot.start)), actions,
+                   condition)
         txn.update("person", PersonRecord(appointment.person_key), [
             PersonRecord.active_start.set(iso_utc(new_slot.start)),
             PersonRecord.last_start.set(iso_utc(new_slot.start)),
@@ -215,6 +274,7 @@ class DynamoBookingRepository:
         appointment.timezone = zone
         appointment.start, appointment.end = new_slot.start, new_slot.end
         appointment.version, appointment.updated_at = version, now
+        appointment.seat_pool = seat.pool
         return appointment
 
     def get_appointment(self, confirmation_number: str) -> Appointment | None:
@@ -253,7 +313,9 @@ def _record(a: Appointment) -> AppointmentRecord:
         person_key=a.person_key, proof=a.proof, applicant=a.applicant, reason=a.reason,
         language=a.language, contact_method=a.contact_method, a_number=a.a_number,
         receipt_number=a.receipt_number, accommodations=list(a.accommodations),
-        contact_seats=set(a.contact_seats) or None, created_at=iso_utc(a.created_at),
+        contact_seats=set(a.contact_seats) or None,
+        seat_pool=a.seat_pool if a.seat_pool != "public" else None,
+        created_at=iso_utc(a.created_at),
         updated_at=iso_utc(a.updated_at),
         pending_notices={f"booking_confirmation:{a.version}"}, outbox="pending")
 
@@ -266,5 +328,6 @@ def _appointment(r: AppointmentRecord) -> Appointment:
         reason=r.reason, language=r.language, contact_method=r.contact_method,
         a_number=r.a_number, receipt_number=r.receipt_number,
         accommodations=list(r.accommodations or []),
-        contact_seats=sorted(r.contact_seats or ()), created_at=_parse(r.created_at),
+        contact_seats=sorted(r.contact_seats or ()), seat_pool=r.seat_pool or "public",
+        created_at=_parse(r.created_at),
         updated_at=_parse(r.updated_at))

@@ -57,9 +57,12 @@ def office_detail(office: dict) -> dict:
             "schedule": office["schedule"], "closures": office.get("closures", [])}
 
 
-def slot(s: Slot, zone: str) -> dict:
+def slot(s: Slot, zone: str, available: int | None = None) -> dict:
+    """`available`: the seats this caller may take (the service counts them: public seats
+    and expired holds for the public, the reserve too for staff)."""
     return {"slot_id": slot_id(s.office_id, s.start), "start": local_iso(s.start, zone),
-            "end": local_iso(s.end, zone), "available": s.available}
+            "end": local_iso(s.end, zone),
+            "available": s.available if available is None else available}
 
 
 def booking(a: Appointment, office: dict, changes_close_at: datetime, now: datetime) -> dict:

@@ -24,6 +24,7 @@ class PlannedSlot:
     start: datetime  # UTC
     end: datetime  # UTC
     capacity: int
+    reserved: int = 0  # of the capacity, seats kept for triage grants and staff bookings
 
     @property
     def slot_id(self) -> str:
@@ -76,6 +77,7 @@ def is_open_day(office: dict, day: date) -> bool:
 
 def plan_day(office: dict, day: date) -> list[PlannedSlot]:
     """The day's slots under the schedule in force that day, less those a closure overlaps."""
+    from chalicelib.booking.seats import reserved_seats
     from chalicelib.offices.domain import overlaps_closure, schedule_for
 
     if not is_open_day(office, day):
@@ -83,6 +85,7 @@ def plan_day(office: dict, day: date) -> list[PlannedSlot]:
     schedule = schedule_for(office, day)
     zone = ZoneInfo(office["timezone"])
     step = timedelta(minutes=schedule["slot_minutes"])
+    reserved = reserved_seats(schedule)
     slots = []
     for opens, closes in schedule["hours"].get(WEEKDAYS[day.weekday()], []):
         # Wall-clock arithmetic in the office's zone: 08:00 stays 08:00 on both sides of a DST change.
@@ -91,7 +94,8 @@ def plan_day(office: dict, day: date) -> list[PlannedSlot]:
         while cursor + step <= closing:
             start, end = cursor.astimezone(timezone.utc), (cursor + step).astimezone(timezone.utc)
             if not overlaps_closure(office, start, end):
-                slots.append(PlannedSlot(office["id"], start, end, schedule["capacity"]))
+                slots.append(PlannedSlot(office["id"], start, end, schedule["capacity"],
+                                         reserved))
             cursor += step
     return slots
 

@@ -11,14 +11,14 @@ from typing import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from chalicelib import errors
-from chalicelib.booking import offices, representation, schedule
+from chalicelib.booking import offices, representation, schedule, seats
 from chalicelib.booking.contacts import ContactSeats
 from chalicelib.booking.domain import (Appointment, Policy, changes_close, ensure_bookable,
                                        ensure_cancellable, ensure_changeable,
                                        new_confirmation_number, normalize_confirmation_number,
                                        person_key, proof_digest, proof_matches)
 from chalicelib.booking.ports import (CONTACT_LABEL, BookingRepository, IdempotencyClaim,
-                                      NoticePublisher, PublishFailed, Rejected, Slot,
+                                      NoticePublisher, PublishFailed, Rejected, SeatTaking, Slot,
                                       TransactionPart)
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest
 from chalicelib.limits.service import BOOKING_PROOF, NO_LIMIT, ProofAttempts
@@ -98,9 +98,17 @@ class BookingService:
         zone = ZoneInfo(office["timezone"])
         after = max(self.clock(), datetime.combine(first, time.min, tzinfo=zone))
         before = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
-        slots = self.repo.open_slots(office_id, after, before)
-        return {"office_id": office_id, "timezone": office["timezone"],
-                "slots": [representation.slot(s, office["timezone"]) for s in slots]}
+        now = self.clock()
+        shown = []
+        for s in self.repo.open_slots(office_id, after, before):
+            public = seats.public_free(s.available, s.holds, now)
+            if for_staff and public + s.reserved > 0:
+                # Staff see the reserve beside the public seats: grants take it first.
+                shown.append({**representation.slot(s, office["timezone"], public + s.reserved),
+                              "reserved": s.reserved})
+            elif public > 0:
+                shown.append(representation.slot(s, office["timezone"], public))
+        return {"office_id": office_id, "timezone": office["timezone"], "slots": shown}
 
     def _self_service_office(self, office: dict) -> dict:
         if office["scheduling"] != "self_service":
@@ -113,11 +121,30 @@ class BookingService:
     def alternatives(self, office: dict, near: datetime) -> list[dict]:
         _, final = self.window(office)
         zone = ZoneInfo(office["timezone"])
-        open_slots = self.repo.open_slots(
-            office["id"], self.clock(),
-            datetime.combine(final + timedelta(days=1), time.min, tzinfo=zone))
+        now = self.clock()
+        open_slots = [s for s in self.repo.open_slots(
+            office["id"], now, datetime.combine(final + timedelta(days=1), time.min, tzinfo=zone))
+            if seats.public_free(s.available, s.holds, now) > 0]
         nearest = sorted(open_slots, key=lambda s: abs((s.start - near).total_seconds()))
-        return [representation.slot(s, office["timezone"]) for s in nearest[:MAX_ALTERNATIVES]]
+        return [representation.slot(s, office["timezone"],
+                                    seats.public_free(s.available, s.holds, now))
+                for s in nearest[:MAX_ALTERNATIVES]]
+
+    def _seat(self, office: dict, slot: Slot, now: datetime, staff: bool = False) -> SeatTaking:
+        """The seat a booking takes, as the slot was just read: staff (a triage grant, an
+        assisted booking) a reserved one first; then a free public seat; then the seat of an
+        expired hold, which is free at once. None free: `slot_unavailable`."""
+        if staff and slot.reserved > 0:
+            return SeatTaking(pool=seats.RESERVED)
+        if slot.available > 0:
+            return SeatTaking()
+        expired = seats.expired_holds(slot.holds, now)
+        if expired:
+            return SeatTaking(expired_hold=expired[0], at=int(now.timestamp()))
+        raise errors.SlotUnavailable(alternatives=self.alternatives(office, slot.start))
+
+    def _reread(self, slot: Slot) -> Slot:
+        return self.repo.get_slot(slot.office_id, slot.start) or slot
 
     # --- booking ------------------------------------------------------------------------
 
@@ -153,6 +180,7 @@ class BookingService:
         contacts = self.contacts.keys(applicant.email, applicant.phone)
         for attempt in range(_RETRIES_ON_CONFLICT):
             now = self.clock()
+            seat = self._seat(office, slot, now)
             appointment = self._new_appointment(request, office, slot, key, now)
             appointment.contact_seats = self._contact_seats(contacts, key, now)
             body = representation.booking(appointment, office,
@@ -164,8 +192,11 @@ class BookingService:
             try:
                 self.repo.book(appointment, not_active_after=now,
                                last_visit_before=slot.start - self.policy.min_interval,
-                               claim=claim)
+                               claim=claim, seat=seat)
             except Rejected as rejected:
+                if rejected.failed == {"slot"} and attempt < _RETRIES_ON_CONFLICT - 1:
+                    slot = self._reread(slot)  # another took that seat first: is one left?
+                    continue
                 if rejected.failed or attempt == _RETRIES_ON_CONFLICT - 1:
                     replay = self._explain_rejected_booking(
                         rejected, office, slot, key, claim_key, body_hash)
@@ -208,8 +239,9 @@ class BookingService:
         a = request.applicant
         key = person_key(self.pepper, a["first_name"], a["last_name"],
                          date.fromisoformat(a["date_of_birth"]))
-        for attempt in range(_RETRIES_ON_CONFLICT):
+        for attempt in range(_RETRIES_ON_CONFLICT + 1):
             now = self.clock()
+            seat = self._seat(office, slot, now, staff=True)
             cn = new_confirmation_number()
             appointment = Appointment(
                 confirmation_number=cn, status="booked", version=1, office_id=office["id"],
@@ -220,15 +252,23 @@ class BookingService:
                 applicant=dict(a), reason=dict(request.reason), language=request.language,
                 contact_method=request.contact_method, a_number=request.a_number,
                 receipt_number=request.receipt_number,
-                accommodations=list(request.accommodations), created_at=now, updated_at=now)
+                accommodations=list(request.accommodations), seat_pool=seat.pool,
+                created_at=now, updated_at=now)
             try:
                 self.repo.book(appointment, not_active_after=now,
                                last_visit_before=last_visit_before, claim=None,
-                               together_with=together_with(appointment) if together_with else ())
+                               together_with=together_with(appointment) if together_with else (),
+                               seat=seat)
             except Rejected as rejected:
                 if rejected.failed == {"appointment"} or (not rejected.failed
                                                           and attempt < _RETRIES_ON_CONFLICT - 1):
                     continue  # a confirmation-number collision or a transient conflict
+                if (rejected.failed == {"slot"} and seat != SeatTaking()
+                        and attempt < _RETRIES_ON_CONFLICT):
+                    # The reserve (or that expired hold) went first, to another grant or to
+                    # the release job: read the slot again and take whatever seat is left.
+                    slot = self._reread(slot)
+                    continue
                 if rejected.failed - {"slot", "person", "appointment"}:
                     raise  # the caller's own condition failed: it knows why
                 if "slot" in rejected.failed:
@@ -323,8 +363,9 @@ class BookingService:
         appointment = self._proven(raw_cn, proof)
         now = self.clock()
         ensure_cancellable(appointment.status, appointment.start, now)
+        to_pool = self._returned_pool(appointment, now)
         try:
-            appointment = self.repo.cancel(appointment, now)
+            appointment = self.repo.cancel(appointment, now, to_pool=to_pool)
         except Rejected as rejected:
             if not rejected.failed or not all(f.startswith(CONTACT_LABEL)
                                                for f in rejected.failed):
@@ -332,7 +373,8 @@ class BookingService:
             # Its contact seats already passed to later bookings (the start went by while
             # this request ran): give the seat back without them.
             try:
-                appointment = self.repo.cancel(appointment, now, release_contacts=False)
+                appointment = self.repo.cancel(appointment, now, release_contacts=False,
+                                               to_pool=to_pool)
             except Rejected:
                 raise errors.ConcurrentUpdate() from None
         self._notify("cancellation", appointment)
@@ -342,6 +384,12 @@ class BookingService:
             except Exception:  # the cancellation stands; the listener logs and retries nothing
                 log.exception("cancellation listener failed")
         return self._view(appointment)
+
+    def _returned_pool(self, appointment: Appointment, now: datetime) -> str:
+        if appointment.seat_pool != seats.RESERVED:
+            return seats.PUBLIC
+        return seats.returned_pool(appointment.seat_pool, appointment.start, now,
+                                   seats.release_lead(offices.get(appointment.office_id)))
 
     def reschedule(self, raw_cn: str, request: RescheduleRequest) -> dict:
         appointment = self._proven(raw_cn, request)
@@ -366,7 +414,9 @@ class BookingService:
             appointment = self.repo.reschedule(
                 appointment, slot, office["timezone"], now,
                 last_visit_before=slot.start if granted
-                else slot.start - self.policy.min_interval)
+                else slot.start - self.policy.min_interval,
+                seat=self._seat(office, slot, now),
+                old_to_pool=self._returned_pool(appointment, now))
         except Rejected as rejected:
             if "slot" in rejected.failed:
                 raise errors.SlotUnavailable(

@@ -45,14 +45,27 @@ def parse_utc(value: str) -> datetime:
 
 # --- schedules ---------------------------------------------------------------------------------
 
-def check_weekly(slot_minutes: Any, capacity: Any, hours: Any) -> dict:
-    """A weekly schedule, or `invalid_schedule` naming what is wrong."""
+MAX_RELEASE_LEAD_HOURS = 336
+
+
+def check_weekly(slot_minutes: Any, capacity: Any, hours: Any, reserved_seats: Any = 0,
+                 release_lead_hours: Any = 48) -> dict:
+    """A weekly schedule, or `invalid_schedule` naming what is wrong. `reserved_seats` of each
+    slot's `capacity` are kept for triage grants and staff bookings until the slot starts within
+    `release_lead_hours`; at least one seat per slot stays public."""
     if not isinstance(slot_minutes, int) or isinstance(slot_minutes, bool) \
             or not 5 <= slot_minutes <= MAX_SLOT_MINUTES:
         raise errors.InvalidSchedule(f"'slot_minutes' must be 5 to {MAX_SLOT_MINUTES}.")
     if not isinstance(capacity, int) or isinstance(capacity, bool) \
             or not 1 <= capacity <= MAX_CAPACITY:
         raise errors.InvalidSchedule(f"'capacity' (seats per slot) must be 1 to {MAX_CAPACITY}.")
+    if not isinstance(reserved_seats, int) or isinstance(reserved_seats, bool) \
+            or not 0 <= reserved_seats < capacity:
+        raise errors.InvalidSchedule("'reserved_seats' must be 0 to one less than 'capacity'.")
+    if not isinstance(release_lead_hours, int) or isinstance(release_lead_hours, bool) \
+            or not 1 <= release_lead_hours <= MAX_RELEASE_LEAD_HOURS:
+        raise errors.InvalidSchedule(
+            f"'release_lead_hours' must be 1 to {MAX_RELEASE_LEAD_HOURS}.")
     if not isinstance(hours, dict) or set(hours) - set(WEEKDAYS):
         raise errors.InvalidSchedule(f"'hours' maps weekdays ({', '.join(WEEKDAYS)}) to "
                                      "lists of [opens, closes] in office time.")
@@ -76,7 +89,8 @@ def check_weekly(slot_minutes: Any, capacity: Any, hours: Any) -> dict:
             previous = closes
         if ranges:
             clean[day] = [list(p) for p in ranges]
-    return {"slot_minutes": slot_minutes, "capacity": capacity, "hours": clean}
+    return {"slot_minutes": slot_minutes, "capacity": capacity, "reserved_seats": reserved_seats,
+            "release_lead_hours": release_lead_hours, "hours": clean}
 
 
 def schedule_for(office: dict, day: date) -> dict:

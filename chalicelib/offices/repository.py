@@ -33,10 +33,13 @@ class StoredSlot:
     capacity: int
     available: int
     closed: str | None
+    reserved: int = 0
+    held: int = 0
 
     @property
     def booked(self) -> int:
-        return self.capacity - self.available
+        # capacity = public free + reserved free + held + booked (chalicelib/booking/seats.py)
+        return self.capacity - self.available - self.reserved - self.held
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ def _connection() -> Connection:
 
 def _stored_slot(r: SlotRecord) -> StoredSlot:
     return StoredSlot(r.office_id, parse_utc(r.start), parse_utc(r.end), int(r.capacity),
-                      int(r.available), getattr(r, "closed", None))
+                      int(r.available), getattr(r, "closed", None), int(r.reserved or 0),
+                      len(r.holds.as_dict()) if r.holds is not None else 0)
 
 
 class DynamoOfficeRepository:
@@ -129,14 +133,18 @@ class DynamoOfficeRepository:
                                    consistent_read=True)
         return [_stored_slot(r) for r in records if parse_utc(r.start) < before]
 
-    def set_capacity(self, slot: StoredSlot, capacity: int) -> bool:
-        """Change a slot's seats; refused (False) when that would drop below the seats booked
-        by the time the write lands."""
-        delta = capacity - slot.capacity
+    def set_capacity(self, slot: StoredSlot, capacity: int, reserved: int | None = None) -> bool:
+        """Change a slot's seats (and its free reserve); refused (False) when that would drop
+        below the seats booked or held by the time the write lands."""
+        reserved = slot.reserved if reserved is None else reserved
+        delta = capacity - slot.capacity - (reserved - slot.reserved)
+        same_reserve = (SlotRecord.reserved == slot.reserved) if slot.reserved else (
+            SlotRecord.reserved.does_not_exist() | (SlotRecord.reserved == 0))
         try:
             SlotRecord(slot.office_id, iso_utc(slot.start)).update(
-                actions=[SlotRecord.capacity.set(capacity), SlotRecord.available.add(delta)],
-                condition=(SlotRecord.capacity == slot.capacity)
+                actions=[SlotRecord.capacity.set(capacity), SlotRecord.available.add(delta),
+                         SlotRecord.reserved.set(reserved)],
+                condition=(SlotRecord.capacity == slot.capacity) & same_reserve
                 & (SlotRecord.available >= max(0, -delta)))
         except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
@@ -146,8 +154,17 @@ class DynamoOfficeRepository:
 
     def remove_if_unbooked(self, slot: StoredSlot) -> bool:
         try:
-            SlotRecord(slot.office_id, iso_utc(slot.start)).delete(
-                condition=SlotRecord.available == SlotRecord.capacity)
+            # Nothing booked or held when the delete lands: every seat is a free one.
+            unheld = SlotRecord.holds.does_not_exist() | (SlotRecord.holds == {})
+            if slot.reserved:
+                condition = ((SlotRecord.available == slot.available)
+                             & (SlotRecord.reserved == slot.reserved)
+                             & (SlotRecord.capacity == slot.available + slot.reserved))
+            else:
+                condition = ((SlotRecord.available == SlotRecord.capacity)
+                             & (SlotRecord.reserved.does_not_exist()
+                                | (SlotRecord.reserved == 0)))
+            SlotRecord(slot.office_id, iso_utc(slot.start)).delete(condition=condition & unheld)
         except DeleteError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return False

@@ -54,7 +54,8 @@ def settings(actor: Actor, office_id):
 def change_schedule(actor: Actor, office_id):
     body = parse(ScheduleBody, _body())
     change = ScheduleChange(_version(body.version), body.effective_from, body.slot_minutes,
-                            body.capacity, {d: [list(p) for p in r] for d, r in body.hours.items()})
+                            body.capacity, {d: [list(p) for p in r] for d, r in body.hours.items()},
+                            body.reserved_seats, body.release_lead_hours)
     return _with_etag(wiring.office_administration().change_schedule(actor, office_id, change))
 
 

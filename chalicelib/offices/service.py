@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Protocol
 
 from chalicelib import errors
-from chalicelib.booking import offices, schedule
+from chalicelib.booking import offices, schedule, seats
 from chalicelib.offices import domain
 from chalicelib.offices.domain import Change
 from chalicelib.offices.repository import StaleVersion, StoredSlot
@@ -39,7 +39,8 @@ class OfficeStore(Protocol):
     def save(self, office: dict, expected_version: int, change: Change) -> None: ...
     def changes(self, office_id: str, limit: int = 100) -> list[Change]: ...
     def slots(self, office_id: str, after: datetime, before: datetime) -> list[StoredSlot]: ...
-    def set_capacity(self, slot: StoredSlot, capacity: int) -> bool: ...
+    def set_capacity(self, slot: StoredSlot, capacity: int, reserved: int | None = None
+                     ) -> bool: ...
     def remove_if_unbooked(self, slot: StoredSlot) -> bool: ...
     def close_slot(self, slot: StoredSlot, closure_id: str) -> None: ...
     def reopen_slot(self, slot: StoredSlot, closure_id: str) -> bool: ...
@@ -52,6 +53,8 @@ class ScheduleChange:
     slot_minutes: int
     capacity: int
     hours: dict
+    reserved_seats: int = 0
+    release_lead_hours: int = 48
 
 
 def settings_view(office: dict) -> dict:
@@ -143,7 +146,8 @@ class OfficeAdministration:
         if change.effective_from <= today:
             raise errors.InvalidSchedule("'effective_from' must be a future date in office time.",
                                          "effective_from")
-        weekly = domain.check_weekly(change.slot_minutes, change.capacity, change.hours)
+        weekly = domain.check_weekly(change.slot_minutes, change.capacity, change.hours,
+                                     change.reserved_seats, change.release_lead_hours)
         schedules = domain.with_schedule(office["schedules"], weekly, change.effective_from)
         planned_office = {**domain.for_directory({**office, "schedules": schedules}, today)}
         first, last = change.effective_from, today + timedelta(days=self.window_days)
@@ -164,36 +168,46 @@ class OfficeAdministration:
         return self.store.slots(office["id"], start, end)
 
     def _capacity_check(self, office: dict, first: date, last: date
-                        ) -> tuple[list[dict], dict[datetime, int]]:
-        plan = {s.start: s.capacity for s in schedule.plan(office, first, last)}
+                        ) -> tuple[list[dict], dict[datetime, schedule.PlannedSlot]]:
+        plan = {s.start: s for s in schedule.plan(office, first, last)}
         affected = []
         for slot in self._existing(office, first, last):
             if slot.closed or slot.booked == 0:
                 continue
-            capacity = plan.get(slot.start, 0)
+            planned = plan.get(slot.start)
+            capacity = planned.capacity if planned else 0
             if capacity < slot.booked:
                 affected.append({"slot_id": schedule.slot_id(office["id"], slot.start),
                                  "start": slot.start.astimezone(_zone(office)).isoformat(),
                                  "booked": slot.booked, "new_capacity": capacity})
         return affected, plan
 
-    def _apply_plan(self, office: dict, plan: dict[datetime, int], first: date,
-                    last: date) -> dict:
+    def _apply_plan(self, office: dict, plan: dict[datetime, schedule.PlannedSlot],
+                    first: date, last: date) -> dict:
         """Bring the window's slots in line with the plan. A booking landing between the check
         and this write keeps its seat: the conditional write refuses and the slot is reported."""
         removed = resized = 0
         kept = []
+        lead = seats.release_lead(office)
         for slot in self._existing(office, first, last):
             if slot.closed:
                 continue
-            capacity = plan.get(slot.start)
-            if capacity is None:
+            planned = plan.get(slot.start)
+            if planned is None:
                 if self.store.remove_if_unbooked(slot):
                     removed += 1
                 else:
                     kept.append(schedule.slot_id(office["id"], slot.start))
-            elif capacity != slot.capacity:
-                if self.store.set_capacity(slot, capacity):
+            else:
+                # The new reserve applies to slots not yet due for release; seats already
+                # booked or held keep theirs, so the reserve shrinks rather than overbook.
+                reserved = (slot.reserved if seats.release_due(slot.start, self.clock(), lead)
+                            or slot.start <= self.clock() else
+                            max(0, min(planned.reserved,
+                                       planned.capacity - slot.booked - slot.held)))
+                if planned.capacity == slot.capacity and reserved == slot.reserved:
+                    continue
+                if self.store.set_capacity(slot, planned.capacity, reserved):
                     resized += 1
                 else:
                     kept.append(schedule.slot_id(office["id"], slot.start))

@@ -18,6 +18,12 @@ class ScheduleBody(_Strict):
     effective_from: date
     slot_minutes: int = Field(ge=5, le=240)
     capacity: int = Field(ge=1, le=50, description="seats per slot")
+    reserved_seats: int = Field(default=0, ge=0, le=49,
+                                description="of the seats per slot, kept for triage grants and "
+                                            "staff bookings until the release lead time")
+    release_lead_hours: int = Field(default=48, ge=1, le=336,
+                                    description="hours before a slot starts when its unused "
+                                                "reserved seats go to the public")
     hours: dict[Literal["mon", "tue", "wed", "thu", "fri"],
                 list[tuple[str, str]]] = Field(max_length=5)
     version: int | None = Field(default=None, ge=1,

@@ -123,6 +123,16 @@ def test_a_new_schedule_applies_from_its_date_and_the_slots_follow(client):
     assert slots_on(client, before) == seeded_before  # days before the date are untouched
 
 
+def test_reserved_seats_of_a_new_schedule_are_kept_from_the_public_and_shown_to_staff(client):
+    day = open_days(1, after_days=3)[0]
+    status, data, _ = call(client, "put", f"/v1/staff/offices/{OFFICE}/schedule",
+                           schedule_body(day, 1, reserved_seats=2, release_lead_hours=24), ADMIN)
+    assert status == 200, data
+    assert data["schedules"][-1]["reserved_seats"] == 2
+    assert data["schedules"][-1]["release_lead_hours"] == 24
+    assert all(s["available"] == 3 for s in slots_on(client, day))
+
+
 def test_a_stale_version_is_refused_and_nothing_changes(client):
     day = open_days(1, after_days=3)[0]
     assert call(client, "put", f"/v1/staff/offices/{OFFICE}/schedule",
@@ -159,6 +169,8 @@ def test_capacity_below_what_is_booked_is_refused_with_the_slots_listed(client):
     ({"capacity": 0}, "validation_failed"),
     ({"effective_from": "2001-01-01"}, "invalid_schedule"),
     ({"surprise": True}, "validation_failed"),
+    ({"reserved_seats": 5}, "invalid_schedule"),  # at least one seat per slot stays public
+    ({"release_lead_hours": 0}, "validation_failed"),
 ])
 def test_bad_schedules_get_a_422_and_change_nothing(client, body, field):
     day = open_days(1, after_days=3)[0]

@@ -37,6 +37,10 @@ def check_office(o):
     slot = s["slot_minutes"]
     assert isinstance(slot, int) and slot > 0 and isinstance(s["capacity"], int) and s["capacity"] > 0, oid
     assert set(s["hours"]) <= DAYS, f"{oid}: bad day keys"
+    reserved = s.get("reserved_seats", 0)
+    assert isinstance(reserved, int) and 0 <= reserved < s["capacity"], f"{oid}: reserved_seats"
+    lead = s.get("release_lead_hours", 48)
+    assert isinstance(lead, int) and 1 <= lead <= 336, f"{oid}: release_lead_hours"
     for day, ivs in s["hours"].items():
         prev = -1
         for start, end in ivs:
