@@ -35,6 +35,7 @@ class StoredSlot:
     closed: str | None
     reserved: int = 0
     held: int = 0
+    released: int = 0  # reserved seats the release job gave to the public
 
     @property
     def booked(self) -> int:
@@ -73,7 +74,8 @@ def _connection() -> Connection:
 def _stored_slot(r: SlotRecord) -> StoredSlot:
     return StoredSlot(r.office_id, parse_utc(r.start), parse_utc(r.end), int(r.capacity),
                       int(r.available), getattr(r, "closed", None), int(r.reserved or 0),
-                      len(r.holds.as_dict()) if r.holds is not None else 0)
+                      len(r.holds.as_dict()) if r.holds is not None else 0,
+                      int(r.released or 0))
 
 
 class DynamoOfficeRepository:

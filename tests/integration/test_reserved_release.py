@@ -13,6 +13,7 @@ from chalicelib.booking.release import ReservedSeatRelease
 from chalicelib.booking.repository import DynamoBookingRepository
 from chalicelib.booking.schedule import parse_slot_id
 from chalicelib.booking.service import BookingService, OnBehalfBooking
+from chalicelib.offices.repository import DynamoOfficeRepository
 from chalicelib.tables import AppointmentRecord, SlotRecord
 from tests.fakes import FakePublisher, FixedClock
 from tests.unit.test_booking_service import MONDAY_NOON, request
@@ -92,6 +93,10 @@ def test_generated_slots_keep_the_reserve_and_the_release_moves_it_once(service,
     assert len(inside) == first["slots"]
     r = record(inside[0])
     assert (int(r.available), int(r.reserved), int(r.released)) == (8, 0, 2)
+    # Office operations (and the published performance figures) see the released seats too.
+    office, start = parse_slot_id(inside[0])
+    seen = DynamoOfficeRepository().slots(office, start, start + timedelta(minutes=1))
+    assert [(s.released, s.reserved, s.booked) for s in seen] == [(2, 0, 0)]
     clock.advance(days=3)  # later slots come inside the lead time in turn
     assert release(clock)["released"] > 0
 
