@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 
 from chalicelib.triage.repository import queue_key
-from chalicelib.triage.ports import (CLAIM_LABEL, REQUEST_LABEL, PublishFailed, Rejected,
+from chalicelib.triage.ports import (CLAIM_LABEL, PERSON_LABEL, REQUEST_LABEL, PublishFailed, Rejected,
                                      StoredResponse)
 from tests.fakes import FakeRepository
 
@@ -30,23 +30,31 @@ class FakeTriageRepository:
     def __init__(self) -> None:
         self.requests: dict = {}
         self.claims: dict = {}
+        self.markers: dict = {}
         self.cleared: list[tuple[str, str]] = []
 
     def _live_claim(self, key, now):
         claim = self.claims.get(key)
         return claim if claim and (now is None or claim.expires_at >= now.timestamp()) else None
 
-    def add(self, request, claim=None, now=None):
+    def add(self, request, claim=None, now=None, marks_person=False, replacing=None):
         failed = set()
         if request.request_id in self.requests:
             failed.add(REQUEST_LABEL)
         if claim and self._live_claim(claim.key, now):
             failed.add(CLAIM_LABEL)
+        if marks_person and self.markers.get(request.person_key) not in (None, replacing):
+            failed.add(PERSON_LABEL)
         if failed:
             raise Rejected(failed)
         self.requests[request.request_id] = copy.deepcopy(request)
         if claim:
             self.claims[claim.key] = copy.deepcopy(claim)
+        if marks_person:
+            self.markers[request.person_key] = request.request_id
+
+    def open_marker(self, person_key):
+        return self.markers.get(person_key)
 
     def stored_response(self, key, now):
         claim = self._live_claim(key, now)

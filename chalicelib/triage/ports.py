@@ -14,14 +14,23 @@ from chalicelib.triage.domain import ServiceRequest
 REQUEST_LABEL = "service_request"
 # The label of an Idempotency-Key claim written with a new request.
 CLAIM_LABEL = "idempotency"
+# The label of the person's first-open-request marker written with a new request.
+PERSON_LABEL = "open_person"
 
 
 class TriageRepository(Protocol):
     def add(self, request: ServiceRequest, claim: IdempotencyClaim | None = None,
-            now: datetime | None = None) -> None:
+            now: datetime | None = None, marks_person: bool = False,
+            replacing: str | None = None) -> None:
         """Write a new request; `Rejected({"service_request"})` if the id exists. With a
         `claim`, it is written in the same transaction, on condition that no claim unexpired at
-        `now` holds its key (`Rejected({"idempotency"})` otherwise): both or neither."""
+        `now` holds its key (`Rejected({"idempotency"})` otherwise): both or neither. With
+        `marks_person`, the person's open-request marker is pointed at this request in the same
+        transaction, on condition that it is absent or still points at `replacing` (a closed
+        request); `Rejected({"open_person"})` when a concurrent submission took it first."""
+
+    def open_marker(self, person_key: str) -> str | None:
+        """The request the person's open-request marker points at (a consistent read)."""
 
     def stored_response(self, key: str, now: datetime) -> StoredResponse | None:
         """The response a claim unexpired at `now` recorded under `key`."""

@@ -148,3 +148,21 @@ class ServiceRequestRecord(tables._Table):
 
 
 tables.register(ServiceRequestRecord)
+
+
+class OpenPersonRecord(tables._Table):
+    """One per person (keyed identity, an HMAC): the open request a new one of theirs links to.
+    Written in the new request's transaction on condition that it is absent or points at a
+    request that has closed, so of concurrent submissions exactly one takes it and the others
+    link to that one. Never deleted on close: a reader checks that the request is still open."""
+    short_name = "triage-persons"
+
+    class Meta:
+        table_name = "triage-persons"
+        billing_mode = "PAY_PER_REQUEST"
+
+    person_key = UnicodeAttribute(hash_key=True)
+    request_id = UnicodeAttribute()
+
+
+tables.register(OpenPersonRecord)

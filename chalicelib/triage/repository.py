@@ -21,9 +21,9 @@ from chalicelib.tables import IdempotencyRecord
 from chalicelib.triage import workflow
 from chalicelib.triage.codes import LEVEL_RANK
 from chalicelib.triage.domain import ServiceRequest
-from chalicelib.triage.ports import (CLAIM_LABEL, REQUEST_LABEL, IdempotencyClaim, Rejected,
-                                     StoredResponse)
-from chalicelib.triage.records import AuditEntryMap, ServiceRequestRecord
+from chalicelib.triage.ports import (CLAIM_LABEL, PERSON_LABEL, REQUEST_LABEL, IdempotencyClaim,
+                                     Rejected, StoredResponse)
+from chalicelib.triage.records import AuditEntryMap, OpenPersonRecord, ServiceRequestRecord
 
 _PENDING = "pending"
 
@@ -119,32 +119,41 @@ class _ConditionalSave:
 
 class DynamoTriageRepository:
     def add(self, request: ServiceRequest, claim: IdempotencyClaim | None = None,
-            now: datetime | None = None) -> None:
-        if claim is not None:
-            self._add_claimed(request, claim, now)
+            now: datetime | None = None, marks_person: bool = False,
+            replacing: str | None = None) -> None:
+        if claim is None and not marks_person:
+            try:
+                _record(request).save(condition=ServiceRequestRecord.request_id.does_not_exist())
+            except PutError as error:
+                if _failed_condition(error):
+                    raise Rejected({REQUEST_LABEL}) from None
+                raise
             return
-        try:
-            _record(request).save(condition=ServiceRequestRecord.request_id.does_not_exist())
-        except PutError as error:
-            if _failed_condition(error):
-                raise Rejected({REQUEST_LABEL}) from None
-            raise
-
-    @staticmethod
-    def _add_claimed(request: ServiceRequest, claim: IdempotencyClaim,
-                     now: datetime | None) -> None:
-        """The request and its Idempotency-Key claim in one transaction: of concurrent retries
-        under one key exactly one writes, the others see the claim fail. An expired claim that
-        DynamoDB has not swept yet (TTL deletes lazily) does not hold the key."""
+        # The request with its Idempotency-Key claim and/or the person's marker: all or none.
         txn = Transaction()
         txn.put(REQUEST_LABEL, _record(request), ServiceRequestRecord.request_id.does_not_exist())
-        free = IdempotencyRecord.key.does_not_exist()
-        if now is not None:
-            free = free | (IdempotencyRecord.expires_at < int(now.timestamp()))
-        txn.put(CLAIM_LABEL, IdempotencyRecord(
-            claim.key, body_hash=claim.body_hash, status=claim.status, response=claim.body,
-            expires_at=claim.expires_at), free)
+        if claim is not None:
+            # An expired claim that DynamoDB has not swept yet (TTL deletes lazily) does not
+            # hold the key.
+            free = IdempotencyRecord.key.does_not_exist()
+            if now is not None:
+                free = free | (IdempotencyRecord.expires_at < int(now.timestamp()))
+            txn.put(CLAIM_LABEL, IdempotencyRecord(
+                claim.key, body_hash=claim.body_hash, status=claim.status, response=claim.body,
+                expires_at=claim.expires_at), free)
+        if marks_person:
+            unclaimed = OpenPersonRecord.person_key.does_not_exist()
+            if replacing is not None:
+                unclaimed = unclaimed | (OpenPersonRecord.request_id == replacing)
+            txn.put(PERSON_LABEL, OpenPersonRecord(request.person_key,
+                                                   request_id=request.request_id), unclaimed)
         txn.commit()
+
+    def open_marker(self, person_key: str) -> str | None:
+        try:
+            return OpenPersonRecord.get(person_key, consistent_read=True).request_id
+        except OpenPersonRecord.DoesNotExist:
+            return None
 
     def stored_response(self, key: str, now: datetime) -> StoredResponse | None:
         try:

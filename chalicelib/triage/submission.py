@@ -45,11 +45,10 @@ class Submission(StepCore):
         zone = office["timezone"]
         a = body.applicant
         key = person_key(self.pepper, a.first_name, a.last_name, a.date_of_birth)
-        # A second open request of the same person is linked for staff; the answer to whoever
-        # submitted it says nothing about the first (they may not be the person).
-        earlier = self.repo.open_of_person(key)
-        duplicate_of = earlier[0].request_id if earlier else None
         for _attempt in range(ATTEMPTS):
+            # A second open request of the same person is linked for staff; the answer to
+            # whoever submitted it says nothing about the first (they may not be the person).
+            duplicate_of, marks_person, replacing = self._earlier_of(key)
             now = self.clock()
             today = schedule.local_today(zone, now)
             assessment = criteria.evaluate(criteria.current(today), facts_of(body, today))
@@ -79,19 +78,35 @@ class Submission(StepCore):
                                      int((now + self.idempotency_ttl).timestamp())) \
                 if claim_key else None
             try:
-                self.repo.add(request, claim, now)
+                self.repo.add(request, claim, now, marks_person=marks_person, replacing=replacing)
             except Rejected as rejected:
                 if claim_key and CLAIM_LABEL in rejected.failed:
                     replay = self._replay(claim_key, body_hash)
                     if replay:
                         return replay
-                continue  # an id collision (draw another), or a claim that expired meanwhile
+                # An id collision (draw another), a claim that expired meanwhile, or a
+                # concurrent submission of the same person that took the marker first (this one
+                # then links to it).
+                continue
             log.info("service request submitted", extra={
                 "office_id": office["id"], "urgency": request.level, "channel": channel,
                 "criteria_version": request.criteria_version})
             self._notify(RECEIVED, request)
             return Outcome(201, response)
         raise errors.ConcurrentUpdate()
+
+    def _earlier_of(self, key: str) -> tuple[str | None, bool, str | None]:
+        """(the open request to link to, whether this request takes the person's marker, the
+        closed request the marker still points at). The marker decides between concurrent
+        submissions (exactly one takes it); the open-by-person index, eventually consistent,
+        finds an open request the marker no longer points at."""
+        marked = self.repo.open_marker(key)
+        if marked is not None:
+            first = self.repo.get(marked)
+            if first is not None and first.status in workflow.OPEN:
+                return marked, False, None
+        others = [r.request_id for r in self.repo.open_of_person(key) if r.request_id != marked]
+        return (others[0] if others else None), True, marked
 
     def _due_on(self, level: str, now, zone: str, today: date,
                 body: ServiceRequestBody) -> tuple[date, dict | None]:

@@ -296,3 +296,19 @@ def test_a_stored_claim_replays_and_refuses_another_body(service, repo):
     with pytest.raises(errors.IdempotencyKeyReused):
         service.submit_once(standard_body(), "k-1")
     assert len(list(ServiceRequestRecord.scan())) == 1
+
+
+def test_concurrent_submissions_of_one_person_link_to_exactly_one_first_request(service, repo):
+    """Before the person's marker, every racer saw no open request and none was linked."""
+    for _round in range(3):
+        applicant = {"first_name": "Ana", "last_name": f"Ruiz{'x' * _round}",
+                     "date_of_birth": "1979-08-30", "phone": "(860) 555-0199",
+                     "email": "ana@example.org"}
+        ids = []
+        won, lost = race(*[lambda: ids.append(service.submit(body(applicant=applicant))[
+            "request_id"]) for _ in range(5)])
+        assert len(won) == 5, lost
+        stored = [repo.get(normalize_request_id(i)) for i in ids]
+        firsts = [r for r in stored if r.duplicate_of is None]
+        assert len(firsts) == 1
+        assert {r.duplicate_of for r in stored if r is not firsts[0]} == {firsts[0].request_id}

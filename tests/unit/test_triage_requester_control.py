@@ -154,3 +154,12 @@ def test_a_granted_visit_moves_online_within_its_contact_center_office_only(serv
     with pytest.raises(errors.OfficeNotSelfService):
         booking.reschedule(appointment["confirmation_number"], RescheduleRequest(
             last_name="Ruiz", date_of_birth=date(1979, 8, 30), slot_id=boston))
+
+
+def test_when_the_first_request_closes_a_new_one_links_to_another_still_open(service):
+    first = submitted(service)
+    second = service.submit(body())["request_id"]
+    service.withdraw(first, WITHDRAW)
+    # The person's marker still points at the closed first request; the open second is found.
+    third = service.submit(body())["request_id"]
+    assert service.staff_view(OFFICER, third)["duplicate_of"] == second
