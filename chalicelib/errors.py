@@ -297,3 +297,36 @@ class ContactRequired(Conflict):
 class SecondPersonRequired(Forbidden):
     code = "second_person_required"
     title = "Another officer must confirm this change"
+
+
+# --- holds (issue 13) ----------------------------------------------------------------------------
+
+class HoldNotFound(NotFound):
+    code = "hold_not_found"
+    title = "No hold has that id"
+
+
+class HoldExpired(Conflict):
+    code = "hold_expired"
+    title = "The hold has expired"
+
+
+class HoldAlreadyUsed(Conflict):
+    code = "hold_already_used"
+    title = "The hold has already been used or given back"
+
+
+class HoldAlreadyExtended(Conflict):
+    code = "hold_already_extended"
+    title = "The hold has already been extended once"
+
+
+class HoldSlotMismatch(Conflict):
+    code = "hold_slot_mismatch"
+    title = "The hold is for another appointment time"
+
+
+class HoldLimitReached(Conflict):
+    """One active hold per client: book with it or give it back before holding another."""
+    code = "hold_limit_reached"
+    title = "This connection already holds an appointment time"

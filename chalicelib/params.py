@@ -52,3 +52,13 @@ def idempotency_key(request: Any) -> str | None:
         raise errors.InvalidHeader(
             "Idempotency-Key must be 1 to 255 characters.")
     return key
+
+
+_HOLD_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def hold_id(raw: str) -> str:
+    """A hold id from a path: any other spelling is no hold (404, the same as an unknown id)."""
+    if not _HOLD_ID.fullmatch(raw or ""):
+        raise errors.HoldNotFound()
+    return raw

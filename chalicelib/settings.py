@@ -121,6 +121,13 @@ class Settings:
     booking_client_limit: int = field(default_factory=lambda: _int("BOOKING_CLIENT_LIMIT", 20))
     booking_client_window_seconds: int = field(
         default_factory=lambda: _int("BOOKING_CLIENT_WINDOW_SECONDS", 3600))
+    # Holds (issue 13): how long a seat is held while a person fills in the form (one
+    # extension of as long again), and holds per client (source IP) per window; one active
+    # hold per client at a time.
+    hold_minutes: int = field(default_factory=lambda: _int("HOLD_MINUTES", 10))
+    hold_client_limit: int = field(default_factory=lambda: _int("HOLD_CLIENT_LIMIT", 20))
+    hold_client_window_seconds: int = field(
+        default_factory=lambda: _int("HOLD_CLIENT_WINDOW_SECONDS", 3600))
     rate_limit_exempt: tuple[str, ...] = field(default_factory=lambda: tuple(
         n.strip() for n in os.environ.get("RATE_LIMIT_EXEMPT", "").split(",") if n.strip()))
 

@@ -9,6 +9,8 @@ from chalicelib.observability import configure_logging
 from chalicelib.booking.domain import Policy
 from chalicelib.booking.notices import SqsNoticePublisher
 from chalicelib.booking.repository import DynamoBookingRepository
+from chalicelib.booking.hold_repository import DynamoHoldRepository  # registers its table
+from chalicelib.booking.holds import HoldService
 from chalicelib.booking.release import ReservedSeatRelease
 from chalicelib.booking.service import BookingService
 from chalicelib.limits import service as limits
@@ -55,6 +57,8 @@ def limiter() -> limits.Limiter:
         limits.BOOKING_PROOF: proofs, limits.REQUEST_PROOF: proofs,
         limits.BOOKING_CLIENT: Rule(s.booking_client_limit,
                                     timedelta(seconds=s.booking_client_window_seconds)),
+        limits.HOLD_CLIENT: Rule(s.hold_client_limit,
+                                 timedelta(seconds=s.hold_client_window_seconds)),
     }, pepper=s.identity_pepper, exempt_clients=s.rate_limit_exempt)
 
 
@@ -68,7 +72,15 @@ def booking_service() -> BookingService:
                           attempts=limiter(),
                           # A cancelled visit that triage granted reopens its request.
                           on_cancelled=lambda appointment: triage_service().visit_cancelled(
-                              appointment))
+                              appointment),
+                          holds=DynamoHoldRepository())
+
+
+@lru_cache(maxsize=1)
+def hold_service() -> HoldService:
+    s = _settings.settings
+    return HoldService(booking_service(), DynamoHoldRepository(), limiter(),
+                       hold_minutes=s.hold_minutes)
 
 
 @lru_cache(maxsize=1)
@@ -205,6 +217,7 @@ def rewire() -> None:
     limiter.cache_clear()
     booking_service.cache_clear()
     reserved_seat_release.cache_clear()
+    hold_service.cache_clear()
     notice_service.cache_clear()
     appointment_notices.cache_clear()
     office_letters.cache_clear()

@@ -12,6 +12,7 @@ jobs = Blueprint(__name__)
 log = logging.getLogger(__name__)
 
 RELEASED_METRIC = "ReservedSeatsReleased"
+RETURNED_METRIC = "ExpiredHoldSeatsReturned"
 
 
 @jobs.schedule(Rate(1, unit=Rate.HOURS), name="generate_slots")
@@ -29,4 +30,14 @@ def release_reserved_seats(event):
     counts = wiring.reserved_seat_release().run()
     emit_counts({RELEASED_METRIC: counts["released"]})
     log.info("reserved seats released", extra=counts)
+    return counts
+
+
+@jobs.schedule(Rate(1, unit=Rate.MINUTES), name="return_expired_holds")
+def return_expired_holds(event):
+    """Puts the seats of expired holds back in their slots' public counts (they are free to
+    bookings from the moment they expire; this keeps the counts and listings exact)."""
+    counts = wiring.hold_service().return_expired()
+    emit_counts({RETURNED_METRIC: counts["returned"]})
+    log.info("expired holds returned", extra=counts)
     return counts

@@ -8,7 +8,8 @@ from chalice import Blueprint, Response
 from chalicelib import errors, i18n, links, params, wiring
 from chalicelib.booking import domain, offices, representation
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest, parse
-from chalicelib.limits.service import BOOKING_CLIENT
+from chalicelib.booking.validation import HoldRequest
+from chalicelib.limits.service import BOOKING_CLIENT, HOLD_CLIENT
 from chalicelib.problems import handled
 
 api = Blueprint(__name__)
@@ -112,3 +113,28 @@ def cancel(confirmation_number):
 def reschedule(confirmation_number):
     request = parse(RescheduleRequest, api.current_request.raw_body)
     return _appointment(wiring.booking_service().reschedule(confirmation_number, request))
+
+
+@api.route("/holds", methods=["POST"])
+@handled
+def hold():
+    source_ip = params.source_ip(api.current_request)
+    # Counted before the body is read, as bookings are: malformed requests use up the window.
+    wiring.limiter().client_request(HOLD_CLIENT, source_ip)
+    request = parse(HoldRequest, api.current_request.raw_body)
+    body = wiring.hold_service().hold(request.slot_id, source_ip)
+    return Response(body, status_code=201, headers={"Location": links.location(
+        api.current_request, f"/v1/holds/{body['hold_id']}")})
+
+
+@api.route("/holds/{hold_id}/extend", methods=["POST"])
+@handled
+def extend_hold(hold_id):
+    return wiring.hold_service().extend(params.hold_id(hold_id))
+
+
+@api.route("/holds/{hold_id}", methods=["DELETE"])
+@handled
+def give_back_hold(hold_id):
+    wiring.hold_service().give_back(params.hold_id(hold_id))
+    return Response(body="", status_code=204)

@@ -53,14 +53,32 @@ def returned_pool(pool: str | None, start: datetime, now: datetime, lead: timede
     return PUBLIC
 
 
+ACTIVE, CONVERTED, RELEASED, EXPIRED = "active", "converted", "released", "expired"
+
+
 @dataclass(frozen=True)
-class HoldSeat:
-    """A hold's entry in its slot: the hold id and the epoch second it expires."""
+class Hold:
+    """A seat held while someone fills in the booking form. Its seat is the entry `hold_id` in
+    its slot's `holds` map until it is converted (booked), given back, or expired."""
     hold_id: str
-    expires_at: int
+    office_id: str
+    start: datetime  # the slot's, UTC
+    status: str  # active | converted | released | expired
+    expires_at: int  # epoch second
+    extended: bool = False
+    client: str | None = None  # the client's active-hold marker key (None: exempt client)
+    confirmation_number: str | None = None
 
     def expired(self, now: datetime) -> bool:
+        """Expired holds count as free at once, whether or not the job has settled them."""
         return self.expires_at <= int(now.timestamp())
+
+    def usable(self, now: datetime) -> bool:
+        return self.status == ACTIVE and not self.expired(now)
+
+    def extended_expiry(self, hold_minutes: int) -> int:
+        """One extension, by one more hold period (WCAG 2.2.1: enough time, told when)."""
+        return self.expires_at + hold_minutes * 60
 
 
 def expired_holds(holds: dict[str, int], now: datetime) -> list[str]:

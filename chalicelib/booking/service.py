@@ -18,8 +18,8 @@ from chalicelib.booking.domain import (Appointment, Policy, changes_close, ensur
                                        new_confirmation_number, normalize_confirmation_number,
                                        person_key, proof_digest, proof_matches)
 from chalicelib.booking.ports import (CONTACT_LABEL, BookingRepository, IdempotencyClaim,
-                                      NoticePublisher, PublishFailed, Rejected, SeatTaking, Slot,
-                                      TransactionPart)
+                                      HoldStore, NoticePublisher, PublishFailed, Rejected,
+                                      SeatTaking, Slot, TransactionPart)
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest
 from chalicelib.limits.service import BOOKING_PROOF, NO_LIMIT, ProofAttempts
 
@@ -59,8 +59,10 @@ class BookingService:
     def __init__(self, repository: BookingRepository, publisher: NoticePublisher, *,
                  policy: Policy, pepper: str, idempotency_ttl: timedelta = timedelta(hours=24),
                  clock: Clock = utc_now, attempts: ProofAttempts = NO_LIMIT,
-                 on_cancelled: Callable[[Appointment], None] | None = None) -> None:
+                 on_cancelled: Callable[[Appointment], None] | None = None,
+                 holds: HoldStore | None = None) -> None:
         self.repo = repository
+        self.holds = holds
         self.attempts = attempts
         # Told when the person cancels (triage reopens a request whose granted visit it was).
         self.on_cancelled = on_cancelled
@@ -143,12 +145,15 @@ class BookingService:
             return SeatTaking(expired_hold=expired[0], at=int(now.timestamp()))
         raise errors.SlotUnavailable(alternatives=self.alternatives(office, slot.start))
 
-    def _reread(self, slot: Slot) -> Slot:
+    def public_seat(self, office: dict, slot: Slot, now: datetime) -> SeatTaking:
+        return self._seat(office, slot, now)
+
+    def reread(self, slot: Slot) -> Slot:
         return self.repo.get_slot(slot.office_id, slot.start) or slot
 
     # --- booking ------------------------------------------------------------------------
 
-    def _bookable_slot(self, raw_slot_id: str, any_office: bool = False) -> tuple[dict, Slot]:
+    def bookable_slot(self, raw_slot_id: str, any_office: bool = False) -> tuple[dict, Slot]:
         parsed = schedule.parse_slot_id(raw_slot_id)
         if parsed is None:
             raise errors.UnknownSlot()
@@ -173,15 +178,22 @@ class BookingService:
             replay = self._replay(claim_key, body_hash)
             if replay:
                 return replay
-        office, slot = self._bookable_slot(request.slot_id)
+        office, slot = self.bookable_slot(request.slot_id)
+        hold = self._hold_for(request.hold_id, slot) if request.hold_id else None
         applicant = request.applicant
         key = person_key(self.pepper, applicant.first_name, applicant.last_name,
                          applicant.date_of_birth)
         contacts = self.contacts.keys(applicant.email, applicant.phone)
         for attempt in range(_RETRIES_ON_CONFLICT):
             now = self.clock()
-            seat = self._seat(office, slot, now)
             appointment = self._new_appointment(request, office, slot, key, now)
+            together: list[TransactionPart] = []
+            if hold is not None and hold.usable(now):
+                # The hold's seat becomes the booking's: no second seat is taken.
+                seat = SeatTaking(hold_id=hold.hold_id, at=int(now.timestamp()))
+                together.append(self.holds.conversion(hold, appointment.confirmation_number))
+            else:
+                seat = self._seat(office, slot, now)  # no hold, or it expired: any free seat
             appointment.contact_seats = self._contact_seats(contacts, key, now)
             body = representation.booking(appointment, office,
                                           changes_close(appointment.start, self.policy), now)
@@ -192,10 +204,17 @@ class BookingService:
             try:
                 self.repo.book(appointment, not_active_after=now,
                                last_visit_before=slot.start - self.policy.min_interval,
-                               claim=claim, seat=seat)
+                               claim=claim, seat=seat, together_with=together)
             except Rejected as rejected:
+                if "hold" in rejected.failed:
+                    hold = self._hold_for(request.hold_id, slot)  # used meanwhile: says so
+                    continue
+                if "slot" in rejected.failed and together and attempt < _RETRIES_ON_CONFLICT - 1:
+                    hold = self._hold_for(request.hold_id, slot)  # it expired meanwhile
+                    slot = self.reread(slot)
+                    continue
                 if rejected.failed == {"slot"} and attempt < _RETRIES_ON_CONFLICT - 1:
-                    slot = self._reread(slot)  # another took that seat first: is one left?
+                    slot = self.reread(slot)  # another took that seat first: is one left?
                     continue
                 if rejected.failed or attempt == _RETRIES_ON_CONFLICT - 1:
                     replay = self._explain_rejected_booking(
@@ -203,11 +222,26 @@ class BookingService:
                     if replay:
                         return replay
                 continue
+            if hold is not None and hold.client:
+                self.holds.free_marker(hold)  # the client may hold another time at once
             log.info("booked", extra={"office_id": office["id"], "slot_id": appointment.slot_id})
             self._notify("booking_confirmation", appointment)
             return Outcome(201, body)
         self._contact_seats(contacts, key, self.clock())  # lost every race: is a seat left?
         raise errors.ConcurrentUpdate()
+
+    def _hold_for(self, hold_id: str, slot: Slot):
+        """The hold a booking converts: it must exist, be for this slot and not be used or
+        given back (409 otherwise); an expired one is no error, since its seat is free to
+        anyone and the booking takes whatever seat is free."""
+        hold = self.holds.get(hold_id) if self.holds else None
+        if hold is None:
+            raise errors.HoldNotFound()
+        if (hold.office_id, hold.start) != (slot.office_id, slot.start):
+            raise errors.HoldSlotMismatch()
+        if hold.status in ("converted", "released"):
+            raise errors.HoldAlreadyUsed()
+        return hold
 
     def _contact_seats(self, contacts: list[str], key: str, now: datetime) -> list[str]:
         try:
@@ -234,7 +268,7 @@ class BookingService:
 
         `assisted`: staff book for a caller or walk-in (assisted digital) as the person would
         book online: a self-service office only, and the minimum interval holds."""
-        office, slot = self._bookable_slot(request.slot_id, any_office=not assisted)
+        office, slot = self.bookable_slot(request.slot_id, any_office=not assisted)
         last_visit_before = slot.start - self.policy.min_interval if assisted else slot.start
         a = request.applicant
         key = person_key(self.pepper, a["first_name"], a["last_name"],
@@ -267,7 +301,7 @@ class BookingService:
                         and attempt < _RETRIES_ON_CONFLICT):
                     # The reserve (or that expired hold) went first, to another grant or to
                     # the release job: read the slot again and take whatever seat is left.
-                    slot = self._reread(slot)
+                    slot = self.reread(slot)
                     continue
                 if rejected.failed - {"slot", "person", "appointment"}:
                     raise  # the caller's own condition failed: it knows why
@@ -409,7 +443,7 @@ class BookingService:
             if parsed is not None and parsed[0] != appointment.office_id:
                 raise errors.OfficeNotSelfService(
                     "A visit granted through a service request moves within its office only.")
-        office, slot = self._bookable_slot(request.slot_id, any_office=granted)
+        office, slot = self.bookable_slot(request.slot_id, any_office=granted)
         try:
             appointment = self.repo.reschedule(
                 appointment, slot, office["timezone"], now,

@@ -115,6 +115,8 @@ class BookingRequest(_Strict):
     accommodations: list[Literal[ACCOMMODATION_CODES]] = Field(  # type: ignore[valid-type]
         default_factory=list, max_length=len(ACCOMMODATION_CODES))
     contact_method: Literal["email", "mail"] = "email"
+    # A hold (POST /v1/holds) on this slot: its seat becomes the booking's.
+    hold_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
 
     @field_validator("a_number")
     @classmethod
@@ -250,3 +252,8 @@ def _describe(error: dict, field: str) -> dict:
                 entry[limit] = context.get(limit)
     entry["message"] = message
     return entry
+
+
+class HoldRequest(_Strict):
+    """`POST /v1/holds`: the slot to hold a seat of while the booking form is filled in."""
+    slot_id: str = Field(min_length=1, max_length=80)

@@ -25,6 +25,7 @@ Clock = Callable[[], datetime]
 BOOKING_PROOF = "booking_proof"
 REQUEST_PROOF = "request_proof"
 BOOKING_CLIENT = "booking_client"
+HOLD_CLIENT = "hold_client"
 
 
 class Counters(Protocol):
@@ -109,6 +110,13 @@ class Limiter:
                                   int(now.timestamp()), closes_at(now, rule))
         if full is not None:
             raise errors.RateLimited(retry_after=full.retry_after(now))
+
+    def client_key(self, bucket: str, source_ip: str | None) -> str | None:
+        """The key (an HMAC, never the address) under which another context keeps one thing
+        per client, e.g. one active hold; None for an exempt or unknown client."""
+        if not source_ip or self._exempt(source_ip):
+            return None
+        return counter_key(self.pepper, bucket, source_ip)
 
     def _exempt(self, source_ip: str) -> bool:
         try:
