@@ -70,7 +70,7 @@ class FakeRepository:
                        if o == office_id and after <= start <= before and s.reserved > 0),
                       key=lambda s: s.start)
 
-    def release_reserved(self, office_id, start, now):
+    def release_reserved(self, office_id, start, now, seen=None):
         slot = self.slots.get((office_id, start))
         if slot is None or slot.reserved <= 0:
             return 0

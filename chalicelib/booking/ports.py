@@ -109,7 +109,8 @@ class BookingRepository(Protocol):
 
     def reserved_slots(self, office_id: str, after: datetime, before: datetime) -> list[Slot]: ...
 
-    def release_reserved(self, office_id: str, start: datetime, now: datetime) -> int: ...
+    def release_reserved(self, office_id: str, start: datetime, now: datetime,
+                         seen: int | None = None) -> int: ...
 
     def reschedule(self, appointment: Appointment, new_slot: Slot, zone: str, now: datetime,
                    last_visit_before: datetime, seat: SeatTaking = PUBLIC_SEAT,

@@ -33,7 +33,7 @@ class ReservedSeatRelease:
             for slot in self.repo.reserved_slots(office_id, now, now + lead):
                 if not seats.release_due(slot.start, now, lead):
                     continue
-                count = self.repo.release_reserved(office_id, slot.start, now)
+                count = self.repo.release_reserved(office_id, slot.start, now, slot.reserved)
                 if count:
                     released += count
                     slots += 1

@@ -119,26 +119,31 @@ class DynamoBookingRepository:
             filter_condition=SlotRecord.reserved > 0, consistent_read=True)
         return [_slot(r) for r in records]
 
-    def release_reserved(self, office_id: str, start: datetime, now: datetime) -> int:
+    def release_reserved(self, office_id: str, start: datetime, now: datetime,
+                         seen: int | None = None) -> int:
         """Give the slot's unused reserved seats to the public: one conditional update on the
-        count just read, so a grant taking a reserved seat meanwhile makes it fail and re-read.
-        Returns the seats released (0 when a grant took the last one first)."""
+        count `seen` (as the caller's query read it), so a grant taking a reserved seat
+        meanwhile makes it fail, re-read and try again. Returns the seats released (0 when a
+        grant took the last one first)."""
+        count = seen
         for _ in range(_RELEASE_ATTEMPTS):
-            try:
-                record = SlotRecord.get(office_id, iso_utc(start), consistent_read=True)
-            except SlotRecord.DoesNotExist:
-                return 0
-            count = int(record.reserved or 0)
+            if count is None:
+                try:
+                    count = int(SlotRecord.get(office_id, iso_utc(start),
+                                               consistent_read=True).reserved or 0)
+                except SlotRecord.DoesNotExist:
+                    return 0
             if count <= 0:
                 return 0
             try:
-                record.update(actions=[SlotRecord.available.add(count),
+                SlotRecord(office_id, iso_utc(start)).update(actions=[SlotRecord.available.add(count),
                                        SlotRecord.reserved.add(-count),
                                        SlotRecord.released.add(count)],
                               condition=SlotRecord.reserved == count)
             except UpdateError as error:
                 if error.cause_response_code == "ConditionalCheckFailedException":
-                    continue  # a grant (or a cancellation) moved the count: read it again
+                    count = None  # a grant (or a cancellation) moved the count: read it again
+                    continue
                 raise
             return count
         return 0
