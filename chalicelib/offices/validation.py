@@ -56,6 +56,8 @@ IDENTITY_CHECKS = ("photo_id_in_person", "a_number_and_birth_date", "receipt_not
 
 class AssistedBooking(BookingRequest):
     identity_check: Literal[IDENTITY_CHECKS]  # type: ignore[valid-type]
+    # Staff book from the reserve or a free seat, never with a member of the public's hold.
+    hold_id: None = Field(default=None, exclude=True)
 
 
 class AssistedCancellation(Proof):

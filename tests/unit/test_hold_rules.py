@@ -84,3 +84,20 @@ def test_a_booking_takes_the_seat_of_an_expired_hold_when_no_public_seat_is_left
     clock.advance(minutes=5)  # now the live one has expired too
     assert service.book(request(slot_id, first="Late")).status == 201
     assert repo.slots[key].holds == {} and repo.slots[key].available == 0
+
+
+def test_staff_bookings_take_no_hold_of_the_public():
+    from chalicelib.offices.validation import AssistedBooking
+    from chalicelib.booking.validation import parse
+
+    body = {"slot_id": "boston.20261203T1430Z", "identity_check": "receipt_notice",
+            "applicant": {"first_name": "Ana", "last_name": "Lima", "date_of_birth": "1980-01-01",
+                          "email": "ana@example.org", "phone": "+1 617 555 0100",
+                          "address": {"line1": "1 Main St", "city": "Boston", "state": "MA",
+                                      "zip": "02108"}},
+            "reason": {"category": "other"}}
+    import json
+    assert parse(AssistedBooking, json.dumps(body).encode()).hold_id is None
+    with pytest.raises(errors.ValidationFailed) as refused:
+        parse(AssistedBooking, json.dumps({**body, "hold_id": "a" * 32}).encode())
+    assert [e["field"] for e in refused.value.errors] == ["hold_id"]
