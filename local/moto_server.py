@@ -54,12 +54,76 @@ def sent_mail(start_response):
     return [body]
 
 
+def item_level_rollback() -> None:
+    """moto's TransactWriteItems deep-copies the whole table once per item it touches, for a
+    rollback: a 100-put transaction on a 1,000-slot table copied 100,000 items, and a booking
+    on the seeded stack took ~190 ms against ~12 ms with one office. Snapshot only the items the
+    transaction names instead, and restore those on failure. Safe because `Serialized` runs one
+    request at a time (nothing else writes between the snapshot and the rollback)."""
+    import copy
+
+    from moto.dynamodb.models import DynamoDBBackend, dynamo_type
+    from moto.dynamodb import models as dynamodb_models
+
+    original = DynamoDBBackend.transact_write_items
+    if getattr(original, "item_level", False):
+        return
+
+    class _NoTableCopies:
+        """moto's module-level `copy`, with `deepcopy` of a whole table made a no-op."""
+
+        @staticmethod
+        def deepcopy(value, *args, **kwargs):
+            return value if isinstance(value, dynamodb_models.Table) else copy.deepcopy(
+                value, *args, **kwargs)
+
+    def transact_write_items(self, transact_items):
+        saved = []
+        for entry in transact_items:
+            op_type, op = next(iter(entry.items()))
+            table = self.tables.get(op.get("TableName") or "")
+            if table is None:
+                continue
+            keys = op["Item"] if op_type == "Put" else op.get("Key", {})
+            if table.hash_key_attr not in keys or (
+                    table.range_key_attr is not None and table.range_key_attr not in keys):
+                continue  # moto reports the malformed item itself
+            hash_value = dynamo_type.DynamoType(keys[table.hash_key_attr])
+            range_value = (dynamo_type.DynamoType(keys[table.range_key_attr])
+                           if table.range_key_attr is not None else None)
+            current = table.get_item(hash_value, range_value)
+            saved.append((table, hash_value, range_value,
+                          copy.deepcopy(current) if current is not None else None))
+        module_copy = dynamodb_models.copy
+        dynamodb_models.copy = _NoTableCopies
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for table, hash_value, range_value, item in reversed(saved):
+                if range_value is not None:
+                    if item is None:
+                        table.items.get(hash_value, {}).pop(range_value, None)
+                    else:
+                        table.items[hash_value][range_value] = item
+                elif item is None:
+                    table.items.pop(hash_value, None)
+                else:
+                    table.items[hash_value] = item
+            raise
+        finally:
+            dynamodb_models.copy = module_copy
+
+    transact_write_items.item_level = True
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    item_level_rollback()
     app = Serialized(DomainDispatcherApplication(create_backend_app))
     run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
 

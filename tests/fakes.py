@@ -65,6 +65,9 @@ class FakeRepository:
                                slot.capacity - slot.reserved, slot.reserved)
         return True
 
+    def add_slots(self, slots):
+        return sum(self.add_slot(slot, expires_at) for slot, expires_at in slots)
+
     def reserved_slots(self, office_id, after, before):
         return sorted((s for (o, start), s in self.slots.items()
                        if o == office_id and after <= start <= before and s.reserved > 0),

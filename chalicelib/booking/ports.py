@@ -99,6 +99,10 @@ class BookingRepository(Protocol):
 
     def add_slot(self, slot: PlannedSlot, expires_at: int) -> bool: ...
 
+    def add_slots(self, slots: Sequence[tuple[PlannedSlot, int]]) -> int:
+        """Adds the (slot, expires_at) pairs not stored yet, never overwriting one; returns how
+        many it added."""
+
     def book(self, appointment: Appointment, not_active_after: datetime,
              last_visit_before: datetime, claim: IdempotencyClaim | None,
              together_with: "Sequence[TransactionPart]" = (),

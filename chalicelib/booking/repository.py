@@ -60,6 +60,16 @@ def take_seat(seat: SeatTaking) -> tuple[list, Any]:
     return [SlotRecord.available.add(-1)], _OPEN & (SlotRecord.available > 0)
 
 
+# DynamoDB's limit of items in one TransactWriteItems request.
+_SLOTS_PER_TRANSACTION = 100
+
+
+def _new_slot(slot: PlannedSlot, expires_at: int) -> SlotRecord:
+    return SlotRecord(slot.office_id, iso_utc(slot.start), end=iso_utc(slot.end),
+                      capacity=slot.capacity, available=slot.capacity - slot.reserved,
+                      reserved=slot.reserved, expires_at=expires_at, holds={})
+
+
 class _Transaction:
     """Labels each item so a cancellation can say which condition failed.
 
@@ -154,9 +164,7 @@ class DynamoBookingRepository:
         return {_parse(r.start) for r in records}
 
     def add_slot(self, slot: PlannedSlot, expires_at: int) -> bool:
-        record = SlotRecord(slot.office_id, iso_utc(slot.start), end=iso_utc(slot.end),
-                            capacity=slot.capacity, available=slot.capacity - slot.reserved,
-                            reserved=slot.reserved, expires_at=expires_at, holds={})
+        record = _new_slot(slot, expires_at)
         try:
             # Never overwrite: an existing slot carries seats already taken.
             record.save(condition=SlotRecord.office_id.does_not_exist())
@@ -165,6 +173,25 @@ class DynamoBookingRepository:
                 return False
             raise
         return True
+
+    def add_slots(self, slots: Sequence[tuple[PlannedSlot, int]]) -> int:
+        """Adds (slot, expires_at) pairs that do not exist yet, up to 100 per transaction (one
+        request instead of 100), each on the condition that its slot is absent. A chunk that
+        meets a slot created meanwhile (another generator) falls back to one conditional put
+        per slot, so nothing is overwritten and every missing slot is still written."""
+        created = 0
+        for first in range(0, len(slots), _SLOTS_PER_TRANSACTION):
+            chunk = slots[first:first + _SLOTS_PER_TRANSACTION]
+            txn = _Transaction()
+            for n, (slot, expires_at) in enumerate(chunk):
+                txn.put(f"slot{n}", _new_slot(slot, expires_at),
+                        SlotRecord.office_id.does_not_exist())
+            try:
+                txn.commit()
+                created += len(chunk)
+            except Rejected:
+                created += sum(self.add_slot(slot, expires_at) for slot, expires_at in chunk)
+        return created
 
     def book(self, appointment: Appointment, not_active_after: datetime,
              last_visit_before: datetime, claim: IdempotencyClaim | None,

@@ -485,13 +485,9 @@ class BookingService:
             if not planned:
                 continue
             existing = self.repo.slot_starts(office["id"], planned[0].start, planned[-1].start)
-            count = 0
-            for slot in planned:
-                if slot.start in existing:
-                    continue
-                expires = int((slot.end + timedelta(days=1)).timestamp())
-                count += self.repo.add_slot(slot, expires)
-            created[office["id"]] = count
+            missing = [(slot, int((slot.end + timedelta(days=1)).timestamp()))
+                       for slot in planned if slot.start not in existing]
+            created[office["id"]] = self.repo.add_slots(missing) if missing else 0
         return created
 
 

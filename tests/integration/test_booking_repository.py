@@ -44,6 +44,28 @@ def test_slot_generation_is_idempotent_and_never_resets_taken_seats(service):
     assert next(s for s in slots(service) if s["slot_id"] == slot["slot_id"])["available"] == slot["available"] - 1
 
 
+def test_slots_are_added_a_hundred_per_request_and_one_created_meanwhile_is_kept(aws, clock):
+    from chalicelib.booking import offices, schedule
+
+    service = BookingService(DynamoBookingRepository(), SqsNoticePublisher(aws["notices"]),
+                             pepper="test", clock=clock, policy=Policy())
+    office = offices.get(OFFICE)
+    first, last = service.window(office)
+    planned = schedule.plan(office, first, last)
+    assert len(planned) > 100
+    pairs = [(slot, 2_000_000_000) for slot in planned]
+    repo = DynamoBookingRepository()
+    # Another generator created one of them meanwhile, and a booking took a seat in it.
+    assert repo.add_slot(planned[-1], 2_000_000_000)
+    taken = tables.SlotRecord.get(OFFICE, planned[-1].start.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    taken.update(actions=[tables.SlotRecord.available.add(-1)])
+    assert repo.add_slots(pairs) == len(planned) - 1
+    assert tables.SlotRecord.count(OFFICE) == len(planned)
+    kept = tables.SlotRecord.get(OFFICE, planned[-1].start.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert kept.available == planned[-1].capacity - planned[-1].reserved - 1
+    assert repo.add_slots(pairs) == 0
+
+
 def test_a_booking_writes_slot_appointment_and_person_together(service):
     slot = slot_after(service, 3)
     cn = normalize_confirmation_number(service.book(request(slot["slot_id"])).body["confirmation_number"])

@@ -1,0 +1,62 @@
+"""The local moto server's item-level rollback of TransactWriteItems (local/moto_server.py): a
+cancelled transaction undoes exactly the items it touched, and copies no whole table."""
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from local import moto_server
+
+
+@pytest.fixture
+def table(monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL")  # in-process moto, not the test server
+    moto_server.item_level_rollback()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}])
+        yield client
+
+
+def item(client, key):
+    return client.get_item(TableName="t", Key={"k": {"S": key}}).get("Item")
+
+
+def test_a_cancelled_transaction_restores_what_it_touched_and_nothing_else(table, monkeypatch):
+    for key, n in (("a", "1"), ("c", "1"), ("other", "7")):
+        table.put_item(TableName="t", Item={"k": {"S": key}, "n": {"N": n}})
+    copies = []
+    import copy
+    real = copy.deepcopy
+    from moto.dynamodb.models import Table
+
+    def counting(value, *args, **kwargs):
+        if isinstance(value, Table):
+            copies.append(value)
+        return real(value, *args, **kwargs)
+
+    monkeypatch.setattr(copy, "deepcopy", counting)
+    with pytest.raises(ClientError) as raised:
+        table.transact_write_items(TransactItems=[
+            {"Update": {"TableName": "t", "Key": {"k": {"S": "a"}},
+                        "UpdateExpression": "SET n = :two", "ExpressionAttributeValues": {
+                            ":two": {"N": "2"}}}},
+            {"Put": {"TableName": "t", "Item": {"k": {"S": "b"}, "n": {"N": "1"}},
+                     "ConditionExpression": "attribute_not_exists(k)"}},
+            {"Update": {"TableName": "t", "Key": {"k": {"S": "c"}},
+                        "UpdateExpression": "SET n = :two",
+                        "ConditionExpression": "n = :zero", "ExpressionAttributeValues": {
+                            ":two": {"N": "2"}, ":zero": {"N": "0"}}}},
+        ])
+    assert raised.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert item(table, "a")["n"] == {"N": "1"} and item(table, "b") is None
+    assert item(table, "c")["n"] == {"N": "1"} and item(table, "other")["n"] == {"N": "7"}
+    assert copies == []  # no table was copied whole
+    # A transaction that succeeds writes everything.
+    table.transact_write_items(TransactItems=[
+        {"Update": {"TableName": "t", "Key": {"k": {"S": "a"}}, "UpdateExpression": "SET n = :two",
+                    "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+        {"Put": {"TableName": "t", "Item": {"k": {"S": "b"}, "n": {"N": "1"}}}}])
+    assert item(table, "a")["n"] == {"N": "2"} and item(table, "b")["n"] == {"N": "1"}
