@@ -231,3 +231,14 @@ def _attempt(call):
         return "booked"
     except errors.DomainError as error:
         return error.code
+
+
+def test_a_slot_made_before_holds_existed_gets_its_map_on_the_first_hold(services):
+    booking, holds = services
+    slot_id = a_slot(booking, capacity=2)
+    record(slot_id).update(actions=[SlotRecord.holds.remove()])  # as stored before issue 13
+    assert record(slot_id).holds is None
+    held = holds.hold(slot_id, CLIENT)
+    assert adds_up(slot_id) == (1, 1)
+    assert booking.book(request(slot_id, hold_id=held["hold_id"])).status == 201
+    assert adds_up(slot_id) == (1, 0)
