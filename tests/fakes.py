@@ -119,7 +119,7 @@ class FakeRepository:
         if claim:
             self.responses[claim.key] = claim
 
-    def cancel(self, appointment, now, release_contacts=True, to_pool="public"):
+    def cancel(self, appointment, now, release_contacts=True, to_pool="public", together_with=()):
         stored = self.appointments.get(appointment.confirmation_number)
         if stored is None or stored.version != appointment.version or stored.status != "booked":
             raise Rejected({"appointment"})
@@ -135,7 +135,7 @@ class FakeRepository:
         return copy.deepcopy(stored)
 
     def reschedule(self, appointment, new_slot, zone, now, last_visit_before,
-                   seat: SeatTaking = PUBLIC_SEAT, old_to_pool="public"):
+                   seat: SeatTaking = PUBLIC_SEAT, old_to_pool="public", together_with=()):
         stored = self.appointments.get(appointment.confirmation_number)
         failed = set()
         if stored is None or stored.version != appointment.version or stored.status != "booked":

@@ -232,8 +232,11 @@ class DynamoBookingRepository:
         txn.commit()
 
     def cancel(self, appointment: Appointment, now: datetime,
-               release_contacts: bool = True, to_pool: str = "public") -> Appointment:
+               release_contacts: bool = True, to_pool: str = "public",
+               together_with: Sequence[TransactionPart] = ()) -> Appointment:
         txn = _Transaction()
+        for part in together_with:
+            part.add_to(txn)
         record = AppointmentRecord(appointment.confirmation_number)
         txn.update("appointment", record, [
             AppointmentRecord.status.set("cancelled"),
@@ -265,8 +268,11 @@ class DynamoBookingRepository:
 
     def reschedule(self, appointment: Appointment, new_slot: Slot, zone: str, now: datetime,
                    last_visit_before: datetime, seat: SeatTaking = PUBLIC_SEAT,
-                   old_to_pool: str = "public") -> Appointment:
+                   old_to_pool: str = "public",
+                   together_with: Sequence[TransactionPart] = ()) -> Appointment:
         txn = _Transaction()
+        for part in together_with:
+            part.add_to(txn)
         version = appointment.version + 1
         new_id = slot_id(new_slot.office_id, new_slot.start)
         txn.update("appointment", AppointmentRecord(appointment.confirmation_number), [

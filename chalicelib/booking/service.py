@@ -26,6 +26,8 @@ from chalicelib.limits.service import BOOKING_PROOF, NO_LIMIT, ProofAttempts
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# Writes another context commits with a cancel or reschedule: (confirmation number, office id).
+Alongside = Callable[[str, str], Sequence[TransactionPart]]
 MAX_ALTERNATIVES = 5
 _RETRIES_ON_CONFLICT = 3
 
@@ -393,13 +395,18 @@ class BookingService:
     def lookup(self, raw_cn: str, proof: Proof) -> dict:
         return self._view(self._proven(raw_cn, proof))
 
-    def cancel(self, raw_cn: str, proof: Proof) -> dict:
+    def cancel(self, raw_cn: str, proof: Proof, together_with: Alongside | None = None) -> dict:
+        """`together_with(confirmation_number, office_id)`: writes to commit in the same
+        transaction (a staff member's audit entry)."""
         appointment = self._proven(raw_cn, proof)
         now = self.clock()
         ensure_cancellable(appointment.status, appointment.start, now)
         to_pool = self._returned_pool(appointment, now)
+        parts = together_with(appointment.confirmation_number, appointment.office_id) \
+            if together_with else ()
         try:
-            appointment = self.repo.cancel(appointment, now, to_pool=to_pool)
+            appointment = self.repo.cancel(appointment, now, to_pool=to_pool,
+                                           together_with=parts)
         except Rejected as rejected:
             if not rejected.failed or not all(f.startswith(CONTACT_LABEL)
                                                for f in rejected.failed):
@@ -408,7 +415,7 @@ class BookingService:
             # this request ran): give the seat back without them.
             try:
                 appointment = self.repo.cancel(appointment, now, release_contacts=False,
-                                               to_pool=to_pool)
+                                               to_pool=to_pool, together_with=parts)
             except Rejected:
                 raise errors.ConcurrentUpdate() from None
         self._notify("cancellation", appointment)
@@ -425,7 +432,9 @@ class BookingService:
         return seats.returned_pool(appointment.seat_pool, appointment.start, now,
                                    seats.release_lead(offices.get(appointment.office_id)))
 
-    def reschedule(self, raw_cn: str, request: RescheduleRequest) -> dict:
+    def reschedule(self, raw_cn: str, request: RescheduleRequest,
+                   together_with: Alongside | None = None) -> dict:
+        """`together_with(confirmation_number, office_id of the new slot)`: as for `cancel`."""
         appointment = self._proven(raw_cn, request)
         now = self.clock()
         ensure_changeable(appointment.status, appointment.start, now, self.policy,
@@ -450,7 +459,9 @@ class BookingService:
                 last_visit_before=slot.start if granted
                 else slot.start - self.policy.min_interval,
                 seat=self._seat(office, slot, now),
-                old_to_pool=self._returned_pool(appointment, now))
+                old_to_pool=self._returned_pool(appointment, now),
+                together_with=together_with(appointment.confirmation_number, slot.office_id)
+                if together_with else ())
         except Rejected as rejected:
             if "slot" in rejected.failed:
                 raise errors.SlotUnavailable(

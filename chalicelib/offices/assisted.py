@@ -10,8 +10,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from chalicelib.booking import offices, representation
-from chalicelib.booking.domain import (Appointment, changes_close,
-                                       normalize_confirmation_number)
+from chalicelib.booking.domain import Appointment, changes_close
 from chalicelib.booking.service import BookingService, OnBehalfBooking
 from chalicelib.booking.validation import Proof, RescheduleRequest
 from chalicelib.offices.domain import iso_utc
@@ -67,19 +66,22 @@ class AssistedDigital:
 
     def reschedule(self, actor: Actor, raw_cn: str, body: AssistedReschedule) -> dict:
         view = self.booking.reschedule(raw_cn, RescheduleRequest(
-            last_name=body.last_name, date_of_birth=body.date_of_birth, slot_id=body.slot_id))
-        self._audit(view, "assisted_reschedule", actor, raw_cn, body.identity_check)
+            last_name=body.last_name, date_of_birth=body.date_of_birth, slot_id=body.slot_id),
+            together_with=self._audit("assisted_reschedule", actor, body.identity_check))
+        log.info("assisted change", extra={"action": "assisted_reschedule"})
         return view
 
     def cancel(self, actor: Actor, raw_cn: str, body: AssistedCancellation) -> dict:
-        view = self.booking.cancel(raw_cn, Proof(last_name=body.last_name,
-                                                 date_of_birth=body.date_of_birth))
-        self._audit(view, "assisted_cancellation", actor, raw_cn, body.identity_check)
+        view = self.booking.cancel(
+            raw_cn, Proof(last_name=body.last_name, date_of_birth=body.date_of_birth),
+            together_with=self._audit("assisted_cancellation", actor, body.identity_check))
+        log.info("assisted change", extra={"action": "assisted_cancellation"})
         return view
 
-    def _audit(self, view: dict, action: str, actor: Actor, raw_cn: str,
-               identity_check: str) -> None:
-        office_id = (view.get("office") or {}).get("id", "unknown")
-        cn = normalize_confirmation_number(raw_cn) or raw_cn
-        _audit_record(office_id, action, actor, cn, identity_check, self.clock()).save()
-        log.info("assisted change", extra={"action": action, "office_id": office_id})
+    def _audit(self, action: str, actor: Actor, identity_check: str):
+        """The audit entry, in the change's own transaction: no change without it (and no entry
+        for a change that did not happen)."""
+        def entry(cn: str, office_id: str):
+            return [_AuditInBooking(_audit_record(office_id, action, actor, cn, identity_check,
+                                                  self.clock()))]
+        return entry
