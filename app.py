@@ -8,6 +8,7 @@ from chalicelib.notices.handlers import notices
 from chalicelib.notices.letters_routes import api as letters_api
 from chalicelib.offices.jobs import jobs as office_jobs
 from chalicelib.offices.routes import api as offices_api
+from chalicelib.openapi_routes import api as openapi_api
 from chalicelib.performance.jobs import jobs as performance_jobs
 from chalicelib.performance.routes import api as performance_api
 from chalicelib.staff.routes import api as staff_auth
@@ -20,6 +21,7 @@ app.register_middleware(cors.middleware, "http")
 app.register_middleware(problems.as_problem, "http")
 app.register_blueprint(staff_auth)
 app.register_blueprint(booking_api, url_prefix="/v1")
+app.register_blueprint(openapi_api, url_prefix="/v1")
 app.register_blueprint(booking_jobs)
 app.register_blueprint(notices)
 app.register_blueprint(letters_api, url_prefix="/v1")

@@ -5,8 +5,10 @@ from datetime import date
 
 from chalice import Blueprint, Response
 
-from chalicelib import errors, i18n, links, params, wiring
-from chalicelib.booking import domain, offices, representation
+from pydantic import BaseModel, Field
+
+from chalicelib import contract, errors, i18n, links, params, wiring
+from chalicelib.booking import domain, offices, representation, responses
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest, parse
 from chalicelib.booking.validation import HoldRequest
 from chalicelib.limits.service import BOOKING_CLIENT, HOLD_CLIENT
@@ -15,6 +17,33 @@ from chalicelib.problems import handled
 api = Blueprint(__name__)
 
 MAX_OFFICES = 20
+BOOKING = ("booking",)
+
+
+class OfficesQuery(BaseModel):
+    zip: str = Field(pattern=r"^[0-9]{5}$", description="5-digit ZIP code to search near.")
+    limit: int = Field(default=5, ge=1, le=MAX_OFFICES, description="How many offices.")
+
+
+class DateRange(BaseModel):
+    from_: str | None = Field(default=None, alias="from", json_schema_extra={"format": "date"},
+                              description="First office-local day (default: today).")
+    to: str | None = Field(default=None, json_schema_extra={"format": "date"},
+                           description="Last office-local day (default: end of the window).")
+
+
+class OfficePath(BaseModel):
+    office_id: str = Field(description="An office `id` from GET /v1/offices.")
+
+
+class ConfirmationPath(BaseModel):
+    confirmation_number: str = Field(
+        description="As given at booking (dashes and spaces are ignored).")
+
+
+_PROOF_LINK = {"confirmation_number": "$response.body#/confirmation_number"}
+_PROOF_BODY = {"last_name": "$request.body#/applicant/last_name",
+               "date_of_birth": "$request.body#/applicant/date_of_birth"}
 
 
 def _query(name: str) -> str | None:
@@ -26,12 +55,17 @@ def _date_param(name: str) -> date | None:
 
 
 @api.route("/health")
+@contract.operation("Is the API up", tags=("service",), responses={200: responses.Health})
 @handled
 def health():
     return {"status": "ok"}
 
 
 @api.route("/offices")
+@contract.operation(
+    "Field offices nearest a ZIP code", tags=BOOKING, query=OfficesQuery,
+    responses={200: responses.OfficesNear},
+    problems={400: ["invalid_zip", "invalid_parameter"], 404: ["unknown_zip"]})
 @handled
 def offices_near():
     zip_code = offices.zip5(_query("zip") or "")
@@ -40,18 +74,30 @@ def offices_near():
 
 
 @api.route("/offices/{office_id}")
+@contract.operation(
+    "One field office: address, hours, services, closures", tags=BOOKING, path=OfficePath,
+    responses={200: responses.OfficeDetail}, problems={404: ["unknown_office"]})
 @handled
 def office(office_id):
     return representation.office_detail(offices.get(office_id))
 
 
 @api.route("/offices/{office_id}/slots")
+@contract.operation(
+    "Open appointment times at an office", tags=BOOKING, path=OfficePath, query=DateRange,
+    responses={200: responses.Slots},
+    problems={400: ["invalid_parameter", "invalid_range"], 404: ["unknown_office"],
+              409: ["office_not_self_service"]})
 @handled
 def slots(office_id):
     return wiring.booking_service().availability(office_id, _date_param("from"), _date_param("to"))
 
 
 @api.route("/reasons")
+@contract.operation(
+    "Reasons for a visit, labelled in the caller's language", tags=BOOKING,
+    responses={200: responses.Reasons},
+    response_headers={200: (contract.CONTENT_LANGUAGE,)})
 @handled
 def reasons():
     language = i18n.negotiate((api.current_request.headers or {}).get("accept-language"))
@@ -62,6 +108,8 @@ def reasons():
 
 
 @api.route("/languages")
+@contract.operation("Languages notices can be sent in", tags=BOOKING,
+                    responses={200: responses.Languages})
 @handled
 def languages():
     return {"languages": list(domain.LANGUAGES), "default": "en"}
@@ -78,6 +126,20 @@ def _appointment(body: dict, status: int = 200, headers: dict | None = None) -> 
 
 
 @api.route("/appointments", methods=["POST"])
+@contract.operation(
+    "Book an appointment", tags=BOOKING, request=BookingRequest,
+    responses={201: responses.Booking},
+    problems={400: ["invalid_parameter"], 404: ["unknown_slot", "unknown_office"],
+              409: ["slot_unavailable", "already_booked", "too_soon_since_last_visit",
+                    "office_not_self_service", "concurrent_update"],
+              422: ["idempotency_key_reused"]},
+    request_headers=(contract.IDEMPOTENCY_KEY,),
+    response_headers={201: (contract.IDEMPOTENT_REPLAYED,)},
+    links={201: {
+        "LookUpTheAppointment": {"operationId": "lookup", "parameters": _PROOF_LINK,
+                                 "requestBody": _PROOF_BODY},
+        "CancelTheAppointment": {"operationId": "cancel", "parameters": _PROOF_LINK,
+                                 "requestBody": _PROOF_BODY}}})
 @handled
 def book():
     # Counted before the body is read: a bot's malformed requests use up its window too.
@@ -95,6 +157,10 @@ def book():
 
 
 @api.route("/appointments/{confirmation_number}/lookup", methods=["POST"])
+@contract.operation(
+    "Look up an appointment (proof: last name and date of birth)", tags=BOOKING,
+    path=ConfirmationPath, request=Proof, responses={200: responses.Appointment},
+    problems={404: ["appointment_not_found"]})
 @handled
 def lookup(confirmation_number):
     proof = parse(Proof, api.current_request.raw_body)
@@ -102,6 +168,11 @@ def lookup(confirmation_number):
 
 
 @api.route("/appointments/{confirmation_number}/cancel", methods=["POST"])
+@contract.operation(
+    "Cancel an appointment", tags=BOOKING, path=ConfirmationPath, request=Proof,
+    responses={200: responses.Appointment},
+    problems={404: ["appointment_not_found"],
+              409: ["not_changeable", "too_late", "concurrent_update"]})
 @handled
 def cancel(confirmation_number):
     proof = parse(Proof, api.current_request.raw_body)
@@ -109,6 +180,13 @@ def cancel(confirmation_number):
 
 
 @api.route("/appointments/{confirmation_number}/reschedule", methods=["POST"])
+@contract.operation(
+    "Move an appointment to another time", tags=BOOKING, path=ConfirmationPath,
+    request=RescheduleRequest, responses={200: responses.Appointment},
+    problems={404: ["appointment_not_found", "unknown_slot", "unknown_office"],
+              409: ["not_changeable", "too_late", "same_slot", "slot_unavailable",
+                    "too_soon_since_last_visit", "office_not_self_service",
+                    "concurrent_update"]})
 @handled
 def reschedule(confirmation_number):
     request = parse(RescheduleRequest, api.current_request.raw_body)

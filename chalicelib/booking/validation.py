@@ -17,7 +17,10 @@ MAX_BODY_BYTES = 16 * 1024
 US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
     "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP AA AE AP".split())
-_NAME = r"^[^\W\d_](?:[^\W\d_]|[ '’.\-])*$"
+# A letter, then letters (with their combining marks), spaces, apostrophes, dots and hyphens.
+# Written with `\p{..}` classes and [0-9] rather than `\W`/`\d`, which mean different things in
+# Python, Rust (pydantic) and JavaScript: openapi.json publishes these patterns to browsers.
+_NAME = r"^\p{L}[\p{L}\p{M} '’.-]*$"
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Numbers without a country code are read as US numbers; "+" numbers may be from anywhere.
 PHONE_REGION = "US"
@@ -86,7 +89,7 @@ class Applicant(_Strict):
     last_name: str = Field(min_length=1, max_length=60, pattern=_NAME)
     date_of_birth: BirthDate
     email: EmailStr | None = None
-    phone: str = Field(min_length=7, max_length=25, pattern=r"^\+?[\d ().\-]+$")
+    phone: str = Field(min_length=7, max_length=25, pattern=r"^\+?[0-9 ().-]+$")
     address: Address
 
     @field_validator("date_of_birth")

@@ -6,8 +6,10 @@ routes (see chalicelib/staff/routes.py for how 401 and 403 are answered).
 from __future__ import annotations
 
 from chalice import Blueprint
+from pydantic import BaseModel, Field
 
-from chalicelib import params, wiring
+from chalicelib import contract, params, wiring
+from chalicelib.notices import letters_responses as responses
 from chalicelib.notices.letters import MAX_LIMIT, STAFF_ROLES, PrintQueue, kind_of, letter_id
 from chalicelib.notices.ports import LetterSummary, PrintableLetter
 from chalicelib.problems import handled
@@ -15,9 +17,23 @@ from chalicelib.staff.identity import Actor
 from chalicelib.staff.routes import staff, staff_identity
 
 api = Blueprint(__name__)
+LETTERS = ("letters",)
+
+
+class QueueQuery(BaseModel):
+    office_id: str = Field(description="Your office.")
+    status: str = Field(default="queued", pattern="^queued$")
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+class LetterPath(BaseModel):
+    letter_id: str = Field(description="A `letter_id` from the print list.")
 
 
 @api.route("/staff/letters", authorizer=staff_identity)
+@contract.operation(
+    "Letters waiting to be printed at an office", tags=LETTERS, query=QueueQuery,
+    responses={200: responses.PrintQueue}, problems={400: ["invalid_parameter"]})
 @handled
 @staff(*STAFF_ROLES)
 def print_queue(actor: Actor):
@@ -29,6 +45,9 @@ def print_queue(actor: Actor):
 
 
 @api.route("/staff/letters/{letter_id}", authorizer=staff_identity)
+@contract.operation(
+    "A letter's printable content", tags=LETTERS, path=LetterPath,
+    responses={200: responses.PrintableLetter}, problems={404: ["letter_not_found"]})
 @handled
 @staff(*STAFF_ROLES)
 def printable(actor: Actor, letter_id):
@@ -36,6 +55,10 @@ def printable(actor: Actor, letter_id):
 
 
 @api.route("/staff/letters/{letter_id}/printed", methods=["POST"], authorizer=staff_identity)
+@contract.operation(
+    "Mark a letter printed", tags=LETTERS, path=LetterPath,
+    responses={200: responses.Printed},
+    problems={404: ["letter_not_found"], 409: ["already_printed"]})
 @handled
 @staff(*STAFF_ROLES)
 def printed(actor: Actor, letter_id):

@@ -9,13 +9,15 @@ from datetime import date
 from typing import Callable
 
 from chalice import Blueprint, Response
+from pydantic import BaseModel, Field
 
-from chalicelib import i18n, links, params, wiring
+from chalicelib import contract, i18n, links, params, wiring
+from chalicelib.booking.routes import DateRange, OfficePath
 from chalicelib.problems import handled
 from chalicelib.staff.identity import Actor
 from chalicelib.staff.roles import HEADQUARTERS
 from chalicelib.staff.routes import staff, staff_identity
-from chalicelib.triage import codes
+from chalicelib.triage import codes, responses
 from chalicelib.triage.handling import page_size
 from chalicelib.triage.validation import (AddedInformation, Appeal, AppealDecision, Assignment,
                                           BreachAcknowledgement, CallbackAttempt,
@@ -26,6 +28,29 @@ from chalicelib.triage.validation import (AddedInformation, Appeal, AppealDecisi
 from chalicelib.triage.workflow import SUPERVISOR, TIER1, TIER2
 
 api = Blueprint(__name__)
+PUBLIC, STAFF = ("service requests",), ("staff: service requests",)
+
+
+class RequestPath(BaseModel):
+    request_id: str = Field(description="As given at submission (dashes are ignored).")
+
+
+class QueueQuery(BaseModel):
+    office_id: str | None = Field(default=None, description="Default: your own office.")
+
+
+_STEP_PROBLEMS = {404: ["service_request_not_found"],
+                  409: ["invalid_transition", "concurrent_update"]}
+# Steps that may book the visit: the booking's own problems too.
+_BOOKING_STEP = {404: ["service_request_not_found", "unknown_slot"],
+                 409: ["invalid_transition", "concurrent_update", "slot_unavailable",
+                       "already_booked"]}
+
+
+def _step(summary: str, request: type[BaseModel], **extra):
+    problems = {**_STEP_PROBLEMS, **extra.pop("problems", {})}
+    return contract.operation(summary, tags=STAFF, path=RequestPath, request=request,
+                              responses={200: responses.StaffView}, problems=problems, **extra)
 
 
 def _accept_language() -> str | None:
@@ -75,12 +100,16 @@ def _created(outcome, location: str) -> Response:
 # --- public -------------------------------------------------------------------------------
 
 @api.route("/triage/criteria")
+@contract.operation("The published triage criteria, every version", tags=PUBLIC,
+                    responses={200: responses.Criteria})
 @handled
 def criteria():
     return _service().criteria(_gettext())
 
 
 @api.route("/triage/codes")
+@contract.operation("The code lists of triage, labelled in the caller's language",
+                    tags=PUBLIC, responses={200: responses.CodeLists})
 @handled
 def code_lists():
     _ = _gettext()
@@ -99,6 +128,18 @@ def code_lists():
 
 
 @api.route("/service-requests", methods=["POST"])
+@contract.operation(
+    "Ask for a callback (and, if warranted, a visit)", tags=PUBLIC, request=ServiceRequestBody,
+    responses={201: responses.Submitted},
+    problems={400: ["invalid_parameter"], 404: ["unknown_zip"],
+              409: ["concurrent_update"], 422: ["idempotency_key_reused"]},
+    request_headers=(contract.IDEMPOTENCY_KEY,),
+    response_headers={201: (contract.IDEMPOTENT_REPLAYED,)},
+    links={201: {"StatusOfTheRequest": {
+        "operationId": "status",
+        "parameters": {"request_id": "$response.body#/request_id"},
+        "requestBody": {"last_name": "$request.body#/applicant/last_name",
+                        "date_of_birth": "$request.body#/applicant/date_of_birth"}}}})
 @handled
 def submit():
     body = parse(ServiceRequestBody, _body())
@@ -107,12 +148,21 @@ def submit():
 
 
 @api.route("/service-requests/{request_id}/status", methods=["POST"])
+@contract.operation(
+    "A service request's status (proof: last name and date of birth)", tags=PUBLIC,
+    path=RequestPath, request=Proof, responses={200: responses.RequestStatus},
+    problems={404: ["service_request_not_found"]})
 @handled
 def status(request_id):
     return _service().status(request_id, parse(Proof, _body()), _stored_or_asked())
 
 
 @api.route("/service-requests/{request_id}/appeal", methods=["POST"])
+@contract.operation(
+    "Appeal a denial", tags=PUBLIC, path=RequestPath, request=Appeal,
+    responses={200: responses.RequestStatus},
+    problems={404: ["service_request_not_found"],
+              409: ["invalid_transition", "appeal_window_closed", "concurrent_update"]})
 @handled
 def appeal(request_id):
     return _service().appeal(request_id, parse(Appeal, _body()), _stored_or_asked())
@@ -134,6 +184,13 @@ def add_information(request_id):
 # --- staff --------------------------------------------------------------------------------
 
 @api.route("/staff/service-requests", methods=["POST"], authorizer=staff_identity)
+@contract.operation(
+    "Submit a service request taken by phone", tags=STAFF, request=ServiceRequestBody,
+    responses={201: responses.Submitted},
+    problems={400: ["invalid_parameter"], 404: ["unknown_zip"],
+              409: ["concurrent_update"], 422: ["idempotency_key_reused"]},
+    request_headers=(contract.IDEMPOTENCY_KEY,),
+    response_headers={201: (contract.IDEMPOTENT_REPLAYED,)})
 @handled
 @staff(TIER1)
 def submit_by_phone(actor: Actor):
@@ -143,6 +200,9 @@ def submit_by_phone(actor: Actor):
 
 
 @api.route("/staff/queue", authorizer=staff_identity)
+@contract.operation(
+    "An office's queue, most urgent first", tags=STAFF, query=QueueQuery,
+    responses={200: responses.Queue}, problems={404: ["unknown_office"]})
 @handled
 @staff(TIER2, SUPERVISOR)
 def queue(actor: Actor):
@@ -159,6 +219,10 @@ def escalations(actor: Actor):
 
 
 @api.route("/staff/offices/{office_id}/slots", authorizer=staff_identity)
+@contract.operation(
+    "Open times at any office of yours, contact-center ones included", tags=STAFF,
+    path=OfficePath, query=DateRange, responses={200: responses.Slots},
+    problems={400: ["invalid_parameter", "invalid_range"], 404: ["unknown_office"]})
 @handled
 @staff(TIER2, SUPERVISOR)
 def office_slots(actor: Actor, office_id):
@@ -166,6 +230,9 @@ def office_slots(actor: Actor, office_id):
 
 
 @api.route("/staff/service-requests/{request_id}", authorizer=staff_identity)
+@contract.operation(
+    "A service request with everything staff need", tags=STAFF, path=RequestPath,
+    responses={200: responses.StaffView}, problems={404: ["service_request_not_found"]})
 @handled
 @staff(TIER1, TIER2, SUPERVISOR)
 def staff_view(actor: Actor, request_id):
@@ -174,6 +241,7 @@ def staff_view(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/escalate", methods=["POST"],
            authorizer=staff_identity)
+@_step("Escalate to Tier 2", Escalation, request_required=False)
 @handled
 @staff(TIER1, SUPERVISOR)
 def escalate(actor: Actor, request_id):
@@ -183,6 +251,7 @@ def escalate(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/callbacks", methods=["POST"],
            authorizer=staff_identity)
+@_step("Schedule the callback", CallbackSchedule)
 @handled
 @staff(TIER2, SUPERVISOR)
 def schedule_callback(actor: Actor, request_id):
@@ -192,6 +261,7 @@ def schedule_callback(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/callback-attempts", methods=["POST"],
            authorizer=staff_identity)
+@_step("Record a callback attempt", CallbackAttempt)
 @handled
 @staff(TIER2, SUPERVISOR)
 def record_callback(actor: Actor, request_id):
@@ -201,6 +271,7 @@ def record_callback(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/grant", methods=["POST"],
            authorizer=staff_identity)
+@_step("Grant a visit: book the slot", Grant, problems=_BOOKING_STEP)
 @handled
 @staff(TIER2, SUPERVISOR)  # supervisors only for an overturned appeal (the workflow decides)
 def grant(actor: Actor, request_id):
@@ -209,6 +280,7 @@ def grant(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/resolve", methods=["POST"],
            authorizer=staff_identity)
+@_step("Resolve without a visit", Resolution)
 @handled
 @staff(TIER1, TIER2)
 def resolve(actor: Actor, request_id):
@@ -217,6 +289,7 @@ def resolve(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/deny", methods=["POST"],
            authorizer=staff_identity)
+@_step("Deny a visit", Denial)
 @handled
 @staff(TIER2)
 def deny(actor: Actor, request_id):
@@ -225,6 +298,7 @@ def deny(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/override-urgency", methods=["POST"],
            authorizer=staff_identity)
+@_step("Override the urgency level", UrgencyOverride)
 @handled
 @staff(TIER2, SUPERVISOR)
 def override_urgency(actor: Actor, request_id):
@@ -234,6 +308,7 @@ def override_urgency(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/appeal-decision", methods=["POST"],
            authorizer=staff_identity)
+@_step("Decide an appeal", AppealDecision, problems={**_BOOKING_STEP, 403: ["same_officer"]})
 @handled
 @staff(SUPERVISOR)
 def appeal_decision(actor: Actor, request_id):
