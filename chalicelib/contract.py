@@ -27,7 +27,8 @@ Each view in the Chalice route table declares what it accepts and answers with
   mismatch raises (the test that hit it fails with a 500 and the reason in the log); in deployed
   stages it is logged and the answer goes out unchanged.
 
-A route without a declaration fails `tests/api/test_contract.py`. After changing a declaration,
+A route without a declaration fails `tests/api/test_contract.py` (CORS preflight `OPTIONS` views,
+marked `preflight = True` by chalicelib/cors.py, are not operations and need none). After changing a declaration,
 a model, or a representation, regenerate the committed document with `make openapi`
 (`.venv/bin/python -m chalicelib.openapi`); `tests/api/test_openapi.py` fails while it is stale.
 The generator (`chalicelib/openapi.py`) is never imported on the Lambda path.
@@ -202,11 +203,26 @@ def operation(summary: str, *, responses: Mapping[int, type[BaseModel] | None],
                     raise
                 log.error("contract violation", extra={"view": view.__name__,
                                                        "violation": str(violation)})
-            return answer
+            return _typed(answer)
 
         wrapper.contract = declared  # type: ignore[attr-defined]
         return wrapper
     return decorate
+
+
+def _typed(answer: Any) -> Any:
+    """Say what the body is: Chalice leaves Content-Type out for a view's dict, and clients (and
+    the contract tests) read the media type before the body."""
+    if isinstance(answer, Response):
+        if not any(k.lower() == "content-type" for k in answer.headers or {}):
+            answer.headers = {**(answer.headers or {}), "Content-Type": "application/json"}
+        return answer
+    return Response(answer, headers={"Content-Type": "application/json"})
+
+
+def is_preflight(view: Callable) -> bool:
+    """CORS preflight views (chalicelib/cors.py) answer browsers, not API callers: no contract."""
+    return bool(getattr(view, "preflight", False))
 
 
 def declaration(view: Callable) -> Operation | None:

@@ -55,6 +55,8 @@ def _routes(app: Any) -> list[tuple[str, str, Any, Operation]]:
     found = []
     for path, methods in app.routes.items():
         for method, entry in methods.items():
+            if contract.is_preflight(entry.view_function):
+                continue
             declared = contract.declaration(entry.view_function)
             if declared is None:
                 raise SystemExit(f"{method} {path} ({entry.view_name}) has no "

@@ -24,6 +24,8 @@ _NAME = r"^\p{L}[\p{L}\p{M} '’.-]*$"
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Numbers without a country code are read as US numbers; "+" numbers may be from anywhere.
 PHONE_REGION = "US"
+# Published for clients: 10 to 15 digits (a US number, or E.164 with its country code).
+_PHONE = r"^\+?[ ().-]*(?:[0-9][ ().-]*){10,15}$"
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -73,7 +75,9 @@ class Address(_Strict):
     line1: str = Field(min_length=1, max_length=100)
     line2: str | None = Field(default=None, max_length=100)
     city: str = Field(min_length=1, max_length=60)
-    state: str = Field(min_length=2, max_length=2)
+    # Any case is accepted; the schema lists the canonical upper-case codes for clients.
+    state: str = Field(min_length=2, max_length=2,
+                       json_schema_extra={"enum": sorted(US_STATES)})
     zip: str = Field(pattern=r"^[0-9]{5}(-[0-9]{4})?$")
 
     @field_validator("state")
@@ -89,7 +93,10 @@ class Applicant(_Strict):
     last_name: str = Field(min_length=1, max_length=60, pattern=_NAME)
     date_of_birth: BirthDate
     email: EmailStr | None = None
-    phone: str = Field(min_length=7, max_length=25, pattern=r"^\+?[0-9 ().-]+$")
+    # The published pattern also states the 10 to 15 digits a real number has (`_e164` checks
+    # the number itself), so a client can check a phone number before sending it.
+    phone: str = Field(min_length=7, max_length=25, pattern=r"^\+?[0-9 ().-]+$",
+                       json_schema_extra={"pattern": _PHONE})
     address: Address
 
     @field_validator("date_of_birth")

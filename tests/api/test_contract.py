@@ -12,7 +12,7 @@ from chalicelib.booking import responses
 
 def _routes():
     return [(path, method, entry) for path, methods in app.routes.items()
-            for method, entry in methods.items()]
+            for method, entry in methods.items() if not contract.is_preflight(entry.view_function)]
 
 
 def test_every_route_in_the_route_table_declares_its_contract():
