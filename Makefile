@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 MOTO_PORT ?= 5000
 
-.PHONY: run test test-unit test-integration test-api test-e2e bench install clean mail openapi
+.PHONY: run test test-unit test-integration test-api test-e2e bench install clean mail openapi \
+	ts-client py-client
 
 # pip is pinned: Chalice 1.34 requires pip<26.3, so an unpinned upgrade breaks the install.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -35,13 +36,32 @@ chromium:
 test-browser: $(STAMP) chromium
 	$(PY) -m pytest tests/browser
 
-test-unit test-integration test-api test-e2e: $(STAMP)
+test-unit test-integration test-api test-e2e test-clients: $(STAMP)
 	$(PY) -m pytest tests/$(subst test-,,$@)
 
 # Regenerate openapi.json from the routes' declarations (chalicelib/contract.py); commit it.
 # tests/api/test_openapi.py fails while the committed file is stale.
 openapi: $(STAMP)
 	$(PY) -m chalicelib.openapi
+
+# Typed clients from openapi.json. TypeScript: openapi-typescript + openapi-fetch, pinned by
+# clients/typescript/package-lock.json (npm ci works offline from npm's cache once installed).
+TS_CLIENT := clients/typescript
+$(TS_CLIENT)/node_modules/.installed: $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
+	cd $(TS_CLIENT) && npm ci --no-audit --no-fund --prefer-offline
+	touch $@
+
+ts-client: $(TS_CLIENT)/node_modules/.installed openapi.json
+	cd $(TS_CLIENT) && npm run -s generate && npm run -s check
+
+# Python: openapi-python-client into clients/python/infopass_client (git-ignored).
+py-client: $(STAMP)
+	rm -rf clients/python/infopass_client
+	$(VENV)/bin/openapi-python-client generate --path openapi.json --meta none \
+	  --config clients/python/config.yml --output-path clients/python/infopass_client
+
+# The TypeScript client test (tests/clients) needs its npm packages.
+test test-clients: $(TS_CLIENT)/node_modules/.installed
 
 # Every email the running local stack sent (and letters queued), read from moto.
 mail: $(STAMP)

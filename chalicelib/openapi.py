@@ -72,10 +72,11 @@ def _schemas(operations: list[Operation]) -> tuple[dict[tuple[type, str], dict],
             if model is not None and (model, "validation") not in models:
                 models.append((model, "validation"))
     mapping, defs = models_json_schema(models, ref_template=REF)
-    names = [m.__name__ for m, _ in models]
-    clashes = {n for n in names if names.count(n) > 1}
+    # pydantic names two models that share a class name by their module path: rename one, so
+    # that generated clients get readable type names.
+    clashes = sorted(name for name in defs.get("$defs", {}) if "__" in name)
     if clashes:
-        raise SystemExit(f"two models share a schema name: {sorted(clashes)}")
+        raise SystemExit(f"two models share a class name: {clashes}")
     return mapping, defs.get("$defs", {})
 
 

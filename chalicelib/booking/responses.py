@@ -77,14 +77,14 @@ class Slots(Body):
     slots: list[Slot]
 
 
-class Reason(Body):
+class ReasonLabel(Body):
     code: ReasonCode
     label: str
 
 
 class Reasons(Body):
     language: Language
-    reasons: list[Reason]
+    reasons: list[ReasonLabel]
 
 
 class Languages(Body):

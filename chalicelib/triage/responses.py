@@ -124,7 +124,7 @@ class GrantedAppointment(Body):
     confirmation_number: str
 
 
-class AppealDecision(Body):
+class AppealOutcome(Body):
     outcome: Literal["upheld", "overturned"]
     code: str
     text: str
@@ -135,7 +135,7 @@ class AppealState(Body):
     appeal_by: str | None = _time("Office-local deadline to appeal.")
     state: Literal["available", "closed", "requested", "upheld", "overturned"]
     requested_at: str | None = optional(json_schema_extra=_TIME)
-    decision: AppealDecision | None = optional()
+    decision: AppealOutcome | None = optional()
 
 
 class RequestStatus(Body):
