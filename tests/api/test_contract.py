@@ -67,5 +67,5 @@ def test_a_violation_fails_loudly_in_tests_and_is_only_logged_in_deployed_stages
     with pytest.raises(contract.ContractViolation):
         broken()
     monkeypatch.setattr(config, "settings", config.Settings(stage="prod-us-east-1"))
-    assert broken() == {"status": "broken"}
+    assert broken().body == {"status": "broken"}
     assert "contract violation" in caplog.text
