@@ -108,6 +108,7 @@ class Problem(Body):
     window: Window | None = optional("invalid_range: the dates that can be asked for.")
     request_path: str | None = optional(
         "office_not_self_service: where to submit a service request instead.")
+    retry_after: int | None = optional("rate_limited, too_many_attempts: seconds to wait.")
     changes_closed_at: str | None = optional(
         "too_late: when online changes closed (UTC).", json_schema_extra={"format": "date-time"})
 
@@ -145,8 +146,8 @@ BODY_PROBLEMS: Mapping[int, tuple[str, ...]] = {
 STAFF_PROBLEMS: Mapping[int, tuple[str, ...]] = {
     401: ("missing_token", "invalid_token", "token_expired", "unauthorized"),
     403: ("role_not_allowed", "other_office")}
-COMMON_PROBLEMS: Mapping[int, tuple[str, ...]] = {429: ("too_many_requests",),
-                                                   500: ("internal_error",)}
+COMMON_PROBLEMS: Mapping[int, tuple[str, ...]] = {
+    429: ("too_many_requests", "rate_limited", "too_many_attempts"), 500: ("internal_error",)}
 
 
 # --- declarations ---------------------------------------------------------------------------
