@@ -109,8 +109,23 @@ class Problem(Body):
     request_path: str | None = optional(
         "office_not_self_service: where to submit a service request instead.")
     retry_after: int | None = optional("rate_limited, too_many_attempts: seconds to wait.")
-    changes_closed_at: str | None = optional(
-        "too_late: when online changes closed (UTC).", json_schema_extra={"format": "date-time"})
+    changes_close_at: str | None = optional(
+        "too_late: when online changes closed (office-local time with its offset).",
+        json_schema_extra={"format": "date-time"})
+    cutoff_hours: int | None = optional("too_late: hours before the start changes close.")
+    min_interval_days: int | None = optional(
+        "too_soon_since_last_visit: days between visits.")
+    contact_center_phone: str | None = optional(
+        "too_late, too_soon_since_last_visit, office_not_self_service: who can still help.")
+    max_bytes: int | None = optional("payload_too_large: the largest body accepted.")
+    limit: int | None = optional(
+        "contact_limit_reached: upcoming appointments one email or phone may share.")
+    state: str | None = optional("invalid_transition: the request's current state.")
+    current_version: int | None = optional(
+        "concurrent_update (office settings): the version to read again.")
+    affected_slots: list[dict[str, Any]] | None = optional(
+        "capacity_below_booked: the slots whose booked seats the change would remove "
+        "({slot_id, start, booked, new_capacity}).")
 
 
 # --- headers --------------------------------------------------------------------------------
@@ -135,6 +150,10 @@ IDEMPOTENT_REPLAYED = Header(
 LOCATION = Header("Location", "Where the created resource can be read.",
                   {"type": "string", "format": "uri-reference"})
 CONTENT_LANGUAGE = Header("Content-Language", "The language the answer's texts are in.")
+ETAG = Header("ETag", "The office settings' version, quoted: send it back as If-Match.",
+              {"type": "string", "pattern": '^"[0-9]+"$'})
+IF_MATCH = Header("If-Match", "The settings' version you read (the ETag); or send `version` in "
+                  "the body.", {"type": "string", "maxLength": 40})
 RETRY_AFTER = Header("Retry-After", "Seconds to wait before trying again.",
                      {"type": "string", "pattern": "^[0-9]+$"})
 WWW_AUTHENTICATE = Header("WWW-Authenticate", "How to authenticate: Bearer.")

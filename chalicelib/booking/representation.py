@@ -51,10 +51,16 @@ def office_summary(office: dict, distance_miles: float | None = None) -> dict:
     return body
 
 
+# What the public sees of a closure: never who set it or the staff's free-text note.
+PUBLIC_CLOSURE = ("from", "to", "start", "end", "reason_code")
+
+
 def office_detail(office: dict) -> dict:
     return {**office_summary(office), "latitude": office["latitude"],
             "longitude": office["longitude"], "services": office["services"],
-            "schedule": office["schedule"], "closures": office.get("closures", [])}
+            "schedule": office["schedule"],
+            "closures": [{k: c[k] for k in PUBLIC_CLOSURE if k in c}
+                         for c in office.get("closures", [])]}
 
 
 def slot(s: Slot, zone: str, available: int | None = None) -> dict:

@@ -45,11 +45,18 @@ class OfficesNear(Body):
 
 
 class Closure(Body):
-    date: str = Field(json_schema_extra={"format": "date"})
-    reason: str | None = optional()
+    """A day or time range the office is closed (no staff names, no staff notes)."""
+    from_: str = Field(alias="from", description="As set, office time: YYYY-MM-DD (whole "
+                                                 "days) or YYYY-MM-DDTHH:MM.")
+    to: str = Field(description="As set: the last closed day, or the end time (excluded).")
+    start: str = Field(description="UTC.", json_schema_extra={"format": "date-time"})
+    end: str = Field(description="UTC, excluded.", json_schema_extra={"format": "date-time"})
+    reason_code: str
 
 
 class Schedule(Body):
+    effective_from: str | None = optional("The first office-local day it applies to.",
+                                          json_schema_extra={"format": "date"})
     slot_minutes: int
     capacity: int
     hours: dict[str, list[list[str]]] = Field(
@@ -92,13 +99,7 @@ class Languages(Body):
     default: Language
 
 
-class Booking(Body):
-    confirmation_number: str
-    status: Literal["booked", "cancelled"]
-    office: OfficeSummary
-    start: str = LocalTime
-    end: str = LocalTime
-    what_to_bring: list[str]
+AppointmentStatus = Literal["booked", "cancelled", "checked_in", "no_show"]
 
 
 class ApplicantContact(Body):
@@ -113,16 +114,29 @@ class AppointmentReason(Body):
     details: str
 
 
-class Appointment(Booking):
-    """Shown only after the caller proved who they are."""
-    version: int
+class Booking(Body):
+    """An appointment as its booking answers it: what lookup shows, without the applicant."""
+    confirmation_number: str
+    status: AppointmentStatus
+    status_label: str | None = optional("The status in the caller's language.")
+    version: int = Field(description="Changes with every change to the appointment.")
     slot_id: str
-    timezone: str
-    changes_close_at: str = Field(description="Online changes close at this office-local time.",
+    office: OfficeSummary
+    timezone: str = Field(description="IANA time zone of the office.")
+    start: str = LocalTime
+    end: str = LocalTime
+    changes_close_at: str = Field(description="Online reschedules close at this office-local "
+                                              "time; cancelling stays open until `start`.",
                                   json_schema_extra={"format": "date-time"})
-    applicant: ApplicantContact
+    changes_closed: bool = Field(description="True once online reschedules are closed.")
+    what_to_bring: list[str]
     reason: AppointmentReason
     language: Language
     contact_method: Literal["email", "mail"]
     accommodations: list[Literal[ACCOMMODATION_CODES]]  # type: ignore[valid-type]
     contact_center_phone: str
+
+
+class Appointment(Booking):
+    """Shown only after the caller proved who they are."""
+    applicant: ApplicantContact

@@ -12,6 +12,7 @@ from chalicelib.booking import domain, offices, representation, responses
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest, parse
 from chalicelib.booking.validation import HoldRequest
 from chalicelib.limits.service import BOOKING_CLIENT, HOLD_CLIENT
+from chalicelib.params import ConfirmationPath, DateRange, OfficePath
 from chalicelib.problems import handled
 
 api = Blueprint(__name__)
@@ -21,24 +22,9 @@ BOOKING = ("booking",)
 
 
 class OfficesQuery(BaseModel):
-    zip: str = Field(pattern=r"^[0-9]{5}$", description="5-digit ZIP code to search near.")
+    zip: str = Field(pattern=r"^[0-9]{5}(-[0-9]{4})?$",
+                     description="ZIP code to search near (5 digits, or ZIP+4).")
     limit: int = Field(default=5, ge=1, le=MAX_OFFICES, description="How many offices.")
-
-
-class DateRange(BaseModel):
-    from_: str | None = Field(default=None, alias="from", json_schema_extra={"format": "date"},
-                              description="First office-local day (default: today).")
-    to: str | None = Field(default=None, json_schema_extra={"format": "date"},
-                           description="Last office-local day (default: end of the window).")
-
-
-class OfficePath(BaseModel):
-    office_id: str = Field(description="An office `id` from GET /v1/offices.")
-
-
-class ConfirmationPath(BaseModel):
-    confirmation_number: str = Field(
-        description="As given at booking (dashes and spaces are ignored).")
 
 
 _PROOF_LINK = {"confirmation_number": "$response.body#/confirmation_number"}
@@ -86,8 +72,8 @@ def office(office_id):
 @contract.operation(
     "Open appointment times at an office", tags=BOOKING, path=OfficePath, query=DateRange,
     responses={200: responses.Slots},
-    problems={400: ["invalid_parameter", "invalid_range"], 404: ["unknown_office"],
-              409: ["office_not_self_service"]})
+    problems={400: ["invalid_parameter", "invalid_range", "reversed_range"],
+              404: ["unknown_office"], 409: ["office_not_self_service"]})
 @handled
 def slots(office_id):
     return wiring.booking_service().availability(office_id, _date_param("from"), _date_param("to"))
@@ -129,12 +115,15 @@ def _appointment(body: dict, status: int = 200, headers: dict | None = None) -> 
 @contract.operation(
     "Book an appointment", tags=BOOKING, request=BookingRequest,
     responses={201: responses.Booking},
-    problems={400: ["invalid_parameter"], 404: ["unknown_slot", "unknown_office"],
-              409: ["slot_unavailable", "already_booked", "too_soon_since_last_visit",
-                    "office_not_self_service", "concurrent_update"],
+    problems={400: ["invalid_parameter", "invalid_header"],
+              404: ["unknown_slot", "unknown_office"],
+              409: ["slot_unavailable", "already_booked", "contact_limit_reached",
+                    "too_soon_since_last_visit", "office_not_self_service",
+                    "concurrent_update"],
               422: ["idempotency_key_reused"]},
     request_headers=(contract.IDEMPOTENCY_KEY,),
-    response_headers={201: (contract.IDEMPOTENT_REPLAYED,)},
+    response_headers={201: (contract.IDEMPOTENT_REPLAYED, contract.LOCATION,
+                            contract.CONTENT_LANGUAGE)},
     links={201: {
         "LookUpTheAppointment": {"operationId": "lookup", "parameters": _PROOF_LINK,
                                  "requestBody": _PROOF_BODY},

@@ -89,6 +89,7 @@ class Submitted(Body):
     request_id: str = Field(description="Keep it: with your last name and date of birth it "
                                         "shows the request's status.")
     status: Status
+    status_label: str = Field(description="The status in the caller's language.")
     urgency: Level
     expected_callback_by: str = Field(json_schema_extra=_DATE)
     criteria_version: str
@@ -102,6 +103,14 @@ class Urgency(Body):
     criteria_version: str
     criteria: list[FiredCriterion]
     changed_by_officer: bool
+    reason: Label | None = Field(description="Why an officer changed the level (coded).")
+
+
+class ExpectedBy(Body):
+    date: str = Field(description="The last office-local day it is due.",
+                      json_schema_extra=_DATE)
+    expecting: str = Field(description="What the request is owed next (stable code).")
+    label: str
 
 
 class ScheduledCallback(Body):
@@ -142,9 +151,12 @@ class RequestStatus(Body):
     """Shown only after the requester proved who they are. No staff ids, no staff notes."""
     request_id: str
     status: Status
+    status_label: str = Field(description="The status in the caller's language.")
     version: int
     urgency: Urgency
     expected_callback_by: str | None = Field(json_schema_extra=_DATE)
+    expected_by: ExpectedBy | None = Field(description="What an open request owes you, and "
+                                                       "by when; null once nothing is owed.")
     callback: ScheduledCallback | None
     decision: Decision | None
     appointment: GrantedAppointment | None
@@ -161,10 +173,19 @@ class QueueItem(Body):
     level: Level
     expected_callback_by: str = Field(json_schema_extra=_DATE)
     due_at: str = _time()
+    expecting: str | None = Field(description="What the request is owed next; null when "
+                                              "nothing is.")
     overdue: bool
+    due_cap: dict[str, Any] | None = Field(
+        description="{deadline_on, kind, uncapped_on}: the requester's own deadline came first.")
     deadline_reminder: bool
     supervisor_flag: dict[str, Any] | None
     breaches: int
+    escalation: dict[str, Any] | None = Field(description="{to, at, ...}: sent to headquarters.")
+    assigned_to: str | None
+    office_id: str
+    transferred: bool
+    possible_duplicate: bool
     inquiry_type: str
     channel: Literal["online", "phone"]
     interpreter_needed: bool
@@ -180,6 +201,15 @@ class Queue(Body):
     office_id: str
     timezone: str
     requests: list[QueueItem]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on "
+                                                "the last page.")
+
+
+class Escalations(Body):
+    """Requests that missed repeated deadlines, every office, oldest escalation first."""
+    requests: list[QueueItem]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on "
+                                                "the last page.")
 
 
 class StaffUrgency(Body):
@@ -188,6 +218,8 @@ class StaffUrgency(Body):
     criteria_version: str
     criteria: list[FiredCriterion]
     override: dict[str, Any] | None = Field(description="{level, reason_code, note, by, at}")
+    pending_downgrade: dict[str, Any] | None = Field(
+        description="An emergency downgrade waiting for a second person.")
 
 
 class AuditEntry(Body):
@@ -204,8 +236,11 @@ class AuditEntry(Body):
 
 class StaffView(QueueItem):
     """Everything staff need to work a request, with the requester's personal data."""
-    office_id: str
+    status_label: str
     timezone: str
+    assignee: dict[str, Any] | None = Field(description="{officer, by, at}")
+    transfers: list[dict[str, Any]] = Field(description="[{from, to, reason_code, by, at}]")
+    breach_history: list[dict[str, Any]]
     applicant: dict[str, Any]
     contact: dict[str, Any]
     zip: str
@@ -213,6 +248,10 @@ class StaffView(QueueItem):
     receipt_number: str | None
     description: str
     case_facts: dict[str, Any]
+    added_information: list[dict[str, Any]] = Field(description="What the requester added.")
+    cancelled_visits: list[dict[str, Any]]
+    rebooked: list[dict[str, Any]] | None
+    duplicate_of: str | None = Field(description="Another open request of the same person.")
     circumstances: list[dict[str, Any]]
     urgency: StaffUrgency
     attempts: list[dict[str, Any]] = Field(description="[{at, outcome, by}]")

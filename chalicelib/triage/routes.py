@@ -12,13 +12,13 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel, Field
 
 from chalicelib import contract, i18n, links, params, wiring
-from chalicelib.booking.routes import DateRange, OfficePath
+from chalicelib.params import DateRange, OfficePath
 from chalicelib.problems import handled
 from chalicelib.staff.identity import Actor
 from chalicelib.staff.roles import HEADQUARTERS
 from chalicelib.staff.routes import staff, staff_identity
 from chalicelib.triage import codes, responses
-from chalicelib.triage.handling import page_size
+from chalicelib.triage.handling import QUEUE_PAGE, QUEUE_PAGE_MAX, page_size
 from chalicelib.triage.validation import (AddedInformation, Appeal, AppealDecision, Assignment,
                                           BreachAcknowledgement, CallbackAttempt,
                                           CallbackSchedule, Denial, Escalation, Grant, Proof,
@@ -35,22 +35,45 @@ class RequestPath(BaseModel):
     request_id: str = Field(description="As given at submission (dashes are ignored).")
 
 
-class QueueQuery(BaseModel):
+class Page(BaseModel):
+    cursor: str | None = Field(default=None, description="`next_cursor` of the page before.")
+    limit: int = Field(default=QUEUE_PAGE, ge=1, le=QUEUE_PAGE_MAX,
+                       description="Requests per page.")
+
+
+class QueueQuery(Page):
     office_id: str | None = Field(default=None, description="Default: your own office.")
 
 
 _STEP_PROBLEMS = {404: ["service_request_not_found"],
                   409: ["invalid_transition", "concurrent_update"]}
+# Decisions need the requester reached first (or the configured failed attempts).
+_DECISION = {409: ["contact_required"]}
 # Steps that may book the visit: the booking's own problems too.
-_BOOKING_STEP = {404: ["service_request_not_found", "unknown_slot"],
-                 409: ["invalid_transition", "concurrent_update", "slot_unavailable",
-                       "already_booked"]}
+_BOOKING_STEP = {404: ["unknown_slot", "unknown_office"],
+                 409: ["slot_unavailable", "already_booked", "contact_limit_reached",
+                       "office_not_self_service"]}
+
+
+def _merged(*sources: dict) -> dict[int, list[str]]:
+    merged: dict[int, list[str]] = {}
+    for source in sources:
+        for status, found in source.items():
+            merged.setdefault(status, []).extend(c for c in found if c not in merged[status])
+    return merged
 
 
 def _step(summary: str, request: type[BaseModel], **extra):
-    problems = {**_STEP_PROBLEMS, **extra.pop("problems", {})}
+    problems = _merged(_STEP_PROBLEMS, extra.pop("problems", {}))
     return contract.operation(summary, tags=STAFF, path=RequestPath, request=request,
                               responses={200: responses.StaffView}, problems=problems, **extra)
+
+
+def _requester_step(summary: str, request: type[BaseModel], **extra):
+    problems = _merged(_STEP_PROBLEMS, extra.pop("problems", {}))
+    return contract.operation(summary, tags=PUBLIC, path=RequestPath, request=request,
+                              responses={200: responses.RequestStatus}, problems=problems,
+                              **extra)
 
 
 def _accept_language() -> str | None:
@@ -131,7 +154,7 @@ def code_lists():
 @contract.operation(
     "Ask for a callback (and, if warranted, a visit)", tags=PUBLIC, request=ServiceRequestBody,
     responses={201: responses.Submitted},
-    problems={400: ["invalid_parameter"], 404: ["unknown_zip"],
+    problems={400: ["invalid_parameter", "invalid_header"], 404: ["unknown_zip"],
               409: ["concurrent_update"], 422: ["idempotency_key_reused"]},
     request_headers=(contract.IDEMPOTENCY_KEY,),
     response_headers={201: (contract.IDEMPOTENT_REPLAYED,)},
@@ -158,23 +181,23 @@ def status(request_id):
 
 
 @api.route("/service-requests/{request_id}/appeal", methods=["POST"])
-@contract.operation(
-    "Appeal a denial", tags=PUBLIC, path=RequestPath, request=Appeal,
-    responses={200: responses.RequestStatus},
-    problems={404: ["service_request_not_found"],
-              409: ["invalid_transition", "appeal_window_closed", "concurrent_update"]})
+@_requester_step("Appeal a denial or a resolution without a visit", Appeal,
+                 problems={409: ["appeal_window_closed"]})
 @handled
 def appeal(request_id):
     return _service().appeal(request_id, parse(Appeal, _body()), _stored_or_asked())
 
 
 @api.route("/service-requests/{request_id}/withdraw", methods=["POST"])
+@_requester_step("Withdraw your request (proof: last name and date of birth)", Withdrawal)
 @handled
 def withdraw(request_id):
     return _service().withdraw(request_id, parse(Withdrawal, _body()), _stored_or_asked())
 
 
 @api.route("/service-requests/{request_id}/information", methods=["POST"])
+@_requester_step("Add information to your request (the criteria run again; the level never "
+                 "drops)", AddedInformation)
 @handled
 def add_information(request_id):
     return _service().add_information(request_id, parse(AddedInformation, _body()),
@@ -187,7 +210,7 @@ def add_information(request_id):
 @contract.operation(
     "Submit a service request taken by phone", tags=STAFF, request=ServiceRequestBody,
     responses={201: responses.Submitted},
-    problems={400: ["invalid_parameter"], 404: ["unknown_zip"],
+    problems={400: ["invalid_parameter", "invalid_header"], 404: ["unknown_zip"],
               409: ["concurrent_update"], 422: ["idempotency_key_reused"]},
     request_headers=(contract.IDEMPOTENCY_KEY,),
     response_headers={201: (contract.IDEMPOTENT_REPLAYED,)})
@@ -201,8 +224,9 @@ def submit_by_phone(actor: Actor):
 
 @api.route("/staff/queue", authorizer=staff_identity)
 @contract.operation(
-    "An office's queue, most urgent first", tags=STAFF, query=QueueQuery,
-    responses={200: responses.Queue}, problems={404: ["unknown_office"]})
+    "An office's queue, most urgent first, a page at a time", tags=STAFF, query=QueueQuery,
+    responses={200: responses.Queue},
+    problems={400: ["invalid_parameter"], 404: ["unknown_office"]})
 @handled
 @staff(TIER2, SUPERVISOR)
 def queue(actor: Actor):
@@ -211,6 +235,9 @@ def queue(actor: Actor):
 
 
 @api.route("/staff/escalations", authorizer=staff_identity)
+@contract.operation(
+    "Requests that missed repeated deadlines, every office (headquarters)", tags=STAFF,
+    query=Page, responses={200: responses.Escalations}, problems={400: ["invalid_parameter"]})
 @handled
 @staff(HEADQUARTERS)
 def escalations(actor: Actor):
@@ -222,7 +249,8 @@ def escalations(actor: Actor):
 @contract.operation(
     "Open times at any office of yours, contact-center ones included", tags=STAFF,
     path=OfficePath, query=DateRange, responses={200: responses.Slots},
-    problems={400: ["invalid_parameter", "invalid_range"], 404: ["unknown_office"]})
+    problems={400: ["invalid_parameter", "invalid_range", "reversed_range"],
+              404: ["unknown_office"]})
 @handled
 @staff(TIER2, SUPERVISOR)
 def office_slots(actor: Actor, office_id):
@@ -271,7 +299,7 @@ def record_callback(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/grant", methods=["POST"],
            authorizer=staff_identity)
-@_step("Grant a visit: book the slot", Grant, problems=_BOOKING_STEP)
+@_step("Grant a visit: book the slot", Grant, problems=_merged(_BOOKING_STEP, _DECISION))
 @handled
 @staff(TIER2, SUPERVISOR)  # supervisors only for an overturned appeal (the workflow decides)
 def grant(actor: Actor, request_id):
@@ -280,7 +308,7 @@ def grant(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/resolve", methods=["POST"],
            authorizer=staff_identity)
-@_step("Resolve without a visit", Resolution)
+@_step("Resolve without a visit", Resolution, problems=_DECISION)
 @handled
 @staff(TIER1, TIER2)
 def resolve(actor: Actor, request_id):
@@ -289,7 +317,7 @@ def resolve(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/deny", methods=["POST"],
            authorizer=staff_identity)
-@_step("Deny a visit", Denial)
+@_step("Deny a visit", Denial, problems=_DECISION)
 @handled
 @staff(TIER2)
 def deny(actor: Actor, request_id):
@@ -298,7 +326,8 @@ def deny(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/override-urgency", methods=["POST"],
            authorizer=staff_identity)
-@_step("Override the urgency level", UrgencyOverride)
+@_step("Override the urgency level (an emergency downgrade takes a second person)",
+       UrgencyOverride, problems={403: ["second_person_required"]})
 @handled
 @staff(TIER2, SUPERVISOR)
 def override_urgency(actor: Actor, request_id):
@@ -308,7 +337,8 @@ def override_urgency(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/appeal-decision", methods=["POST"],
            authorizer=staff_identity)
-@_step("Decide an appeal", AppealDecision, problems={**_BOOKING_STEP, 403: ["same_officer"]})
+@_step("Decide an appeal", AppealDecision,
+       problems=_merged(_BOOKING_STEP, {403: ["same_officer"]}))
 @handled
 @staff(SUPERVISOR)
 def appeal_decision(actor: Actor, request_id):
@@ -318,6 +348,7 @@ def appeal_decision(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/assign", methods=["POST"],
            authorizer=staff_identity)
+@_step("Assign the request to an officer", Assignment)
 @handled
 @staff(SUPERVISOR)
 def assign(actor: Actor, request_id):
@@ -326,6 +357,7 @@ def assign(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/transfer", methods=["POST"],
            authorizer=staff_identity)
+@_step("Transfer the request to another office", Transfer)
 @handled
 @staff(SUPERVISOR)
 def transfer(actor: Actor, request_id):
@@ -334,6 +366,7 @@ def transfer(actor: Actor, request_id):
 
 @api.route("/staff/service-requests/{request_id}/acknowledge-breach", methods=["POST"],
            authorizer=staff_identity)
+@_step("Acknowledge a missed deadline", BreachAcknowledgement)
 @handled
 @staff(SUPERVISOR)
 def acknowledge_breach(actor: Actor, request_id):
