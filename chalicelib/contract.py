@@ -77,6 +77,10 @@ class FieldError(Body):
     field: str = Field(description="Dotted path of the failing field ('' for the whole body).")
     code: str = Field(description="The rule that failed (stable, for programs).")
     message: str = Field(description="What is wrong, for people; never the submitted value.")
+    min_length: int | None = optional("string_too_short, too_short: the fewest allowed.")
+    max_length: int | None = optional("string_too_long, too_long: the most allowed.")
+    count: int | None = optional("unknown_field: how many fields this object does not take "
+                                 "(never their names).")
 
 
 class Window(Body):

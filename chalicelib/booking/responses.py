@@ -112,6 +112,8 @@ class ApplicantContact(Body):
 class AppointmentReason(Body):
     category: ReasonCode
     details: str
+    service_request: str | None = optional("The service request this visit was granted for "
+                                           "(triage).")
 
 
 class Booking(Body):
