@@ -59,6 +59,10 @@ class Schedule(Body):
                                           json_schema_extra={"format": "date"})
     slot_minutes: int
     capacity: int
+    reserved_seats: int | None = optional("Of the seats per slot, kept for triage grants and "
+                                          "staff bookings until the release lead time.")
+    release_lead_hours: int | None = optional("Hours before a slot starts when its unused "
+                                              "reserved seats go to the public.")
     hours: dict[str, list[list[str]]] = Field(
         description="Opening hours by weekday (mon..sun): [[\"08:00\", \"12:00\"], ...].")
 
