@@ -79,7 +79,9 @@ class Slot(Body):
     slot_id: str = Field(description="Pass to POST /v1/appointments.")
     start: str = LocalTime
     end: str = LocalTime
-    available: int = Field(ge=0, description="Seats still open.")
+    available: int = Field(ge=0, description="Seats still open to this caller.")
+    reserved: int | None = optional("Staff only: of those, seats kept for triage grants and "
+                                    "staff bookings (taken first).")
 
 
 class Slots(Body):
