@@ -123,7 +123,8 @@ class Problem(Body):
         "too_late, too_soon_since_last_visit, office_not_self_service: who can still help.")
     max_bytes: int | None = optional("payload_too_large: the largest body accepted.")
     limit: int | None = optional(
-        "contact_limit_reached: upcoming appointments one email or phone may share.")
+        "contact_limit_reached: upcoming appointments one email or phone may share; "
+        "hold_limit_reached: active holds per connection.")
     state: str | None = optional("invalid_transition: the request's current state.")
     current_version: int | None = optional(
         "concurrent_update (office settings): the version to read again.")
@@ -238,6 +239,8 @@ def _typed(answer: Any) -> Any:
     """Say what the body is: Chalice leaves Content-Type out for a view's dict, and clients (and
     the contract tests) read the media type before the body."""
     if isinstance(answer, Response):
+        if answer.status_code == 204:
+            return answer  # no body, so no media type
         if not any(k.lower() == "content-type" for k in answer.headers or {}):
             answer.headers = {**(answer.headers or {}), "Content-Type": "application/json"}
         return answer

@@ -148,3 +148,17 @@ class Booking(Body):
 class Appointment(Booking):
     """Shown only after the caller proved who they are."""
     applicant: ApplicantContact
+
+
+class Hold(Body):
+    """A seat held while the booking form is filled in; book with `hold_id` to use it."""
+    hold_id: str = Field(description="The only key to the hold: keep it private.")
+    status: Literal["active", "converted", "released", "expired"]
+    slot_id: str
+    office_id: str
+    timezone: str
+    start: str = LocalTime
+    expires_at: str = Field(description="UTC.", json_schema_extra={"format": "date-time"})
+    expires_at_local: str = LocalTime
+    expires_in_seconds: int = Field(ge=0)
+    extendable: bool = Field(description="True while the hold can still be extended (once).")

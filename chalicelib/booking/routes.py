@@ -116,10 +116,11 @@ def _appointment(body: dict, status: int = 200, headers: dict | None = None) -> 
     "Book an appointment", tags=BOOKING, request=BookingRequest,
     responses={201: responses.Booking},
     problems={400: ["invalid_parameter", "invalid_header"],
-              404: ["unknown_slot", "unknown_office"],
+              404: ["unknown_slot", "unknown_office", "hold_not_found"],
               409: ["slot_unavailable", "already_booked", "contact_limit_reached",
                     "too_soon_since_last_visit", "office_not_self_service",
-                    "concurrent_update"],
+                    "concurrent_update", "hold_already_used", "hold_expired",
+                    "hold_slot_mismatch"],
               422: ["idempotency_key_reused"]},
     request_headers=(contract.IDEMPOTENCY_KEY,),
     response_headers={201: (contract.IDEMPOTENT_REPLAYED, contract.LOCATION,
@@ -182,7 +183,17 @@ def reschedule(confirmation_number):
     return _appointment(wiring.booking_service().reschedule(confirmation_number, request))
 
 
+class HoldPath(BaseModel):
+    hold_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="As POST /v1/holds gave it.")
+
+
 @api.route("/holds", methods=["POST"])
+@contract.operation(
+    "Hold a seat while the booking form is filled in (one hold per connection)", tags=BOOKING,
+    request=HoldRequest, responses={201: responses.Hold},
+    problems={404: ["unknown_slot", "unknown_office"],
+              409: ["slot_unavailable", "hold_limit_reached", "office_not_self_service"]},
+    response_headers={201: (contract.LOCATION,)})
 @handled
 def hold():
     source_ip = params.source_ip(api.current_request)
@@ -195,12 +206,19 @@ def hold():
 
 
 @api.route("/holds/{hold_id}/extend", methods=["POST"])
+@contract.operation(
+    "Extend a hold, once", tags=BOOKING, path=HoldPath, responses={200: responses.Hold},
+    problems={404: ["hold_not_found"],
+              409: ["hold_already_used", "hold_expired", "hold_already_extended"]})
 @handled
 def extend_hold(hold_id):
     return wiring.hold_service().extend(params.hold_id(hold_id))
 
 
 @api.route("/holds/{hold_id}", methods=["DELETE"])
+@contract.operation(
+    "Give a held seat back (at once)", tags=BOOKING, path=HoldPath, responses={204: None},
+    problems={404: ["hold_not_found"], 409: ["hold_already_used"]})
 @handled
 def give_back_hold(hold_id):
     wiring.hold_service().give_back(params.hold_id(hold_id))
