@@ -20,7 +20,11 @@ def _table() -> dict:
 
 
 def area_of(zip_code: str) -> tuple[str, str | None]:
-    """(state, county) of a five-digit ZIP; `UnknownZip` if the data does not know it."""
+    """(state, county) of a five-digit ZIP or a ZIP+4 (`06103-2501`: its first five digits);
+    `UnknownZip` if the data does not know it."""
+    if len(zip_code) == 10 and zip_code[5] == "-" and zip_code[6:].isascii() \
+            and zip_code[6:].isdigit():
+        zip_code = zip_code[:5]
     # zipcodes raises a BaseException on non-ASCII digits (fullwidth ０２１０８): refuse first.
     if len(zip_code) != 5 or not zip_code.isascii() or not zip_code.isdigit():
         raise errors.UnknownZip()

@@ -25,12 +25,14 @@ BOSTON_SUPERVISOR = type(SUPERVISOR)("supervisor-9", "supervisor", "boston")
     ("07030", "newark"),  # Hoboken NJ: across the river from Manhattan, New Jersey's office
     ("10001", "new-york-city"), ("14201", "buffalo"), ("02108", "boston"),
     ("79901", "el-paso"), ("75201", "dallas"), ("20001", "washington"), ("05401", "boston"),
+    ("06830-1234", "hartford"),  # ZIP+4: its first five digits decide
 ])
 def test_a_zip_goes_to_the_office_serving_its_state_and_county(zip_code, office):
     assert service_area.office_for(zip_code) == office
 
 
-@pytest.mark.parametrize("bad", ["00000", "０６１０３", "0610", "abcde"])
+@pytest.mark.parametrize("bad", ["00000", "０６１０３", "0610", "abcde", "06103-１２３４",
+                                 "06103_1234"])
 def test_an_unknown_or_non_ascii_zip_is_unknown_not_a_crash(bad):
     with pytest.raises(errors.UnknownZip):
         service_area.office_for(bad)
