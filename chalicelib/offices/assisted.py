@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 
 def _audit_record(office_id: str, action: str, actor: Actor, cn: str, identity_check: str,
                   now: datetime) -> OfficeChangeRecord:
-    return OfficeChangeRecord(office_id, f"{iso_utc(now)}#{secrets.token_hex(4)}", action=action,
+    # Microseconds order two entries of one second (a booking, then its move) as they happened.
+    return OfficeChangeRecord(office_id, f"{iso_utc(now)}#{now.microsecond:06d}"
+                              f"{secrets.token_hex(2)}", action=action,
                               actor=actor.id, role=actor.role, version=0, old=None,
                               new={"confirmation_number": cn, "identity_check": identity_check})
 

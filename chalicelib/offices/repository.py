@@ -15,7 +15,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import settings as _settings
 from chalicelib.offices.domain import Change, iso_utc, parse_utc
 from chalicelib.offices.records import OfficeChangeRecord, OfficeRecord
-from chalicelib.tables import AppointmentRecord, PersonRecord, SlotRecord
+from chalicelib.tables import AppointmentRecord, ContactSeatRecord, PersonRecord, SlotRecord
 
 EPOCH = "1970-01-01T00:00:00Z"
 _PROFILE = ("name", "address", "timezone", "latitude", "longitude", "services")
@@ -51,6 +51,7 @@ class BookedVisit:
     person_key: str
     start: datetime
     status: str
+    contact_seats: tuple[str, ...] = ()  # "<contact key>#<seat>" the visit holds
 
 
 def _office(record: OfficeRecord) -> dict:
@@ -195,7 +196,8 @@ class DynamoOfficeRepository:
                 office_id, AppointmentRecord.start.between(iso_utc(after), iso_utc(before))):
             if parse_utc(r.start) < before:
                 yield BookedVisit(r.office_id, r.confirmation_number, int(r.version), r.person_key,
-                                  parse_utc(r.start), r.status)
+                                  parse_utc(r.start), r.status,
+                                  tuple(sorted(r.contact_seats or ())))
 
     def cancel_for_closure(self, visit: BookedVisit, closure_id: str, notice_kind: str,
                            now: datetime) -> bool:
@@ -205,10 +207,12 @@ class DynamoOfficeRepository:
         rerun, or the person changed it first): nothing is written then."""
         version = visit.version + 1
         appointment = AppointmentRecord(visit.confirmation_number)
-        for with_person in (True, False):
+        with_person, contacts = True, visit.contact_seats
+        for _attempt in range(3):
             try:
                 with TransactWrite(connection=_connection()) as txn:
-                    # Sent in this order: appointment, slot, person (cancellation reasons too).
+                    # Sent in this order: appointment, slot, person, contact seats (cancellation
+                    # reasons too).
                     txn.update(appointment, actions=[
                         AppointmentRecord.status.set("cancelled"),
                         AppointmentRecord.version.set(version),
@@ -231,14 +235,28 @@ class DynamoOfficeRepository:
                             # minimum interval, so the person may rebook at once.
                             PersonRecord.last_start.set(PersonRecord.prev_start | EPOCH),
                         ], condition=PersonRecord.active_confirmation == visit.confirmation_number)
+                    # Like a cancellation, the email and phone are free for another booking.
+                    for entry in contacts:
+                        key, _, seat = entry.rpartition("#")
+                        txn.update(ContactSeatRecord(key, int(seat)), actions=[
+                            ContactSeatRecord.confirmation_number.remove(),
+                            ContactSeatRecord.active_start.remove(),
+                        ], condition=ContactSeatRecord.confirmation_number
+                            == visit.confirmation_number)
             except TransactWriteError as error:
                 failed = [r is not None and r.code == "ConditionalCheckFailed"
                           for r in (error.cancellation_reasons or [])]
                 if failed and failed[0]:
                     return False  # the appointment moved on: not ours to cancel any more
-                if with_person and len(failed) > 2 and failed[2] and not failed[1]:
-                    continue  # the person record points elsewhere: cancel the visit alone
-                raise
+                if not any(failed) or failed[1]:
+                    raise
+                # Retry without what is no longer this visit's: the person record (pointing at
+                # another appointment) or contact seats (passed on to later bookings).
+                if with_person and failed[2]:
+                    with_person = False
+                if any(failed[2 + with_person:]):
+                    contacts = ()
+                continue
             return True
         return False
 
