@@ -21,7 +21,9 @@ install: $(STAMP)
 run: $(STAMP)
 	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(PY) -m local.stack
 
-test: $(STAMP) chromium
+# The TypeScript client's packages (npm ci from the lockfile) for tests/clients; the rule is
+# below (TS_CLIENT).
+test: $(STAMP) chromium clients/typescript/node_modules/.installed
 	$(PY) -m pytest
 
 # The browser tier (tests/browser) drives Debian's headless Chromium. Installed when missing, as
