@@ -14,6 +14,8 @@ from chalicelib.performance.routes import api as performance_api
 from chalicelib.staff.routes import api as staff_auth
 from chalicelib.triage.jobs import jobs as triage_jobs
 from chalicelib.triage.routes import api as triage_api
+from chalicelib.waitlist.jobs import jobs as waitlist_jobs
+from chalicelib.waitlist.routes import api as waitlist_api
 
 app = Chalice(app_name="infopass")
 # CORS first: it wraps the problem middleware, so errors carry the CORS headers too.
@@ -31,4 +33,6 @@ app.register_blueprint(offices_api, url_prefix="/v1")
 app.register_blueprint(office_jobs)
 app.register_blueprint(performance_api, url_prefix="/v1")
 app.register_blueprint(performance_jobs)
+app.register_blueprint(waitlist_api, url_prefix="/v1")
+app.register_blueprint(waitlist_jobs)
 cors.add_preflight_routes(app)  # last: every route registered above gets its preflight

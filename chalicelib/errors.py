@@ -330,3 +330,20 @@ class HoldLimitReached(Conflict):
     """One active hold per client: book with it or give it back before holding another."""
     code = "hold_limit_reached"
     title = "This connection already holds an appointment time"
+
+
+# --- waitlist (issue 13) -------------------------------------------------------------------------
+
+class WaitlistEntryNotFound(NotFound):
+    code = "waitlist_entry_not_found"
+    title = "No waitlist entry matches that number and identity"
+
+
+class AlreadyWaiting(Conflict):
+    code = "already_waiting"
+    title = "This person is already on a waitlist"
+
+
+class NoOpenOffer(Conflict):
+    code = "no_open_offer"
+    title = "There is no open offer to accept"

@@ -128,6 +128,8 @@ class Settings:
     hold_client_limit: int = field(default_factory=lambda: _int("HOLD_CLIENT_LIMIT", 20))
     hold_client_window_seconds: int = field(
         default_factory=lambda: _int("HOLD_CLIENT_WINDOW_SECONDS", 3600))
+    # A seat offered from the waitlist is held this long for the person to accept it.
+    offer_minutes: int = field(default_factory=lambda: _int("OFFER_MINUTES", 120))
     rate_limit_exempt: tuple[str, ...] = field(default_factory=lambda: tuple(
         n.strip() for n in os.environ.get("RATE_LIMIT_EXEMPT", "").split(",") if n.strip()))
 

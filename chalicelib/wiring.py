@@ -40,6 +40,9 @@ from chalicelib.triage.deadlines import DeadlinePolicy
 from chalicelib.triage.events import SqsRequestNotices
 from chalicelib.triage.repository import DynamoTriageRepository  # registers its table
 from chalicelib.triage.service import TriageService
+from chalicelib.waitlist.notices import SqsOfferNotices
+from chalicelib.waitlist.repository import DynamoWaitlistRepository  # registers its table
+from chalicelib.waitlist.service import WAITLIST_PROOF, WaitlistService
 
 
 def policy(s: _settings.Settings) -> Policy:
@@ -54,7 +57,7 @@ def limiter() -> limits.Limiter:
     s = _settings.settings
     proofs = Rule(s.proof_attempts, timedelta(seconds=s.proof_window_seconds))
     return limits.Limiter(DynamoCounters(), {
-        limits.BOOKING_PROOF: proofs, limits.REQUEST_PROOF: proofs,
+        limits.BOOKING_PROOF: proofs, limits.REQUEST_PROOF: proofs, WAITLIST_PROOF: proofs,
         limits.BOOKING_CLIENT: Rule(s.booking_client_limit,
                                     timedelta(seconds=s.booking_client_window_seconds)),
         limits.HOLD_CLIENT: Rule(s.hold_client_limit,
@@ -71,22 +74,42 @@ def booking_service() -> BookingService:
                           idempotency_ttl=timedelta(hours=s.idempotency_ttl_hours),
                           attempts=limiter(),
                           # A cancelled visit that triage granted reopens its request.
-                          on_cancelled=lambda appointment: triage_service().visit_cancelled(
-                              appointment),
+                          on_cancelled=_cancelled,
                           holds=DynamoHoldRepository())
+
+
+def _cancelled(appointment) -> None:
+    # A cancelled visit that triage granted reopens its request; its seat goes to the first
+    # person waiting for it (both after the cancellation has committed).
+    try:
+        triage_service().visit_cancelled(appointment)
+    finally:
+        waitlist_service().seat_freed(appointment.office_id, appointment.start)
+
+
+@lru_cache(maxsize=1)
+def waitlist_service() -> WaitlistService:
+    s = _settings.settings
+    return WaitlistService(booking_service(), DynamoWaitlistRepository(),
+                           SqsOfferNotices(notice_queue()), offer_minutes=s.offer_minutes,
+                           attempts=limiter())
 
 
 @lru_cache(maxsize=1)
 def hold_service() -> HoldService:
     s = _settings.settings
     return HoldService(booking_service(), DynamoHoldRepository(), limiter(),
-                       hold_minutes=s.hold_minutes)
+                       hold_minutes=s.hold_minutes,
+                       on_freed=lambda office_id, start: waitlist_service().seat_freed(
+                           office_id, start))
 
 
 @lru_cache(maxsize=1)
 def reserved_seat_release() -> ReservedSeatRelease:
     configure_logging()
-    return ReservedSeatRelease(DynamoBookingRepository(), clock=_utc_now)
+    return ReservedSeatRelease(DynamoBookingRepository(), clock=_utc_now,
+                               on_freed=lambda office_id, start: waitlist_service().seat_freed(
+                                   office_id, start))
 
 
 @lru_cache(maxsize=1)
@@ -218,6 +241,7 @@ def rewire() -> None:
     booking_service.cache_clear()
     reserved_seat_release.cache_clear()
     hold_service.cache_clear()
+    waitlist_service.cache_clear()
     notice_service.cache_clear()
     appointment_notices.cache_clear()
     office_letters.cache_clear()

@@ -6,7 +6,7 @@ up days later, and moto never expires items at all."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
@@ -14,7 +14,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib import tables
 from chalicelib.booking.domain import iso_utc
-from chalicelib.booking.ports import SeatTaking
+from chalicelib.booking.ports import SeatTaking, TransactionPart
 from chalicelib.booking.repository import _Transaction, _parse
 from chalicelib.booking.seats import Hold
 from chalicelib.tables import SlotRecord
@@ -99,10 +99,12 @@ class DynamoHoldRepository:
             return None
         return _hold(record) if record.status else None  # client markers are not holds
 
-    def take(self, hold: Hold, seat: SeatTaking, now: datetime) -> None:
+    def take(self, hold: Hold, seat: SeatTaking, now: datetime,
+             together_with: Sequence[TransactionPart] = ()) -> None:
         """One transaction: the seat (a free public seat, or an expired hold's) becomes this
         hold's entry in the slot, the hold item is written, and the client's marker is taken
-        if the client holds nothing active. `Rejected` names `slot` or `client`."""
+        if the client holds nothing active; `together_with` adds other contexts' writes (a
+        waitlist offer). `Rejected` names `slot`, `client` or their labels."""
         at = int(now.timestamp())
         txn = _Transaction()
         slot = _slot_key(hold)
@@ -125,6 +127,8 @@ class DynamoHoldRepository:
                                          expires_at=hold.expires_at,
                                          purge_at=hold.expires_at + _PURGE_AFTER),
                     HoldRecord.hold_id.does_not_exist() | (HoldRecord.expires_at <= at))
+        for part in together_with:
+            part.add_to(txn)
         txn.commit()
 
     def ensure_hold_map(self, office_id: str, start: datetime) -> None:

@@ -55,8 +55,11 @@ def view(hold: Hold, office: dict, now: datetime) -> dict:
 
 class HoldService:
     def __init__(self, booking: BookingService, store: HoldStore, limiter: Limiter, *,
-                 hold_minutes: int, clock: Callable[[], datetime] | None = None) -> None:
+                 hold_minutes: int, clock: Callable[[], datetime] | None = None,
+                 on_freed: Callable[[str, datetime], object] | None = None) -> None:
         self.booking = booking
+        # Told of each seat an expired hold gave back (the waitlist offers it first).
+        self.on_freed = on_freed
         self.store = store
         self.limiter = limiter
         self.minutes = hold_minutes
@@ -126,8 +129,17 @@ class HoldService:
         for _ in range(50):  # 5,000 a minute at most; the rest wait a minute (free meanwhile)
             batch = self.store.expired(now)
             for hold in batch:
-                returned += self.store.give_back(hold, seats.EXPIRED, now)
+                if self.store.give_back(hold, seats.EXPIRED, now):
+                    returned += 1
+                    self._tell(hold)
                 settled += 1
             if len(batch) < 100:
                 break
         return {"returned": returned, "settled": settled}
+
+    def _tell(self, hold: Hold) -> None:
+        if self.on_freed:
+            try:
+                self.on_freed(hold.office_id, hold.start)
+            except Exception:  # the seat is public already; the waitlist job looks again
+                log.exception("waitlist not told of a returned seat")

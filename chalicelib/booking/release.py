@@ -19,9 +19,12 @@ log = logging.getLogger(__name__)
 
 
 class ReservedSeatRelease:
-    def __init__(self, repository: BookingRepository, clock: Callable[[], datetime]) -> None:
+    def __init__(self, repository: BookingRepository, clock: Callable[[], datetime],
+                 on_freed: Callable[[str, datetime], object] | None = None) -> None:
         self.repo = repository
         self.clock = clock
+        # Told of each public seat the release made (the waitlist offers it first).
+        self.on_freed = on_freed
 
     def run(self, office_ids: list[str] | None = None) -> dict[str, int]:
         """Returns {"released": seats given to the public, "slots": slots they came from}."""
@@ -39,4 +42,15 @@ class ReservedSeatRelease:
                     slots += 1
                     log.info("reserved seats released",
                              extra={"office_id": office_id, "seats": count})
+                    self._tell(office_id, slot.start, count)
         return {"released": released, "slots": slots}
+
+    def _tell(self, office_id: str, start: datetime, count: int) -> None:
+        if not self.on_freed:
+            return
+        try:
+            for _ in range(count):
+                if not self.on_freed(office_id, start):
+                    break  # nobody (else) waits for this slot
+        except Exception:  # the release stands; the waitlist job offers free seats later
+            log.exception("waitlist not told of released seats")

@@ -173,7 +173,10 @@ class BookingService:
             raise errors.UnknownSlot()
         return office, slot
 
-    def book(self, request: BookingRequest, idempotency_key: str | None = None) -> Outcome:
+    def book(self, request: BookingRequest, idempotency_key: str | None = None,
+             together_with: Sequence[TransactionPart] = ()) -> Outcome:
+        """`together_with`: other contexts' writes that commit with the booking (a waitlist
+        offer accepted); a failed condition of theirs is a concurrent update."""
         body_hash = _hash(request.model_dump_json())
         claim_key = _hash("booking", idempotency_key) if idempotency_key else None
         if claim_key:
@@ -189,7 +192,7 @@ class BookingService:
         for attempt in range(_RETRIES_ON_CONFLICT):
             now = self.clock()
             appointment = self._new_appointment(request, office, slot, key, now)
-            together: list[TransactionPart] = []
+            together: list[TransactionPart] = list(together_with)
             if hold is not None and hold.usable(now):
                 # The hold's seat becomes the booking's: no second seat is taken.
                 seat = SeatTaking(hold_id=hold.hold_id, at=int(now.timestamp()))
@@ -211,7 +214,8 @@ class BookingService:
                 if "hold" in rejected.failed:
                     hold = self._hold_for(request.hold_id, slot)  # used meanwhile: says so
                     continue
-                if "slot" in rejected.failed and together and attempt < _RETRIES_ON_CONFLICT - 1:
+                if ("slot" in rejected.failed and request.hold_id
+                        and attempt < _RETRIES_ON_CONFLICT - 1):
                     hold = self._hold_for(request.hold_id, slot)  # it expired meanwhile
                     slot = self.reread(slot)
                     continue

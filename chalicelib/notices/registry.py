@@ -14,6 +14,7 @@ from chalicelib.notices.model import Content, NoticeData
 SUBJECT_MODULES = [
     "chalicelib.notices.appointments",
     "chalicelib.triage.notices",
+    "chalicelib.waitlist.notices",
 ]
 
 Loader = Callable[[str, int], "NoticeData | None"]

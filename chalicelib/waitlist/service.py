@@ -1,0 +1,251 @@
+"""Waitlist use cases: join, status, leave, offer a freed seat, accept, and the job that moves
+lapsed offers on and ends entries whose range has passed. Storage comes in through the
+repository; seats through the booking core (its holds and its booking transaction)."""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable, Protocol
+
+from chalicelib import errors
+from chalicelib.booking import offices, schedule, seats
+from chalicelib.booking.domain import iso_utc, person_key, proof_digest, proof_matches
+from chalicelib.booking.holds import new_hold_id
+from chalicelib.booking.ports import Rejected
+from chalicelib.booking.representation import local_iso
+from chalicelib.booking.seats import Hold
+from chalicelib.booking.service import BookingService
+from chalicelib.booking.validation import BookingRequest, Proof
+from chalicelib.limits.service import NO_LIMIT, ProofAttempts
+from chalicelib.waitlist import domain
+from chalicelib.waitlist.domain import (BOOKED, EXPIRED, LAPSED, LEFT, OFFERED, WAITING, Entry,
+                                        Offer)
+from chalicelib.waitlist.validation import WaitlistRequest
+
+log = logging.getLogger(__name__)
+
+WAITLIST_PROOF = "waitlist_proof"
+OFFER_KIND = "waitlist_offer"
+_ATTEMPTS = 5
+_LOOK_FOR_SEATS = 20  # waiting entries per office the job finds free seats for, each run
+
+
+class OfferNotices(Protocol):
+    def publish(self, waitlist_id: str, version: int) -> None: ...
+
+
+class WaitlistService:
+    def __init__(self, booking: BookingService, store: Any, notices: OfferNotices, *,
+                 offer_minutes: int, attempts: ProofAttempts = NO_LIMIT,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.booking = booking
+        self.store = store
+        self.notices = notices
+        self.offer_minutes = offer_minutes
+        self.attempts = attempts
+        self.clock = clock or booking.clock
+
+    # --- the person's side ----------------------------------------------------------------
+
+    def join(self, request: WaitlistRequest) -> dict:
+        office = self.booking._self_service_office(offices.get(request.office_id))
+        today, final = self.booking.window(office)
+        if request.to < request.from_:
+            raise errors.ReversedRange(
+                "Put the earlier date in 'from' and the later one in 'to'.")
+        if request.from_ < today or request.to > final:
+            raise errors.InvalidRange(
+                "The range must lie within {window[from]} to {window[to]}.",
+                window={"from": today.isoformat(), "to": final.isoformat()})
+        a = request.applicant
+        key = person_key(self.booking.pepper, a.first_name, a.last_name, a.date_of_birth)
+        now = self.clock()
+        person = self.booking.repo.get_person(key)
+        if person and person.active_start and person.active_start >= now:
+            raise errors.AlreadyBooked(
+                "This person already has an appointment: reschedule or cancel it instead.")
+        waitlist_id = domain.new_waitlist_id()
+        entry = Entry(waitlist_id, key, office["id"], office["timezone"], request.from_,
+                      request.to, WAITING, f"{iso_utc(now)}#{now.microsecond:06d}", 1,
+                      proof_digest(self.booking.pepper, waitlist_id, a.last_name,
+                                   a.date_of_birth),
+                      a.model_dump(mode="json"), request.reason.model_dump(mode="json"),
+                      request.language, request.contact_method)
+        try:
+            self.store.join(entry, int(entry.range_ends().timestamp()), now)
+        except Rejected as rejected:
+            if "person" in rejected.failed:
+                raise errors.AlreadyWaiting() from None
+            raise errors.ConcurrentUpdate() from None
+        log.info("joined waitlist", extra={"office_id": office["id"]})
+        self.offer_free_seat(entry)  # a seat may be free in the range already
+        return self.view(self.store.get(waitlist_id) or entry)
+
+    def _proven(self, raw_id: str, proof: Proof) -> Entry:
+        waitlist_id = domain.normalize_waitlist_id(raw_id)
+        with self.attempts.proof_attempt(WAITLIST_PROOF, waitlist_id or raw_id.strip()[:40]):
+            entry = self.store.get(waitlist_id) if waitlist_id else None
+            if entry is None or not proof_matches(self.booking.pepper, entry.proof,
+                                                  entry.waitlist_id, proof.last_name,
+                                                  proof.date_of_birth):
+                raise errors.WaitlistEntryNotFound()
+        return entry
+
+    def status(self, raw_id: str, proof: Proof) -> dict:
+        return self.view(self._proven(raw_id, proof))
+
+    def leave(self, raw_id: str, proof: Proof) -> dict:
+        entry = self._proven(raw_id, proof)
+        if entry.status not in (WAITING, OFFERED):
+            return self.view(entry)  # left, booked or ended already: nothing to change
+        if self.store.end(entry, LEFT, (WAITING, OFFERED)) and entry.status == OFFERED:
+            self._pass_on(entry)
+        return self.view(self.store.get(entry.waitlist_id) or entry)
+
+    def accept(self, raw_id: str, proof: Proof) -> dict:
+        """Books the offered seat with the offer's hold, through the booking transaction; the
+        entry becomes `booked` in that same transaction."""
+        entry = self._proven(raw_id, proof)
+        now = self.clock()
+        if entry.status == BOOKED:
+            raise errors.NoOpenOffer()  # accepted already: its appointment is in the status
+        if not entry.offer_open(now):
+            raise errors.NoOpenOffer()
+        request = BookingRequest(
+            slot_id=schedule.slot_id(entry.office_id, entry.offer.start),
+            applicant=entry.applicant, reason=entry.reason, language=entry.language,
+            contact_method=entry.contact_method, hold_id=entry.offer.hold_id)
+        try:
+            outcome = self.booking.book(request, together_with=[self.store.accept_part(entry,
+                                                                                      now)])
+        except errors.ConcurrentUpdate:
+            current = self.store.get(entry.waitlist_id)
+            if current is None or not current.offer_open(self.clock()):
+                raise errors.NoOpenOffer() from None
+            raise
+        cn = outcome.body["confirmation_number"]
+        self.store.end(entry, BOOKED, (BOOKED,), confirmation_number=cn)  # marker freed too
+        return {**self.view(self.store.get(entry.waitlist_id) or entry), "appointment":
+                outcome.body}
+
+    def view(self, entry: Entry) -> dict:
+        """What the proven person (or the one who just joined) sees: no personal data."""
+        office = offices.get(entry.office_id)
+        now = self.clock()
+        body = {"waitlist_id": entry.waitlist_id, "status": entry.status,
+                "office_id": entry.office_id, "timezone": entry.timezone,
+                "from": entry.first.isoformat(), "to": entry.last.isoformat(),
+                "language": entry.language, "contact_method": entry.contact_method,
+                "offer": None, "confirmation_number": entry.confirmation_number}
+        if entry.status == OFFERED and entry.offer:
+            expires = datetime.fromtimestamp(entry.offer.expires_at, tz=timezone.utc)
+            body["offer"] = {
+                "slot_id": schedule.slot_id(entry.office_id, entry.offer.start),
+                "start": local_iso(entry.offer.start, office["timezone"]),
+                "expires_at": iso_utc(expires),
+                "expires_at_local": local_iso(expires, office["timezone"]),
+                "expires_in_seconds": max(0, entry.offer.expires_at - int(now.timestamp()))}
+        return body
+
+    # --- offers -----------------------------------------------------------------------------
+
+    def seat_freed(self, office_id: str, start: datetime) -> Entry | None:
+        """A seat of the slot at (`office_id`, `start`) is free: the first person waiting for
+        it gets it as an offer. Racing callers each take a different seat (the slot's
+        condition) for a different person (the entry's condition)."""
+        if not domain.first_in_line(self.store.waiting(office_id), start, self.clock()):
+            return None  # nobody waits for it: a cancellation costs one query more
+        try:
+            office, slot = self.booking.bookable_slot(schedule.slot_id(office_id, start))
+        except errors.DomainError:
+            return None  # too late to book, closed, or no longer self-service
+        for _ in range(_ATTEMPTS):
+            now = self.clock()
+            line = domain.first_in_line(self.store.waiting(office_id), start, now)
+            if not line:
+                return None
+            entry = line[0]
+            try:
+                seat = self.booking.public_seat(office, slot, now)
+            except errors.SlotUnavailable:
+                return None  # someone booked it first
+            offer = Offer(new_hold_id(), slot.start,
+                          domain.offer_expiry(now, slot.start, self.offer_minutes))
+            hold = Hold(offer.hold_id, slot.office_id, slot.start, seats.ACTIVE,
+                        offer.expires_at)
+            try:
+                self.booking.holds.take(hold, seat, now,
+                                        together_with=[self.store.offer_part(entry, offer)])
+            except Rejected as rejected:
+                if "slot" in rejected.failed:
+                    self.booking.holds.ensure_hold_map(slot.office_id, slot.start)
+                    slot = self.booking.reread(slot)
+                continue  # the seat or the person went to another offer: look again
+            log.info("waitlist offer", extra={"office_id": office_id})
+            self._notify(entry.waitlist_id, entry.version + 1)
+            return entry
+        return None
+
+    def offer_free_seat(self, entry: Entry) -> bool:
+        """For a person who just joined (or a seat freed with nobody told): the first free
+        public seat in the range, if they are first in line for it."""
+        office = offices.get(entry.office_id)
+        now = self.clock()
+        after = max(now, datetime.combine(entry.first, datetime.min.time(),
+                                          tzinfo=entry.range_ends().tzinfo))
+        for slot in self.booking.repo.open_slots(entry.office_id, after, entry.range_ends()):
+            if seats.public_free(slot.available, slot.holds, now) > 0:
+                offered = self.seat_freed(office["id"], slot.start)
+                if offered is None:
+                    return False
+                if offered.waitlist_id == entry.waitlist_id:
+                    return True
+        return False
+
+    def _pass_on(self, entry: Entry) -> None:
+        """The seat of an offer that ended unanswered (or refused) goes to the next person."""
+        hold = self.booking.holds.get(entry.offer.hold_id)
+        if hold is not None and hold.status == seats.ACTIVE:
+            self.booking.holds.give_back(hold, seats.RELEASED)
+        self.seat_freed(entry.office_id, entry.offer.start)
+
+    def _notify(self, waitlist_id: str, version: int) -> None:
+        try:
+            self.notices.publish(waitlist_id, version)
+        except Exception:  # the job publishes unsettled offer notices again
+            log.warning("offer notice deferred", extra={"kind": OFFER_KIND})
+
+    # --- the job ----------------------------------------------------------------------------
+
+    def move_on(self) -> dict[str, int]:
+        """Every minute: lapsed offers end and their seats go to the next person; offers whose
+        notice has not been settled are published again (the notices pipeline sends one per
+        offer version); waiting entries whose range has passed end; the first in line get any
+        public seat free in their range."""
+        now = self.clock()
+        lapsed = expired = republished = 0
+        for entry in self.store.offered(now):
+            if self.store.end(entry, LAPSED, (OFFERED,)):
+                lapsed += 1
+                self._pass_on(entry)
+        for entry in self.store.offered():
+            if entry.extra.get("notified") != entry.version:
+                self._notify(entry.waitlist_id, entry.version)
+                republished += 1
+        offered = 0
+        for office in offices.all_offices():
+            looked = 0
+            for entry in self.store.waiting(office["id"]):
+                if entry.passed(now):
+                    expired += self.store.end(entry, EXPIRED, (WAITING,))
+                elif looked < _LOOK_FOR_SEATS:
+                    # Seats freed with nobody told (a closure lifted, new capacity, a tell
+                    # that failed): the first in line find them within a minute.
+                    looked += 1
+                    offered += self.offer_free_seat(entry)
+        return {"lapsed": lapsed, "expired": expired, "republished": republished,
+                "offered": offered}
+
+    def notice_settled(self, waitlist_id: str, kind: str, version: int) -> None:
+        if kind == OFFER_KIND:
+            self.store.mark_notified(waitlist_id, version)
