@@ -5,40 +5,19 @@ member and the identity check they performed are audited, with codes only."""
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Callable
 
 from chalicelib.booking import offices, representation
 from chalicelib.booking.domain import Appointment, changes_close
 from chalicelib.booking.service import BookingService, OnBehalfBooking
 from chalicelib.booking.validation import Proof, RescheduleRequest
-from chalicelib.offices.domain import iso_utc
-from chalicelib.offices.records import OfficeChangeRecord
+from chalicelib.offices.repository import AssistedAuditEntry
 from chalicelib.offices.validation import (AssistedBooking, AssistedCancellation,
                                            AssistedReschedule)
 from chalicelib.staff.identity import Actor
 
 log = logging.getLogger(__name__)
-
-
-def _audit_record(office_id: str, action: str, actor: Actor, cn: str, identity_check: str,
-                  now: datetime) -> OfficeChangeRecord:
-    # Microseconds order two entries of one second (a booking, then its move) as they happened.
-    return OfficeChangeRecord(office_id, f"{iso_utc(now)}#{now.microsecond:06d}"
-                              f"{secrets.token_hex(2)}", action=action,
-                              actor=actor.id, role=actor.role, version=0, old=None,
-                              new={"confirmation_number": cn, "identity_check": identity_check})
-
-
-class _AuditInBooking:
-    """The audit entry, written in the booking's own transaction: no booking without it."""
-
-    def __init__(self, record: OfficeChangeRecord) -> None:
-        self.record = record
-
-    def add_to(self, txn: Any) -> None:
-        txn.put("assisted_audit", self.record, OfficeChangeRecord.office_id.does_not_exist())
 
 
 class AssistedDigital:
@@ -55,9 +34,9 @@ class AssistedDigital:
             receipt_number=body.receipt_number, accommodations=tuple(body.accommodations))
 
         def audit(appointment: Appointment):
-            return [_AuditInBooking(_audit_record(
-                appointment.office_id, "assisted_booking", actor,
-                appointment.confirmation_number, body.identity_check, self.clock()))]
+            return [AssistedAuditEntry(appointment.office_id, "assisted_booking", actor.id,
+                                       actor.role, appointment.confirmation_number,
+                                       body.identity_check, self.clock())]
 
         appointment = self.booking.book_on_behalf(request, audit, assisted=True)
         return {**representation.booking(appointment, offices.get(appointment.office_id),
@@ -84,6 +63,6 @@ class AssistedDigital:
         """The audit entry, in the change's own transaction: no change without it (and no entry
         for a change that did not happen)."""
         def entry(cn: str, office_id: str):
-            return [_AuditInBooking(_audit_record(office_id, action, actor, cn, identity_check,
-                                                  self.clock()))]
+            return [AssistedAuditEntry(office_id, action, actor.id, actor.role, cn,
+                                       identity_check, self.clock())]
         return entry

@@ -263,6 +263,30 @@ class DynamoOfficeRepository:
 
 # --- the day at the office ---------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class AssistedAuditEntry:
+    """The audit entry of an assisted change, written in the booking's own transaction (no
+    booking without it): the staff member, their role and the identity check, codes only."""
+    office_id: str
+    action: str
+    actor_id: str
+    role: str
+    confirmation_number: str
+    identity_check: str
+    at: datetime
+
+    def add_to(self, txn) -> None:
+        # Microseconds order two entries of one second (a booking, then its move) as they
+        # happened.
+        record = OfficeChangeRecord(
+            self.office_id, f"{iso_utc(self.at)}#{self.at.microsecond:06d}"
+            f"{secrets.token_hex(2)}", action=self.action, actor=self.actor_id, role=self.role,
+            version=0, old=None,
+            new={"confirmation_number": self.confirmation_number,
+                 "identity_check": self.identity_check})
+        txn.put("assisted_audit", record, OfficeChangeRecord.office_id.does_not_exist())
+
+
 def _visit(r: AppointmentRecord):
     from chalicelib.offices.roster import Visit
 
