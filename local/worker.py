@@ -25,7 +25,7 @@ def _jobs():
             (return_expired_holds, 60), (move_waitlist_on, 60)]
 
 
-# (queue definition, Chalice on_sqs_message handler, batch size), polled about twice a second.
+# (queue definition, Chalice on_sqs_message handler, batch size), drained by CONSUMER_THREADS.
 def _consumers():
     from chalicelib.notices.handlers import BATCH_SIZE, send_notice
     from chalicelib.queues import NOTICES
@@ -40,15 +40,25 @@ def scheduled_event() -> dict:
             "region": "us-east-1", "resources": [], "detail": {}}
 
 
+# Lambda's event source mapping runs several consumers at once. One consumer that rested
+# between batches fell behind a steady 4 bookings/s (two notices each): 3,384 messages waited
+# after 1,500 bookings and cancellations, and moto's SendMessage walks every waiting message
+# (three times, for the queue's approximate counts), so the whole stack slowed with the backlog.
+CONSUMER_THREADS = 2
+
+
 def _consume_forever(consumers) -> None:
+    """Drain: poll again at once while there are messages, rest only when the queues are empty."""
     from local.sqs_poller import poll_once
     while True:
+        handled = 0
         for queue_url, handler, size in consumers:
             try:
-                poll_once(queue_url, handler, size)
+                handled += poll_once(queue_url, handler, size)
             except Exception:  # noqa: BLE001 - moto restarting or gone: keep polling
                 log.exception("polling failed")
-        time.sleep(0.5)
+        if not handled:
+            time.sleep(0.5)
 
 
 def main() -> None:
@@ -62,7 +72,8 @@ def main() -> None:
                  for queue, handler, size in _consumers()]
     # Consumers poll on their own thread, so a long job (the first slot generation) never
     # holds up a notice.
-    threading.Thread(target=_consume_forever, args=(consumers,), daemon=True).start()
+    for _ in range(CONSUMER_THREADS):
+        threading.Thread(target=_consume_forever, args=(consumers,), daemon=True).start()
     while True:
         now = time.monotonic()
         for job, every in jobs:
