@@ -117,6 +117,31 @@ def item_level_rollback() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items
 
 
+# The local mailbox keeps the newest emails only: moto keeps every message SES accepted for the
+# life of the process, so a stack left running grew with every notice it sent.
+MAILBOX_MESSAGES = 2000
+
+
+def bounded_mailbox() -> None:
+    """moto's SES backends append to `sent_messages` and iterate it, nothing else: a deque with
+    a maximum length keeps the newest MAILBOX_MESSAGES (the sent-mail view and `make mail` read
+    them)."""
+    from collections import deque
+
+    from moto.ses.models import SESBackend
+
+    original = SESBackend.__init__
+    if getattr(original, "bounded", False):
+        return
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.sent_messages = deque(self.sent_messages, maxlen=MAILBOX_MESSAGES)
+
+    __init__.bounded = True
+    SESBackend.__init__ = __init__
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -124,6 +149,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     item_level_rollback()
+    bounded_mailbox()
     app = Serialized(DomainDispatcherApplication(create_backend_app))
     run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
 

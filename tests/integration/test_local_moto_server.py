@@ -60,3 +60,22 @@ def test_a_cancelled_transaction_restores_what_it_touched_and_nothing_else(table
                     "ExpressionAttributeValues": {":two": {"N": "2"}}}},
         {"Put": {"TableName": "t", "Item": {"k": {"S": "b"}, "n": {"N": "1"}}}}])
     assert item(table, "a")["n"] == {"N": "2"} and item(table, "b")["n"] == {"N": "1"}
+
+
+def test_the_local_mailbox_keeps_the_newest_emails_and_forgets_older_ones(monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    monkeypatch.setattr(moto_server, "MAILBOX_MESSAGES", 3)
+    moto_server.bounded_mailbox()
+    with mock_aws():
+        ses = boto3.client("sesv2", region_name="us-east-1")
+        ses.create_email_identity(EmailIdentity="infopass@example.gov")
+        for n in range(5):
+            ses.send_email(FromEmailAddress="infopass@example.gov",
+                           Destination={"ToAddresses": [f"person{n}@example.org"]},
+                           Content={"Simple": {"Subject": {"Data": f"notice {n}"},
+                                               "Body": {"Text": {"Data": "text"}}}})
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
+        kept = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+        assert [m.subject for m in kept] == ["notice 2", "notice 3", "notice 4"]
