@@ -9,6 +9,7 @@ from chalicelib.observability import configure_logging
 from chalicelib.booking.domain import Policy
 from chalicelib.booking.notices import SqsNoticePublisher
 from chalicelib.booking.repository import DynamoBookingRepository
+from chalicelib.booking.generation_repository import DynamoGenerationMarks
 from chalicelib.booking.hold_repository import DynamoHoldRepository  # registers its table
 from chalicelib.booking.holds import HoldService
 from chalicelib.booking.release import ReservedSeatRelease
@@ -75,7 +76,8 @@ def booking_service() -> BookingService:
                           attempts=limiter(),
                           # A cancelled visit that triage granted reopens its request.
                           on_cancelled=_cancelled,
-                          holds=DynamoHoldRepository())
+                          holds=DynamoHoldRepository(),
+                          generation_marks=DynamoGenerationMarks())
 
 
 def _cancelled(appointment) -> None:

@@ -17,6 +17,7 @@ from chalicelib.booking.domain import (Appointment, Policy, changes_close, ensur
                                        ensure_cancellable, ensure_changeable,
                                        new_confirmation_number, normalize_confirmation_number,
                                        person_key, proof_digest, proof_matches)
+from chalicelib.booking.generation import Marks, NoMarks, SlotGeneration
 from chalicelib.booking.ports import (CONTACT_LABEL, BookingRepository, IdempotencyClaim,
                                       HoldStore, NoticePublisher, PublishFailed, Rejected,
                                       SeatTaking, Slot, TransactionPart)
@@ -62,8 +63,9 @@ class BookingService:
                  policy: Policy, pepper: str, idempotency_ttl: timedelta = timedelta(hours=24),
                  clock: Clock = utc_now, attempts: ProofAttempts = NO_LIMIT,
                  on_cancelled: Callable[[Appointment], None] | None = None,
-                 holds: HoldStore | None = None) -> None:
+                 holds: HoldStore | None = None, generation_marks: Marks | None = None) -> None:
         self.repo = repository
+        self.generation_marks = generation_marks or NoMarks()
         self.holds = holds
         self.attempts = attempts
         # Told when the person cancels (triage reopens a request whose granted visit it was).
@@ -484,26 +486,12 @@ class BookingService:
         except PublishFailed:
             log.warning("notice publish deferred to outbox", extra={"kind": kind})
 
-    # --- slot generation ----------------------------------------------------------------
+    # --- slot generation (chalicelib/booking/generation.py) ------------------------------
 
     def generate_slots(self, office_ids: list[str] | None = None) -> dict[str, int]:
         """Create missing slots for every office's window. Safe to re-run: existing slots,
         with their taken seats, are never touched."""
-        created = {}
-        chosen = office_ids or [o["id"] for o in offices.all_offices()]
-        for office_id in chosen:
-            # A fresh read per office: a run that started before a schedule change must not
-            # re-create the slots that change removed from a cached, older schedule.
-            office = offices.get(office_id, fresh=True)
-            first, last = self.window(office)
-            planned = schedule.plan(office, first, last)
-            if not planned:
-                continue
-            existing = self.repo.slot_starts(office["id"], planned[0].start, planned[-1].start)
-            missing = [(slot, int((slot.end + timedelta(days=1)).timestamp()))
-                       for slot in planned if slot.start not in existing]
-            created[office["id"]] = self.repo.add_slots(missing) if missing else 0
-        return created
+        return SlotGeneration(self.repo, self.generation_marks, self.window).run(office_ids)
 
 
 def _hash(*parts: str) -> str:
