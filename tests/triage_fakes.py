@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from chalicelib.triage.repository import queue_key
+from chalicelib.triage.repository import queue_key, watch_due
 from chalicelib.triage.ports import (CLAIM_LABEL, PERSON_LABEL, REQUEST_LABEL, PublishFailed, Rejected,
                                      StoredResponse)
 from tests.fakes import FakeRepository
@@ -86,8 +86,9 @@ class FakeTriageRepository:
         return [copy.deepcopy(r) for r in self._open(office_id)
                 if after is None or queue_key(r) > after][:limit]
 
-    def open_due_before(self, office_id, before):
-        return [copy.deepcopy(r) for r in self._open(office_id) if r.due_at <= before]
+    def watched_due_before(self, before):
+        rows = [r for r in self.requests.values() if watch_due(r) and r.due_at <= before]
+        return [copy.deepcopy(r) for r in sorted(rows, key=watch_due)]
 
     def open_of_person(self, person_key):
         return sorted((copy.deepcopy(r) for r in self.requests.values()

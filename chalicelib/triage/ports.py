@@ -48,8 +48,9 @@ class TriageRepository(Protocol):
         """Open requests of an office in queue order (`repository.queue_key`), at most
         `limit`, after the queue key `after`."""
 
-    def open_due_before(self, office_id: str, before: datetime) -> Iterable[ServiceRequest]:
-        """Open requests of an office whose deadline ends before `before`."""
+    def watched_due_before(self, before: datetime) -> Iterable[ServiceRequest]:
+        """Open requests of every office whose deadline ends before `before` and that the
+        deadline watch still has to act on (not those held overdue), earliest first."""
 
     def open_of_person(self, person_key: str) -> list[ServiceRequest]:
         """Open requests of one person (keyed identity), oldest first."""

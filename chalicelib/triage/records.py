@@ -45,6 +45,19 @@ class EscalationIndex(GlobalSecondaryIndex):
     escalated_at = UnicodeAttribute(range_key=True)
 
 
+class DeadlineWatchIndex(GlobalSecondaryIndex):
+    """Sparse: every open request whose deadline the watch still has to act on (not those held
+    overdue at headquarters), all offices in one partition, earliest deadline first. One query
+    per run finds everything due soon: with nothing open, the run is one request."""
+
+    class Meta:
+        index_name = "deadline-watch"
+        projection = AllProjection()
+
+    watch = UnicodeAttribute(hash_key=True)
+    watch_due = UnicodeAttribute(range_key=True)
+
+
 class OpenByPersonIndex(GlobalSecondaryIndex):
     """Sparse: open requests by the person's keyed identity (an HMAC, never a name), to link a
     second open request of the same person to the first."""
@@ -138,6 +151,8 @@ class ServiceRequestRecord(tables._Table):
     outbox = UnicodeAttribute(null=True)  # "pending" while pending_notices is non-empty
     queue_key = UnicodeAttribute(null=True)  # set while open: the office-queue index key
     escalated_to = UnicodeAttribute(null=True)  # "headquarters" while escalated (index key)
+    watch = UnicodeAttribute(null=True)  # "open" while the deadline watch must look (index key)
+    watch_due = UnicodeAttribute(null=True)  # "<deadline, UTC>#<id>"
     escalated_at = UnicodeAttribute(null=True)
     open_person = UnicodeAttribute(null=True)  # person_key while open (index key)
     office_queue = OfficeQueueIndex()
@@ -145,6 +160,7 @@ class ServiceRequestRecord(tables._Table):
     escalations = EscalationIndex()
     outbox_index = RequestOutboxIndex()
     office_activity = OfficeActivityIndex()
+    deadline_watch = DeadlineWatchIndex()
 
 
 tables.register(ServiceRequestRecord)

@@ -46,6 +46,21 @@ def queue_key(r: ServiceRequest) -> str | None:
             f"#{r.request_id}")
 
 
+WATCHED = "open"
+
+
+def watch_due(r: ServiceRequest) -> str | None:
+    """The deadline-watch key: set while the request is open and owes the requester something,
+    except once it is held overdue at headquarters (its date no longer moves, and the watch has
+    nothing left to do until someone acts on it and it has a new deadline)."""
+    if queue_key(r) is None or workflow.expectation(
+            r.status, r.reached_at is not None, r.appointment is not None) is None:
+        return None
+    if r.breached_for == iso_utc(r.due_at):
+        return None
+    return f"{iso_utc(r.due_at)}#{r.request_id}"
+
+
 def _record(r: ServiceRequest) -> ServiceRequestRecord:
     return ServiceRequestRecord(
         r.request_id, status=r.status, version=r.version, channel=r.channel,
@@ -70,7 +85,8 @@ def _record(r: ServiceRequest) -> ServiceRequestRecord:
                                 for k, v in entry.items()}) for entry in r.audit],
         pending_notices=set(r.pending_notices) or None,
         outbox=_PENDING if r.pending_notices else None, queue_key=queue_key(r),
-        open_person=r.person_key if queue_key(r) else None)
+        open_person=r.person_key if queue_key(r) else None,
+        watch=WATCHED if watch_due(r) else None, watch_due=watch_due(r))
 
 
 def _request(rec: ServiceRequestRecord) -> ServiceRequest:
@@ -186,13 +202,9 @@ class DynamoTriageRepository:
         return [_request(r) for r in ServiceRequestRecord.office_queue.query(
             office_id, condition, limit=limit)]
 
-    def open_due_before(self, office_id: str, before: datetime) -> Iterable[ServiceRequest]:
-        for level in ("0", "1", "2"):
-            for missed in ("0", "1"):
-                prefix = f"{level}#{missed}#"
-                yield from (_request(r) for r in ServiceRequestRecord.office_queue.query(
-                    office_id, ServiceRequestRecord.queue_key.between(
-                        prefix, f"{prefix}{iso_utc(before)}#~")))  # "~" sorts after the rest
+    def watched_due_before(self, before: datetime) -> Iterable[ServiceRequest]:
+        return (_request(r) for r in ServiceRequestRecord.deadline_watch.query(
+            WATCHED, ServiceRequestRecord.watch_due <= f"{iso_utc(before)}#~"))  # "~" sorts last
 
     def open_of_person(self, person_key: str) -> list[ServiceRequest]:
         return [_request(r) for r in ServiceRequestRecord.open_by_person.query(person_key)]

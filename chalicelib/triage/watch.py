@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib import errors
-from chalicelib.booking import offices
 from chalicelib.triage import deadlines, workflow
 from chalicelib.triage.domain import SYSTEM, ServiceRequest, iso_utc
 from chalicelib.triage.kinds import DEADLINE_MISSED
@@ -25,18 +24,18 @@ class DeadlineWatch(StepCore):
         saw. Never closes or rejects a request."""
         now = self.clock()
         counts = {"reminded": 0, "breached": 0, "escalated": 0, "skipped": 0}
-        chosen = office_ids or [o["id"] for o in offices.all_offices()]
-        for office_id in chosen:
-            for seen in self.repo.open_due_before(office_id, now + self.policy.reminder_before):
-                if owed(seen) is None:
-                    continue
-                if deadlines.is_past(seen.due_at, now):
-                    if seen.breached_for == iso_utc(seen.due_at):
-                        continue  # escalated and held overdue: already seen
-                    counts[self._breach(seen)] += 1
-                elif deadlines.is_near(seen.due_at, now, self.policy) \
-                        and seen.reminded_for != iso_utc(seen.due_at):
-                    counts[self._remind(seen)] += 1
+        chosen = set(office_ids) if office_ids else None
+        # One index over every office: a run with nothing due is one request, not one per office.
+        for seen in self.repo.watched_due_before(now + self.policy.reminder_before):
+            if (chosen is not None and seen.office_id not in chosen) or owed(seen) is None:
+                continue
+            if deadlines.is_past(seen.due_at, now):
+                if seen.breached_for == iso_utc(seen.due_at):
+                    continue  # escalated and held overdue: already seen
+                counts[self._breach(seen)] += 1
+            elif deadlines.is_near(seen.due_at, now, self.policy) \
+                    and seen.reminded_for != iso_utc(seen.due_at):
+                counts[self._remind(seen)] += 1
         return counts
 
     def _new_date(self, r: ServiceRequest, at: datetime):

@@ -97,9 +97,10 @@ def test_the_office_queue_index_orders_by_level_then_deadline_and_drops_closed(s
     service.resolve(TIER1, closed, Resolution(outcome_code="withdrawn"))
     assert [r.request_id for r in repo.queue(OFFICE, 50)] == [later_emergency, urgent, standard]
     assert ServiceRequestRecord.get(closed).queue_key is None
-    due = [r.request_id for r in repo.open_due_before(
-        OFFICE, datetime(2026, 12, 8, 5, tzinfo=timezone.utc))]
+    due = [r.request_id for r in repo.watched_due_before(
+        datetime(2026, 12, 8, 5, tzinfo=timezone.utc))]
     assert sorted(due) == sorted([later_emergency, urgent])
+    assert ServiceRequestRecord.get(closed).watch is None
 
 
 def test_a_settled_notice_leaves_the_outbox(service, repo):
@@ -119,6 +120,35 @@ def test_the_deadline_watch_works_on_the_stored_index(service, repo, clock):
     assert stored.status == "submitted" and stored.supervisor_flag
     # Missed: first within its level, with its new deadline.
     assert ServiceRequestRecord.get(request_id).queue_key.startswith("0#0#2026-12-04T05:00:00Z#")
+
+
+def test_a_deadline_watch_run_with_nothing_due_is_one_request_for_every_office(
+        service, monkeypatch):
+    from pynamodb.connection.base import Connection
+
+    service.submit(body())  # open, but due days from now
+    sent = []
+    original = Connection.dispatch
+
+    def dispatch(connection, operation, kwargs):
+        sent.append(operation)
+        return original(connection, operation, kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", dispatch)
+    assert service.watch_deadlines() == {"reminded": 0, "breached": 0, "escalated": 0,
+                                         "skipped": 0}
+    assert sent == ["Query"]
+
+
+def test_a_request_held_overdue_at_headquarters_leaves_the_watch_until_someone_acts(
+        service, repo, clock):
+    request_id = normalize_request_id(service.submit(body())["request_id"])
+    for day in (2, 4):
+        clock.now = datetime(2026, 12, day, 6, tzinfo=timezone.utc)
+        service.watch_deadlines([OFFICE])
+    assert ServiceRequestRecord.get(request_id).escalated_to == "headquarters"
+    assert ServiceRequestRecord.get(request_id).watch is None
+    assert list(repo.watched_due_before(datetime(2027, 1, 1, tzinfo=timezone.utc))) == []
 
 
 def test_the_stored_queue_pages_by_cursor_in_arrival_order(service, repo, clock):
