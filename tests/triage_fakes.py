@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+from chalicelib.triage.queue import Queued, queue_line
 from chalicelib.triage.repository import queue_key, watch_due
 from chalicelib.triage.ports import (CLAIM_LABEL, PERSON_LABEL, REQUEST_LABEL, PublishFailed, Rejected,
                                      StoredResponse)
@@ -83,7 +84,7 @@ class FakeTriageRepository:
         return sorted(rows, key=queue_key)
 
     def queue(self, office_id, limit, after=None):
-        return [copy.deepcopy(r) for r in self._open(office_id)
+        return [Queued(queue_key(r), queue_line(r)) for r in self._open(office_id)
                 if after is None or queue_key(r) > after][:limit]
 
     def watched_due_before(self, before):
@@ -99,7 +100,8 @@ class FakeTriageRepository:
         def key(r):
             return f"{r.escalation['at']}#{r.request_id}"
         rows = sorted((r for r in self.requests.values() if r.escalation), key=key)
-        return [copy.deepcopy(r) for r in rows if after is None or key(r) > after][:limit]
+        return [Queued(key(r), queue_line(r)) for r in rows
+                if after is None or key(r) > after][:limit]
 
     def clear_notice(self, request_id, token):
         self.cleared.append((request_id, token))

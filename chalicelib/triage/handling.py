@@ -64,10 +64,9 @@ class OfficeHandling(StepCore):
         found = self.repo.queue(office["id"], limit + 1, after)
         page = found[:limit]
         more = len(found) > limit
-        from chalicelib.triage.repository import queue_key  # the index key the page ends at
         return {"office_id": office["id"], "timezone": office["timezone"],
-                "requests": [representation.queue_item(r, now) for r in page],
-                "next_cursor": encode_cursor(queue_key(page[-1])) if more and page else None}
+                "requests": [representation.queue_item(q.line, now) for q in page],
+                "next_cursor": encode_cursor(page[-1].key) if more and page else None}
 
     def escalations(self, actor: Actor, _: Gettext = identity, *, cursor: str | None = None,
                     limit: int = QUEUE_PAGE) -> dict:
@@ -77,9 +76,8 @@ class OfficeHandling(StepCore):
         found = self.repo.escalated(limit + 1, decode_cursor(cursor, _ESCALATION_CURSOR))
         page = found[:limit]
         last = page[-1] if page else None
-        return {"requests": [representation.queue_item(r, now) for r in page],
-                "next_cursor": encode_cursor(f"{last.escalation['at']}#{last.request_id}")
-                if len(found) > limit and last else None}
+        return {"requests": [representation.queue_item(q.line, now) for q in page],
+                "next_cursor": encode_cursor(last.key) if len(found) > limit and last else None}
 
     def staff_view(self, actor: Actor, raw_id: str, _: Gettext = identity) -> dict:
         request = self._load(normalize_request_id(raw_id))

@@ -9,6 +9,7 @@ from chalicelib.booking.ports import (IdempotencyClaim, PublishFailed, Rejected,
                                       StoredResponse, TransactionPart)
 from chalicelib.booking.service import OnBehalfBooking
 from chalicelib.triage.domain import ServiceRequest
+from chalicelib.triage.queue import Queued
 
 # The label a request's write carries inside a booking transaction.
 REQUEST_LABEL = "service_request"
@@ -44,9 +45,9 @@ class TriageRepository(Protocol):
     def save_part(self, request: ServiceRequest, expected_version: int) -> TransactionPart:
         """The same conditional write, to commit inside a booking transaction."""
 
-    def queue(self, office_id: str, limit: int, after: str | None = None) -> list[ServiceRequest]:
-        """Open requests of an office in queue order (`repository.queue_key`), at most
-        `limit`, after the queue key `after`."""
+    def queue(self, office_id: str, limit: int, after: str | None = None) -> list[Queued]:
+        """Queue lines of an office's open requests in queue order (`repository.queue_key`),
+        at most `limit`, after the queue key `after`."""
 
     def watched_due_before(self, before: datetime) -> Iterable[ServiceRequest]:
         """Open requests of every office whose deadline ends before `before` and that the
@@ -55,8 +56,9 @@ class TriageRepository(Protocol):
     def open_of_person(self, person_key: str) -> list[ServiceRequest]:
         """Open requests of one person (keyed identity), oldest first."""
 
-    def escalated(self, limit: int, after: str | None = None) -> list[ServiceRequest]:
-        """Requests escalated to headquarters, oldest escalation first, after `after`."""
+    def escalated(self, limit: int, after: str | None = None) -> list[Queued]:
+        """Queue lines of requests escalated to headquarters, oldest escalation first, after
+        the escalation key `after`."""
 
     def clear_notice(self, request_id: str, token: str) -> None: ...
 

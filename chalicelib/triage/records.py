@@ -12,11 +12,11 @@ from chalicelib import tables
 class OfficeQueueIndex(GlobalSecondaryIndex):
     """Sparse: only open requests (a callback, a decision, an appeal decision or a visit owed),
     per office, sorted by `queue_key` = "<0 emergency|1 urgent|2 standard>#<0 deadline missed|1
-    not>#<deadline, UTC>#<arrival, UTC>#<id>"."""
+    not>#<deadline, UTC>#<arrival, UTC>#<id>". Projects the queue line alone."""
 
     class Meta:
         index_name = "office-queue"
-        projection = AllProjection()
+        projection = IncludeProjection(["queue_line"])
 
     office_id = UnicodeAttribute(hash_key=True)
     queue_key = UnicodeAttribute(range_key=True)
@@ -35,11 +35,11 @@ class RequestOutboxIndex(GlobalSecondaryIndex):
 
 class EscalationIndex(GlobalSecondaryIndex):
     """Sparse: requests escalated to headquarters after repeated missed deadlines, oldest
-    escalation first."""
+    escalation first. Projects the queue line alone."""
 
     class Meta:
         index_name = "escalations"
-        projection = AllProjection()
+        projection = IncludeProjection(["queue_line"])
 
     escalated_to = UnicodeAttribute(hash_key=True)
     escalated_at = UnicodeAttribute(range_key=True)
@@ -151,6 +151,8 @@ class ServiceRequestRecord(tables._Table):
     outbox = UnicodeAttribute(null=True)  # "pending" while pending_notices is non-empty
     queue_key = UnicodeAttribute(null=True)  # set while open: the office-queue index key
     escalated_to = UnicodeAttribute(null=True)  # "headquarters" while escalated (index key)
+    # What a queue line shows (chalicelib/triage/queue.py): all the queue indexes project.
+    queue_line = JSONAttribute(null=True)
     watch = UnicodeAttribute(null=True)  # "open" while the deadline watch must look (index key)
     watch_due = UnicodeAttribute(null=True)  # "<deadline, UTC>#<id>"
     escalated_at = UnicodeAttribute(null=True)

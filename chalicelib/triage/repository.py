@@ -21,6 +21,7 @@ from chalicelib.tables import IdempotencyRecord
 from chalicelib.triage import workflow
 from chalicelib.triage.codes import LEVEL_RANK
 from chalicelib.triage.domain import ServiceRequest
+from chalicelib.triage.queue import Queued, queue_line
 from chalicelib.triage.ports import (CLAIM_LABEL, PERSON_LABEL, REQUEST_LABEL, IdempotencyClaim,
                                      Rejected, StoredResponse)
 from chalicelib.triage.records import AuditEntryMap, OpenPersonRecord, ServiceRequestRecord
@@ -86,7 +87,8 @@ def _record(r: ServiceRequest) -> ServiceRequestRecord:
         pending_notices=set(r.pending_notices) or None,
         outbox=_PENDING if r.pending_notices else None, queue_key=queue_key(r),
         open_person=r.person_key if queue_key(r) else None,
-        watch=WATCHED if watch_due(r) else None, watch_due=watch_due(r))
+        watch=WATCHED if watch_due(r) else None, watch_due=watch_due(r),
+        queue_line=queue_line(r))
 
 
 def _request(rec: ServiceRequestRecord) -> ServiceRequest:
@@ -197,9 +199,9 @@ class DynamoTriageRepository:
     def save_part(self, request: ServiceRequest, expected_version: int) -> _ConditionalSave:
         return _ConditionalSave(request, expected_version)
 
-    def queue(self, office_id: str, limit: int, after: str | None = None) -> list[ServiceRequest]:
+    def queue(self, office_id: str, limit: int, after: str | None = None) -> list[Queued]:
         condition = ServiceRequestRecord.queue_key > after if after else None
-        return [_request(r) for r in ServiceRequestRecord.office_queue.query(
+        return [Queued(r.queue_key, r.queue_line) for r in ServiceRequestRecord.office_queue.query(
             office_id, condition, limit=limit)]
 
     def watched_due_before(self, before: datetime) -> Iterable[ServiceRequest]:
@@ -209,9 +211,9 @@ class DynamoTriageRepository:
     def open_of_person(self, person_key: str) -> list[ServiceRequest]:
         return [_request(r) for r in ServiceRequestRecord.open_by_person.query(person_key)]
 
-    def escalated(self, limit: int, after: str | None = None) -> list[ServiceRequest]:
+    def escalated(self, limit: int, after: str | None = None) -> list[Queued]:
         condition = ServiceRequestRecord.escalated_at > after if after else None
-        return [_request(r) for r in ServiceRequestRecord.escalations.query(
+        return [Queued(r.escalated_at, r.queue_line) for r in ServiceRequestRecord.escalations.query(
             "headquarters", condition, limit=limit)]
 
     def activity_since(self, office_id: str, since: datetime) -> Iterable[tuple[datetime, str,

@@ -14,6 +14,7 @@ from chalicelib.i18n import N_
 from chalicelib.triage import codes, criteria, workflow
 from chalicelib.triage.deadlines import DeadlinePolicy
 from chalicelib.triage.domain import ServiceRequest, format_request_id, iso_utc
+from chalicelib.triage.queue import queue_line
 
 Gettext = Callable[[str], str]
 
@@ -166,30 +167,31 @@ def for_requester(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: G
     }
 
 
-def queue_item(r: ServiceRequest, now: datetime) -> dict:
-    """A queue line: enough to pick the next request, no personal data."""
+def queue_item(line: dict, now: datetime) -> dict:
+    """A queue line (chalicelib/triage/queue.py) as staff see it, times in the office's zone."""
+    zone = line["timezone"]
+    due_at = datetime.fromisoformat(line["due_at"].replace("Z", "+00:00"))
     return {
-        "request_id": format_request_id(r.request_id), "status": r.status, "level": r.level,
-        "expected_callback_by": r.due_on.isoformat(), "due_at": local_iso(r.due_at, r.timezone),
-        "expecting": owed(r), "overdue": owed(r) is not None and now >= r.due_at,
-        "due_cap": r.due_cap,
-        "deadline_reminder": r.reminded_for == iso_utc(r.due_at),
-        "supervisor_flag": r.supervisor_flag, "breaches": len(r.breaches),
-        "escalation": r.escalation, "assigned_to": (r.assignee or {}).get("officer"),
-        "office_id": r.office_id, "transferred": bool(r.transfers),
-        "possible_duplicate": r.duplicate_of is not None,
-        "inquiry_type": r.inquiry_type, "channel": r.channel,
-        "interpreter_needed": r.contact.get("interpreter_needed", False),
-        "language": r.language,
-        "callback": r.callback, "failed_callback_attempts": r.failed_attempts(),
-        "reached": r.reached_at is not None,
-        "created_at": local_iso(r.created_at, r.timezone), "version": r.version,
+        "request_id": format_request_id(line["request_id"]), "status": line["status"],
+        "level": line["level"], "expected_callback_by": line["due_on"],
+        "due_at": local_iso(due_at, zone), "expecting": line["expecting"],
+        "overdue": line["expecting"] is not None and now >= due_at,
+        "due_cap": line["due_cap"], "deadline_reminder": line["deadline_reminder"],
+        "supervisor_flag": line["supervisor_flag"], "breaches": line["breaches"],
+        "escalation": line["escalation"], "assigned_to": line["assigned_to"],
+        "office_id": line["office_id"], "transferred": line["transferred"],
+        "possible_duplicate": line["possible_duplicate"], "inquiry_type": line["inquiry_type"],
+        "channel": line["channel"], "interpreter_needed": line["interpreter_needed"],
+        "language": line["language"], "callback": line["callback"],
+        "failed_callback_attempts": line["failed_callback_attempts"],
+        "reached": line["reached"], "created_at": local_iso(line["created_at"], zone),
+        "version": line["version"],
     }
 
 
 def for_staff(r: ServiceRequest, policy: DeadlinePolicy, now: datetime, _: Gettext) -> dict:
     return {
-        **queue_item(r, now), "status_label": status_label(r.status, _),
+        **queue_item(queue_line(r), now), "status_label": status_label(r.status, _),
         "timezone": r.timezone, "assignee": r.assignee, "transfers": r.transfers,
         "breach_history": r.breaches,
         "applicant": r.applicant, "contact": r.contact, "zip": r.zip,
