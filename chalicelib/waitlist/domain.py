@@ -4,7 +4,12 @@ A person waits for a seat at one office between two office-local dates (inclusiv
 served first come, first served (`queued`: when they joined); each waiting entry gets at most
 one offer at a time (its status moves waiting -> offered under a condition), and each offer is
 a hold on one seat, so a seat is offered to one person at a time. An offer that is not accepted
-before its hold expires lapses: the seat goes to the next person and the entry ends."""
+before its hold expires lapses: the seat goes to the next person and the entry ends. An entry
+whose range passed while it waited ends as `expired`, and the person is told.
+
+A waiting person's place in line is 1 + the number of people still waiting at the same office
+who joined earlier and whose ranges overlap theirs: those are served first for any seat both
+could take (`Entry.ahead_of`)."""
 from __future__ import annotations
 
 import secrets
@@ -15,6 +20,8 @@ from zoneinfo import ZoneInfo
 WAITING, OFFERED, BOOKED, LEFT, EXPIRED, LAPSED = (
     "waiting", "offered", "booked", "left", "expired", "offer_lapsed")
 ACTIVE_STATUSES = frozenset({WAITING, OFFERED})
+# Notice kinds (the `waitlist` subject): one per offer, one when a range passed unserved.
+OFFER_NOTICE, EXPIRY_NOTICE = "waitlist_offer", "waitlist_expired"
 
 
 def new_waitlist_id() -> str:
@@ -68,6 +75,13 @@ class Entry:
 
     def passed(self, now: datetime) -> bool:
         return self.range_ends() <= now
+
+    def ahead_of(self, other: "Entry") -> bool:
+        """Whether this entry is served before `other` for some seat both could take: both
+        waiting at one office, this one joined first, and their ranges share a day."""
+        return (self.status == WAITING and other.status == WAITING
+                and self.office_id == other.office_id and self.queued < other.queued
+                and self.first <= other.last and other.first <= self.last)
 
     def offer_open(self, now: datetime) -> bool:
         return (self.status == OFFERED and self.offer is not None

@@ -3,7 +3,12 @@ that keeps one active entry per person. Sparse indexes: `waiting` (office -> ent
 waiting, by join time: who is next) and `offered` (entries with an open offer, by the offer's
 expiry: the job that moves lapsed offers on). An offer is written in the transaction that takes
 its seat as a hold (chalicelib/booking/hold_repository.py), under the entry's `waiting`
-condition: one seat, one person, one offer at a time."""
+condition: one seat, one person, one offer at a time.
+
+An entry that expired stays in the `waiting` index under the partition `#untold` (no office id
+starts with `#`) until its expiry notice is settled: the job publishes those again, so a
+publish lost between the expiry and the queue still reaches the person, and it costs one Query
+of a partition that is almost always empty."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -16,9 +21,10 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from chalicelib import tables
 from chalicelib.booking.domain import iso_utc
 from chalicelib.booking.repository import _Transaction, _parse
-from chalicelib.waitlist.domain import BOOKED, OFFERED, WAITING, Entry, Offer
+from chalicelib.waitlist.domain import BOOKED, EXPIRED, OFFERED, WAITING, Entry, Offer
 
 _OFFERED = "offered"
+_UNTOLD = "#untold"  # the `waiting` index's partition of expired entries not yet told
 _PURGE_AFTER = 30 * 86400  # TTL tidies an ended entry up a month after its range
 
 
@@ -159,6 +165,15 @@ class DynamoWaitlistRepository:
         condition on the entry is what decides)."""
         return [_entry(r) for r in WaitlistRecord.waiting_index.query(office_id, limit=limit)]
 
+    def waiting_ahead(self, entry: Entry) -> int:
+        """How many waiting entries of the office joined before `entry` and share a day of its
+        range (`Entry.ahead_of`): one Query on the office's partition up to the entry's join
+        time, counting only (the filter runs after the read: the entries ahead are read)."""
+        return WaitlistRecord.waiting_index.count(
+            entry.office_id, WaitlistRecord.queued < entry.queued,
+            filter_condition=(WaitlistRecord.first <= entry.last.isoformat())
+            & (WaitlistRecord.last >= entry.first.isoformat()))
+
     def offered(self, now: datetime | None = None, limit: int = 100) -> list[Entry]:
         """Entries with an offer: all of them, or (with `now`) those whose offer lapsed."""
         condition = (WaitlistRecord.offer_expires_at <= int(now.timestamp())
@@ -190,6 +205,40 @@ class DynamoWaitlistRepository:
             ended = False
         self.free_marker(entry)
         return ended
+
+    def expire(self, entry: Entry) -> bool:
+        """A waiting entry whose range passed ends as `expired` at the next version (the
+        version its expiry notice carries) and waits under `#untold` until the notice is
+        settled; returns whether this call ended it (a re-run or a racing offer: False)."""
+        try:
+            WaitlistRecord(entry.waitlist_id).update(
+                actions=[WaitlistRecord.status.set(EXPIRED), WaitlistRecord.version.add(1),
+                         WaitlistRecord.waiting_office.set(_UNTOLD),
+                         WaitlistRecord.offered.remove()],
+                condition=(WaitlistRecord.status == WAITING)
+                & (WaitlistRecord.version == entry.version))
+            ended = True
+        except UpdateError as error:
+            if not _failed(error):
+                raise
+            ended = False
+        self.free_marker(entry)
+        return ended
+
+    def untold(self, limit: int = 100) -> list[Entry]:
+        """Expired entries whose expiry notice is not settled yet."""
+        return [_entry(r) for r in WaitlistRecord.waiting_index.query(_UNTOLD, limit=limit)]
+
+    def mark_told(self, waitlist_id: str, version: int) -> None:
+        try:
+            WaitlistRecord(waitlist_id).update(
+                actions=[WaitlistRecord.waiting_office.remove()],
+                condition=(WaitlistRecord.status == EXPIRED)
+                & (WaitlistRecord.version == version)
+                & (WaitlistRecord.waiting_office == _UNTOLD))
+        except UpdateError as error:
+            if not _failed(error):
+                raise
 
     def free_marker(self, entry: Entry) -> None:
         try:

@@ -35,6 +35,11 @@ class WaitlistEntry(Body):
     contact_method: Literal["email", "mail"]
     offer: WaitlistOffer | None = Field(description="Set while an offer is open.")
     confirmation_number: str | None = Field(description="Set once an offer was accepted.")
+    position: int | None = Field(
+        ge=1, description="While waiting: your place in line, 1 + the people still waiting at "
+                          "this office who joined before you and whose dates share a day with "
+                          "yours (they are offered a seat you could both take first). Null "
+                          "otherwise.")
 
 
 class WaitlistAccepted(WaitlistEntry):

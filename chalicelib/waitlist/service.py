@@ -18,24 +18,23 @@ from chalicelib.booking.service import BookingService
 from chalicelib.booking.validation import BookingRequest, Proof
 from chalicelib.limits.service import NO_LIMIT, ProofAttempts
 from chalicelib.waitlist import domain
-from chalicelib.waitlist.domain import (BOOKED, EXPIRED, LAPSED, LEFT, OFFERED, WAITING, Entry,
-                                        Offer)
+from chalicelib.waitlist.domain import (BOOKED, EXPIRY_NOTICE, LAPSED, LEFT, OFFER_NOTICE,
+                                        OFFERED, WAITING, Entry, Offer)
 from chalicelib.waitlist.validation import WaitlistRequest
 
 log = logging.getLogger(__name__)
 
 WAITLIST_PROOF = "waitlist_proof"
-OFFER_KIND = "waitlist_offer"
 _ATTEMPTS = 5
 _LOOK_FOR_SEATS = 20  # waiting entries per office the job finds free seats for, each run
 
 
-class OfferNotices(Protocol):
-    def publish(self, waitlist_id: str, version: int) -> None: ...
+class WaitlistNotices(Protocol):
+    def publish(self, waitlist_id: str, version: int, kind: str = OFFER_NOTICE) -> None: ...
 
 
 class WaitlistService:
-    def __init__(self, booking: BookingService, store: Any, notices: OfferNotices, *,
+    def __init__(self, booking: BookingService, store: Any, notices: WaitlistNotices, *,
                  offer_minutes: int, attempts: ProofAttempts = NO_LIMIT,
                  clock: Callable[[], datetime] | None = None) -> None:
         self.booking = booking
@@ -136,7 +135,10 @@ class WaitlistService:
                 "office_id": entry.office_id, "timezone": entry.timezone,
                 "from": entry.first.isoformat(), "to": entry.last.isoformat(),
                 "language": entry.language, "contact_method": entry.contact_method,
-                "offer": None, "confirmation_number": entry.confirmation_number}
+                "offer": None, "confirmation_number": entry.confirmation_number,
+                "position": None}
+        if entry.status == WAITING:
+            body["position"] = 1 + self.store.waiting_ahead(entry)
         if entry.status == OFFERED and entry.offer:
             expires = datetime.fromtimestamp(entry.offer.expires_at, tz=timezone.utc)
             body["offer"] = {
@@ -209,11 +211,11 @@ class WaitlistService:
             self.booking.holds.give_back(hold, seats.RELEASED)
         self.seat_freed(entry.office_id, entry.offer.start)
 
-    def _notify(self, waitlist_id: str, version: int) -> None:
+    def _notify(self, waitlist_id: str, version: int, kind: str = OFFER_NOTICE) -> None:
         try:
-            self.notices.publish(waitlist_id, version)
-        except Exception:  # the job publishes unsettled offer notices again
-            log.warning("offer notice deferred", extra={"kind": OFFER_KIND})
+            self.notices.publish(waitlist_id, version, kind)
+        except Exception:  # the job publishes unsettled notices again
+            log.warning("waitlist notice deferred", extra={"kind": kind})
 
     # --- the job ----------------------------------------------------------------------------
 
@@ -221,7 +223,9 @@ class WaitlistService:
         """Every minute: lapsed offers end and their seats go to the next person; offers whose
         notice has not been settled are published again (the notices pipeline sends one per
         offer version); waiting entries whose range has passed end; the first in line get any
-        public seat free in their range."""
+        public seat free in their range. An expiry is told once: its notice carries the
+        entry's version after the expiry, and expired entries not yet told are published again
+        until the notice is settled."""
         now = self.clock()
         lapsed = expired = republished = 0
         for entry in self.store.offered(now):
@@ -232,12 +236,17 @@ class WaitlistService:
             if entry.extra.get("notified") != entry.version:
                 self._notify(entry.waitlist_id, entry.version)
                 republished += 1
+        for entry in self.store.untold():  # expired in an earlier run, notice not settled
+            self._notify(entry.waitlist_id, entry.version, EXPIRY_NOTICE)
+            republished += 1
         offered = 0
         for office in offices.all_offices():
             looked = 0
             for entry in self.store.waiting(office["id"]):
                 if entry.passed(now):
-                    expired += self.store.end(entry, EXPIRED, (WAITING,))
+                    if self.store.expire(entry):
+                        expired += 1
+                        self._notify(entry.waitlist_id, entry.version + 1, EXPIRY_NOTICE)
                 elif looked < _LOOK_FOR_SEATS:
                     # Seats freed with nobody told (a closure lifted, new capacity, a tell
                     # that failed): the first in line find them within a minute.
@@ -247,5 +256,7 @@ class WaitlistService:
                 "offered": offered}
 
     def notice_settled(self, waitlist_id: str, kind: str, version: int) -> None:
-        if kind == OFFER_KIND:
+        if kind == OFFER_NOTICE:
             self.store.mark_notified(waitlist_id, version)
+        elif kind == EXPIRY_NOTICE:
+            self.store.mark_told(waitlist_id, version)

@@ -88,6 +88,7 @@ def test_join_then_a_cancellation_offers_the_seat_and_accepting_books_it(client)
         "office_id": OFFICE, "from": day.isoformat(), "to": day.isoformat(),
         "applicant": applicant("Lan", "Tran"), "language": "vi", "contact_method": "email"})
     assert status == 201 and joined["status"] == "waiting" and joined["offer"] is None
+    assert joined["position"] == 1  # first in line for that day
     assert headers["Location"].endswith(f"/v1/waitlist/{joined['waitlist_id']}/status")
     assert "Tran" not in json.dumps(joined)  # no personal data in the answer
     wid = joined["waitlist_id"]
@@ -113,6 +114,7 @@ def test_join_then_a_cancellation_offers_the_seat_and_accepting_books_it(client)
 
     status, offered, _ = call(client, "post", f"/v1/waitlist/{wid}/status", proof)
     assert status == 200 and offered["status"] == "offered"
+    assert offered["position"] is None  # no longer in line: the seat is offered
     assert offered["offer"]["slot_id"] == slot_id and offered["offer"]["expires_in_seconds"] > 7000
     events = [e for e in notice_events() if e["subject"] == "waitlist"]
     assert events == [{"kind": "waitlist_offer", "subject": "waitlist", "id": wid, "version": 2}]

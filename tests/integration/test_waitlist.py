@@ -1,9 +1,11 @@
 """The waitlist on DynamoDB (the serialized moto server): offers are holds taken in one
 transaction with the entry's waiting -> offered move, so racing cancellations give each seat to
 one person and each person one seat; an accepted offer books its held seat; a lapsed offer
-passes its seat to the next person."""
+passes its seat to the next person; an entry whose range passed is told once through the notices
+pipeline; a waiting person's place in line is counted on the office's waiting entries."""
+import json
 import threading
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,16 +17,21 @@ from chalicelib.booking.holds import HoldService
 from chalicelib.booking.release import ReservedSeatRelease
 from chalicelib.limits.repository import DynamoCounters
 from chalicelib.limits.service import Limiter
+from chalicelib.notices import handlers
+from chalicelib.notices.events import PublishFailed, SqsNoticeQueue
 from chalicelib.booking.repository import DynamoBookingRepository
 from chalicelib.booking.schedule import parse_slot_id
 from chalicelib.booking.service import BookingService
 from chalicelib.booking.validation import Proof
 from chalicelib.tables import SlotRecord
+from chalicelib.waitlist.notices import SqsOfferNotices
 from chalicelib.waitlist.repository import DynamoWaitlistRepository
 from chalicelib.waitlist.service import WaitlistService
 from chalicelib.waitlist.validation import WaitlistRequest
+from local.mail import sent_emails
 from tests.fakes import FakePublisher, FixedClock
 from tests.integration.test_holds import adds_up, record
+from tests.integration.test_notices_pipeline import event_of, receive
 from tests.unit.test_booking_service import MONDAY_NOON, OFFICE, contacts_of, request
 
 ZONE = ZoneInfo("America/New_York")
@@ -39,14 +46,14 @@ class Offers:
             self.sent.append((waitlist_id, version))
 
 
-def build(clock):
+def build(clock, notices=None):
     holds = DynamoHoldRepository()
     waitlist = {}
     booking = BookingService(DynamoBookingRepository(), FakePublisher(), pepper="test",
                              clock=clock, policy=Policy(), holds=holds,
                              on_cancelled=lambda a: waitlist["service"].seat_freed(a.office_id,
                                                                                    a.start))
-    offers = Offers()
+    offers = notices or Offers()
     waitlist["service"] = WaitlistService(booking, DynamoWaitlistRepository(), offers,
                                           offer_minutes=120, clock=clock)
     return booking, waitlist["service"], offers
@@ -61,9 +68,9 @@ def join_all(waitlist, clock, names, day):
     return ids
 
 
-def join_body(first, day: date, last="Okafor"):
+def join_body(first, day: date, last="Okafor", to: date | None = None):
     return WaitlistRequest.model_validate({
-        "office_id": OFFICE, "from": day.isoformat(), "to": day.isoformat(),
+        "office_id": OFFICE, "from": day.isoformat(), "to": (to or day).isoformat(),
         "applicant": {"first_name": first, "last_name": last, "date_of_birth": "1979-06-01",
                       **contacts_of(first),
                       "address": {"line1": "2 Elm St", "city": "Boston", "state": "MA",
@@ -235,3 +242,52 @@ def test_one_active_entry_per_person(world):
     waitlist.join(join_body("Ana", DAY))
     with pytest.raises(errors.AlreadyWaiting):
         waitlist.join(join_body("ANA", DAY + timedelta(days=1)))
+
+
+def test_an_entry_whose_range_passed_is_told_once_even_when_its_first_publish_was_lost(
+        aws, moto_server, clock, monkeypatch):
+    booking, waitlist, _ = build(clock, SqsOfferNotices(SqsNoticeQueue(aws["notices"])))
+    booking.generate_slots([OFFICE])
+    fill_the_day(booking, DAY, 0)
+    (ana,) = join_all(waitlist, clock, ("Ana",), DAY)
+    clock.now = datetime(2026, 12, 4, 6, tzinfo=timezone.utc)  # Dec 3 ended in Boston at 05:00Z
+
+    def lost(self, event, delay_seconds=0):
+        raise PublishFailed("queue unreachable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SqsNoticeQueue, "publish", lost)
+        assert waitlist.move_on()["expired"] == 1
+    assert receive(aws["notices"]) == []
+    view = waitlist.status(ana, proof())
+    assert view["status"] == "expired" and view["position"] is None
+    # The next runs publish it again while it is not settled; none ends the entry twice.
+    for _ in range(2):
+        counts = waitlist.move_on()
+        assert counts["expired"] == 0 and counts["republished"] == 1
+    messages = receive(aws["notices"])
+    assert [json.loads(m["Body"]) for m in messages] == [
+        {"kind": "waitlist_expired", "subject": "waitlist", "id": ana, "version": 2}] * 2
+    for message in [*messages, messages[0]]:  # both publishes, and one redelivered
+        handlers.send_notice(event_of(message), None)
+    told = [e for e in sent_emails(moto_server) if ana in e["text"]]
+    assert len(told) == 1
+    assert told[0]["subject"] == "Su inscripción en la lista de espera ha terminado"
+    assert told[0]["language"] == "es" and "Fechas" in told[0]["text"]
+    assert waitlist.move_on()["republished"] == 0  # settled: nothing left to tell
+
+
+def test_the_place_in_line_counts_earlier_people_waiting_at_the_office_for_a_shared_day(world):
+    booking, waitlist, _ = world
+    later = DAY + timedelta(days=1)
+    fill_the_day(booking, DAY, 0)
+    fill_the_day(booking, later, 0)
+    ids = []
+    for first, start, end in (("Ana", DAY, DAY), ("Cruz", later, later), ("Bea", DAY, later)):
+        booking.clock.advance(seconds=1)
+        ids.append(waitlist.join(join_body(first, start, to=end))["waitlist_id"])
+    ana, cruz, bea = ids
+    assert [waitlist.status(i, proof())["position"] for i in ids] == [1, 1, 3]
+    waitlist.leave(ana, proof())
+    assert waitlist.status(bea, proof())["position"] == 2
+    assert waitlist.status(cruz, proof())["position"] == 1

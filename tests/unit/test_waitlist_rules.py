@@ -1,6 +1,7 @@
 """Waitlist rules with fakes: first come first served within a range of office-local dates,
 one offer per seat and per person, offers never outlast their slot, lapsed offers pass on,
-entries whose range passed end; and the offer notice in every language."""
+entries whose range passed end and are told once, a waiting person's place in line; and the
+offer and expiry notices in every language."""
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
@@ -10,9 +11,10 @@ from chalicelib import errors, i18n
 from chalicelib.booking.domain import LANGUAGES, Policy
 from chalicelib.booking.ports import Rejected
 from chalicelib.booking.service import BookingService
+from chalicelib.booking.validation import Proof
 from chalicelib.waitlist import domain
 from chalicelib.waitlist.domain import Entry, Offer
-from chalicelib.waitlist.notices import notice_data, render_offer
+from chalicelib.waitlist.notices import notice_data, render_expiry, render_offer
 from chalicelib.waitlist.service import WaitlistService
 from chalicelib.waitlist.validation import WaitlistRequest
 from tests.fakes import FakePublisher, FakeRepository, FixedClock, taken
@@ -122,7 +124,7 @@ class FakePart:
 
 class FakeStore:
     def __init__(self):
-        self.entries, self.markers, self.steal_next = {}, {}, False
+        self.entries, self.markers, self.steal_next, self.untold_ids = {}, {}, False, set()
 
     def join(self, e, until, now):
         held = self.markers.get(e.person_key)
@@ -151,6 +153,26 @@ class FakeStore:
             self.steal_next = False
         return part
 
+    def waiting_ahead(self, e):
+        return sum(other.ahead_of(e) for other in self.entries.values())
+
+    def expire(self, e):
+        current = self.entries[e.waitlist_id]
+        if current.status != domain.WAITING or current.version != e.version:
+            return False
+        self.entries[e.waitlist_id] = replace(current, status=domain.EXPIRED,
+                                              version=current.version + 1)
+        self.untold_ids.add(e.waitlist_id)
+        self.markers.pop(e.person_key, None)
+        return True
+
+    def untold(self, limit=100):
+        return [self.entries[w] for w in sorted(self.untold_ids)]
+
+    def mark_told(self, wid, version):
+        if self.entries[wid].version == version:
+            self.untold_ids.discard(wid)
+
     def end(self, e, status, from_statuses, confirmation_number=None):
         current = self.entries[e.waitlist_id]
         if current.status not in from_statuses:
@@ -167,8 +189,8 @@ class Notices:
     def __init__(self):
         self.sent = []
 
-    def publish(self, wid, version):
-        self.sent.append((wid, version))
+    def publish(self, wid, version, kind=domain.OFFER_NOTICE):
+        self.sent.append((wid, version) if kind == domain.OFFER_NOTICE else (wid, version, kind))
 
 
 @pytest.fixture
@@ -197,13 +219,17 @@ def full_day(repo):
 
 
 def join(service, clock, first):
+    return join_range(service, clock, first, DAY, DAY, "es")["waitlist_id"]
+
+
+def join_range(service, clock, first, start, end, language="en"):
     clock.advance(seconds=1)
     return service.join(WaitlistRequest.model_validate({
-        "office_id": OFFICE, "from": DAY.isoformat(), "to": DAY.isoformat(),
+        "office_id": OFFICE, "from": start.isoformat(), "to": end.isoformat(),
         "applicant": {"first_name": first, "last_name": "Ruiz", "date_of_birth": "1980-01-02",
                       **contacts_of(first), "address": {"line1": "1 Main St", "city": "Boston",
                                                         "state": "MA", "zip": "02108"}},
-        "language": "es"}))["waitlist_id"]
+        "language": language}))
 
 
 def free_a_seat(repo, start):
@@ -298,3 +324,75 @@ def test_the_offer_notice_is_in_the_persons_language_with_how_to_accept(language
     assert offered_entry().waitlist_id in str(content.blocks)
     if language != "en":
         assert content.subject != "An appointment is offered to you from the waitlist"
+
+
+# --- the expiry notice and the place in line -----------------------------------------------------
+
+EXPIRY = domain.EXPIRY_NOTICE
+
+
+def test_an_entry_whose_range_passed_is_told_once_however_often_the_job_runs(world):
+    repo, store, notices, service, clock = world
+    full_day(repo)
+    ana = join(service, clock, "Ana")
+    clock.now = datetime(2026, 12, 4, 6, tzinfo=timezone.utc)  # Dec 3 ended in Boston at 05:00Z
+    assert service.move_on()["expired"] == 1
+    assert store.get(ana).status == domain.EXPIRED and store.get(ana).version == 2
+    assert notices.sent == [(ana, 2, EXPIRY)]  # the entry's version after the expiry
+    # Until the notice is settled the job publishes the same event again (the pipeline sends
+    # one notice per kind and version); it never ends the entry twice.
+    again = service.move_on()
+    assert again["expired"] == 0 and again["republished"] == 1
+    assert notices.sent == [(ana, 2, EXPIRY)] * 2
+    service.notice_settled(ana, EXPIRY, 2)
+    assert service.move_on()["republished"] == 0 and len(notices.sent) == 2
+
+
+def no_seats(repo):
+    for key, slot in list(repo.slots.items()):
+        repo.slots[key] = replace(slot, available=0, reserved=0)
+
+
+def test_a_waiting_persons_place_counts_the_earlier_people_whose_dates_share_a_day(world):
+    repo, store, notices, service, clock = world
+    no_seats(repo)
+    proof = Proof.model_validate({"last_name": "Ruiz", "date_of_birth": "1980-01-02"})
+    ana = join_range(service, clock, "Ana", DAY, DAY)
+    assert ana["position"] == 1
+    cruz = join_range(service, clock, "Cruz", DAY + timedelta(days=1), DAY + timedelta(days=1))
+    assert cruz["position"] == 1  # Ana waits for another day: she is not ahead of Cruz
+    bea = join_range(service, clock, "Bea", DAY, DAY + timedelta(days=1))
+    assert bea["position"] == 3  # Ana and Cruz each share a day with Bea's range
+    service.leave(ana["waitlist_id"], proof)
+    assert service.status(bea["waitlist_id"], proof)["position"] == 2
+    assert service.status(ana["waitlist_id"], proof)["position"] is None  # left: no place
+
+
+def expired_entry():
+    return entry(status=domain.EXPIRED, version=2, last=date(2026, 12, 4),
+                 applicant=offered_entry().applicant)
+
+
+def test_an_offer_event_never_renders_an_expiry_and_the_other_way_round():
+    url = "https://infopass.example.gov/manage"
+    t = i18n.translator("en")
+    expired = notice_data(expired_entry(), 2)
+    assert expired.fields["status"] == domain.EXPIRED and expired.email == "ana@example.org"
+    assert notice_data(expired_entry(), 1) is None  # an event of the waiting version
+    assert render_offer(expired, t, url) is None
+    assert render_expiry(notice_data(offered_entry(), 2), t, url) is None
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_expiry_notice_is_in_the_persons_language_with_the_dates_and_a_way_back(language):
+    t = i18n.translator(language)
+    data = replace(notice_data(expired_entry(), 2), language=language)
+    content = render_expiry(data, t, "https://infopass.example.gov/manage")
+    text = " ".join(str(getattr(b, "text", "")) for b in content.blocks)
+    facts = dict(next(b.rows for b in content.blocks if hasattr(b, "rows")))
+    assert "https://infopass.example.gov/manage" in text
+    assert expired_entry().waitlist_id in facts.values()
+    assert t.date(date(2026, 12, 3)) in facts[t.gettext("Dates")]
+    assert t.date(date(2026, 12, 4)) in facts[t.gettext("Dates")]
+    if language != "en":
+        assert content.subject != "Your waitlist entry has ended"
