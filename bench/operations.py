@@ -174,8 +174,79 @@ def run_operations() -> list[tuple[str, list[tuple[str, float]]]]:
                      f"inside 48 h)", c))
         _, c = calls.measure(lambda: wiring.reserved_seat_release().run(["houston"]))
         rows.append(("release_reserved_seats run, one office, nothing left to release", c))
+        rows += waitlist_rows(call, calls)
     global DIRECTORY_TIMES
     DIRECTORY_TIMES = directory_times()
+    return rows
+
+
+def waitlist_rows(call, calls) -> list[tuple[str, list[tuple[str, float]]]]:
+    """Issue 13's waitlist at one office with a day that is full: join, status (third in line),
+    a cancellation that offers its seat to the first person waiting, accepting that offer, and
+    the move_waitlist_on job (every office) passing a lapsed offer on, and with nothing to do."""
+    from chalicelib import wiring
+    from chalicelib.booking import offices
+    from chalicelib.booking.hold_repository import HoldRecord
+    from chalicelib.booking.schedule import parse_slot_id
+    from chalicelib.tables import SlotRecord
+    from chalicelib.waitlist.repository import WaitlistRecord
+
+    office = "boise"
+    wiring.booking_service().generate_slots([office])
+    days = [datetime.now().date() + timedelta(days=n) for n in range(3, 14)]
+    day, listed = next((d, ls) for d in days if (ls := call(
+        "get", f"/v1/offices/{office}/slots?from={d}&to={d}")["slots"]))
+    for n, s in enumerate(listed):  # the day full but for one seat in its first slot
+        _, start = parse_slot_id(s["slot_id"])
+        seats = 1 if n == 0 else 0
+        SlotRecord(office, start.strftime("%Y-%m-%dT%H:%M:%SZ")).update(
+            actions=[SlotRecord.capacity.set(seats), SlotRecord.available.set(seats)])
+    slot_id = listed[0]["slot_id"]
+
+    def person(n):
+        return {"first_name": f"Wait{chr(65 + n)}", "last_name": "Bench",
+                "date_of_birth": "1971-02-03", "email": f"wait{n}@example.org",
+                "phone": f"208-555-{3200 + n:04d}",
+                "address": {"line1": "1 Main", "city": "Boise", "state": "ID", "zip": "83709"}}
+
+    proof = {"last_name": "Bench", "date_of_birth": "1971-02-03"}
+    booked = call("post", "/v1/appointments", {
+        "slot_id": slot_id, "applicant": person(0), "reason": {"category": "case_inquiry"},
+        "language": "en", "contact_method": "email"})
+    rows, waiting = [], []
+    for n in (1, 2, 3):
+        joined, c = calls.measure(lambda: call("post", "/v1/waitlist", {
+            "office_id": office, "from": day.isoformat(), "to": day.isoformat(),
+            "applicant": person(n), "language": "en", "contact_method": "email"}))
+        waiting.append(joined["waitlist_id"])
+        if n == 1:
+            rows.append(("waitlist join, no seat free in the range (first in line)", c))
+    first, second, _ = waiting
+    _, c = calls.measure(lambda: call("post", f"/v1/waitlist/{waiting[2]}/status", proof))
+    rows.append(("waitlist status, third in line (position counted)", c))
+    cn = booked["confirmation_number"]
+    _, c = calls.measure(lambda: call("post", f"/v1/appointments/{cn}/cancel", proof))
+    rows.append(("cancel that offers its seat to the first person waiting (offer)", c))
+    accepted, c = calls.measure(lambda: call("post", f"/v1/waitlist/{first}/accept", proof))
+    rows.append(("accept an offer (books the held seat)", c))
+    # The seat freed again goes to the second person; that offer lapses unanswered (its expiry
+    # moved into the past: there is no clock to wait for) and the job passes it to the third.
+    call("post", f"/v1/appointments/{accepted['appointment']['confirmation_number']}/cancel",
+         proof)
+    offer = WaitlistRecord.get(second, consistent_read=True)
+    _, start = parse_slot_id(slot_id)
+    WaitlistRecord(second).update(actions=[WaitlistRecord.offer_expires_at.set(1)])
+    HoldRecord(offer.offer_hold_id).update(actions=[HoldRecord.expires_at.set(1)])
+    SlotRecord(office, start.strftime("%Y-%m-%dT%H:%M:%SZ")).update(
+        actions=[SlotRecord.holds[offer.offer_hold_id].set(1)])
+    offices_count = len(offices.all_offices())
+    counts, c = calls.measure(lambda: wiring.waitlist_service().move_on())
+    assert counts["lapsed"] == 1, counts
+    rows.append((f"move_waitlist_on run, one lapsed offer passed to the next person "
+                 f"({offices_count} offices)", c))
+    _, c = calls.measure(lambda: wiring.waitlist_service().move_on())
+    rows.append((f"move_waitlist_on run, one offer open, nothing to do ({offices_count} offices)",
+                 c))
     return rows
 
 

@@ -174,12 +174,9 @@ class DynamoWaitlistRepository:
             filter_condition=(WaitlistRecord.first <= entry.last.isoformat())
             & (WaitlistRecord.last >= entry.first.isoformat()))
 
-    def offered(self, now: datetime | None = None, limit: int = 100) -> list[Entry]:
-        """Entries with an offer: all of them, or (with `now`) those whose offer lapsed."""
-        condition = (WaitlistRecord.offer_expires_at <= int(now.timestamp())
-                     if now is not None else None)
-        return [_entry(r) for r in WaitlistRecord.offered_index.query(
-            _OFFERED, condition, limit=limit)]
+    def offered(self, limit: int = 100) -> list[Entry]:
+        """Entries with an open or lapsed offer, the earliest expiry first."""
+        return [_entry(r) for r in WaitlistRecord.offered_index.query(_OFFERED, limit=limit)]
 
     def offer_part(self, entry: Entry, offer: Offer) -> OfferPart:
         return OfferPart(entry, offer)

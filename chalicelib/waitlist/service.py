@@ -4,6 +4,7 @@ repository; seats through the booking core (its holds and its booking transactio
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Protocol
 
@@ -77,8 +78,9 @@ class WaitlistService:
                 raise errors.AlreadyWaiting() from None
             raise errors.ConcurrentUpdate() from None
         log.info("joined waitlist", extra={"office_id": office["id"]})
-        self.offer_free_seat(entry)  # a seat may be free in the range already
-        return self.view(self.store.get(waitlist_id) or entry)
+        if self.offer_free_seat(entry):  # a seat may be free in the range already
+            entry = self.store.get(waitlist_id) or entry
+        return self.view(entry)
 
     def _proven(self, raw_id: str, proof: Proof) -> Entry:
         waitlist_id = domain.normalize_waitlist_id(raw_id)
@@ -124,8 +126,8 @@ class WaitlistService:
             raise
         cn = outcome.body["confirmation_number"]
         self.store.end(entry, BOOKED, (BOOKED,), confirmation_number=cn)  # marker freed too
-        return {**self.view(self.store.get(entry.waitlist_id) or entry), "appointment":
-                outcome.body}
+        booked = replace(entry, status=BOOKED, offer=None, confirmation_number=cn)
+        return {**self.view(booked), "appointment": outcome.body}
 
     def view(self, entry: Entry) -> dict:
         """What the proven person (or the one who just joined) sees: no personal data."""
@@ -155,15 +157,17 @@ class WaitlistService:
         """A seat of the slot at (`office_id`, `start`) is free: the first person waiting for
         it gets it as an offer. Racing callers each take a different seat (the slot's
         condition) for a different person (the entry's condition)."""
-        if not domain.first_in_line(self.store.waiting(office_id), start, self.clock()):
+        line = domain.first_in_line(self.store.waiting(office_id), start, self.clock())
+        if not line:
             return None  # nobody waits for it: a cancellation costs one query more
         try:
             office, slot = self.booking.bookable_slot(schedule.slot_id(office_id, start))
         except errors.DomainError:
             return None  # too late to book, closed, or no longer self-service
-        for _ in range(_ATTEMPTS):
+        for attempt in range(_ATTEMPTS):
             now = self.clock()
-            line = domain.first_in_line(self.store.waiting(office_id), start, now)
+            if attempt:  # a lost race: the line has moved
+                line = domain.first_in_line(self.store.waiting(office_id), start, now)
             if not line:
                 return None
             entry = line[0]
@@ -228,12 +232,12 @@ class WaitlistService:
         until the notice is settled."""
         now = self.clock()
         lapsed = expired = republished = 0
-        for entry in self.store.offered(now):
-            if self.store.end(entry, LAPSED, (OFFERED,)):
-                lapsed += 1
-                self._pass_on(entry)
-        for entry in self.store.offered():
-            if entry.extra.get("notified") != entry.version:
+        for entry in self.store.offered():  # one read: the lapsed ones and the unsettled ones
+            if not entry.offer_open(now):
+                if self.store.end(entry, LAPSED, (OFFERED,)):
+                    lapsed += 1
+                    self._pass_on(entry)
+            elif entry.extra.get("notified") != entry.version:
                 self._notify(entry.waitlist_id, entry.version)
                 republished += 1
         for entry in self.store.untold():  # expired in an earlier run, notice not settled

@@ -41,9 +41,10 @@ class Offers:
     def __init__(self):
         self.sent, self.lock = [], threading.Lock()
 
-    def publish(self, waitlist_id, version):
+    def publish(self, waitlist_id, version, kind="waitlist_offer"):
         with self.lock:
-            self.sent.append((waitlist_id, version))
+            self.sent.append((waitlist_id, version) if kind == "waitlist_offer"
+                             else (waitlist_id, version, kind))
 
 
 def build(clock, notices=None):

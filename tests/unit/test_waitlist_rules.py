@@ -141,9 +141,8 @@ class FakeStore:
                        if e.office_id == office_id and e.status == domain.WAITING),
                       key=lambda e: e.queued)
 
-    def offered(self, now=None, limit=100):
-        return [e for e in self.entries.values() if e.status == domain.OFFERED and (
-            now is None or e.offer.expires_at <= int(now.timestamp()))]
+    def offered(self, limit=100):
+        return [e for e in self.entries.values() if e.status == domain.OFFERED]
 
     def offer_part(self, e, offer):
         part = FakePart(self, e, offer)
