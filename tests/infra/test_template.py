@@ -304,8 +304,8 @@ def test_a_regional_web_acl_guards_the_stage_api_with_per_ip_rates_and_a_booking
 
 @pytest.mark.parametrize("name", STAGES)
 def test_the_capacity_jobs_run_on_their_schedules_in_every_stage(templates, name):
-    """Reserved seats are released every 15 minutes and expired holds returned every minute in
-    the deployed stage itself, not only by the local worker."""
+    """Reserved seats are released every 15 minutes, expired holds returned and the waitlist
+    moved on every minute in the deployed stage itself, not only by the local worker."""
     schedules = {}
     for logical_id, function in resources_of(templates[name],
                                              "AWS::Serverless::Function").items():
@@ -315,3 +315,4 @@ def test_the_capacity_jobs_run_on_their_schedules_in_every_stage(templates, name
     by_name = {k.lower(): v for k, v in schedules.items()}
     assert by_name.get("releasereservedseats") == "rate(15 minutes)", schedules
     assert by_name.get("returnexpiredholds") == "rate(1 minute)", schedules
+    assert by_name.get("movewaitliston") == "rate(1 minute)", schedules
