@@ -186,20 +186,13 @@ class DynamoWaitlistRepository:
 
     def end(self, entry: Entry, status: str, from_statuses: tuple[str, ...],
             confirmation_number: str | None = None) -> bool:
-        """Ends the entry (left, expired, lapsed, booked) if it is in one of `from_statuses`,
+        """Ends the entry (left, lapsed, booked) if it is in one of `from_statuses`,
         and frees the person's marker; returns whether this call ended it."""
         actions = [WaitlistRecord.status.set(status), WaitlistRecord.waiting_office.remove(),
                    WaitlistRecord.offered.remove()]
         if confirmation_number:
             actions.append(WaitlistRecord.confirmation_number.set(confirmation_number))
-        condition = WaitlistRecord.status.is_in(*from_statuses)
-        try:
-            WaitlistRecord(entry.waitlist_id).update(actions=actions, condition=condition)
-            ended = True
-        except UpdateError as error:
-            if not _failed(error):
-                raise
-            ended = False
+        ended = _update(entry.waitlist_id, actions, WaitlistRecord.status.is_in(*from_statuses))
         self.free_marker(entry)
         return ended
 
@@ -207,18 +200,12 @@ class DynamoWaitlistRepository:
         """A waiting entry whose range passed ends as `expired` at the next version (the
         version its expiry notice carries) and waits under `#untold` until the notice is
         settled; returns whether this call ended it (a re-run or a racing offer: False)."""
-        try:
-            WaitlistRecord(entry.waitlist_id).update(
-                actions=[WaitlistRecord.status.set(EXPIRED), WaitlistRecord.version.add(1),
+        ended = _update(entry.waitlist_id,
+                        [WaitlistRecord.status.set(EXPIRED), WaitlistRecord.version.add(1),
                          WaitlistRecord.waiting_office.set(_UNTOLD),
                          WaitlistRecord.offered.remove()],
-                condition=(WaitlistRecord.status == WAITING)
-                & (WaitlistRecord.version == entry.version))
-            ended = True
-        except UpdateError as error:
-            if not _failed(error):
-                raise
-            ended = False
+                        (WaitlistRecord.status == WAITING)
+                        & (WaitlistRecord.version == entry.version))
         self.free_marker(entry)
         return ended
 
@@ -227,15 +214,9 @@ class DynamoWaitlistRepository:
         return [_entry(r) for r in WaitlistRecord.waiting_index.query(_UNTOLD, limit=limit)]
 
     def mark_told(self, waitlist_id: str, version: int) -> None:
-        try:
-            WaitlistRecord(waitlist_id).update(
-                actions=[WaitlistRecord.waiting_office.remove()],
-                condition=(WaitlistRecord.status == EXPIRED)
-                & (WaitlistRecord.version == version)
+        _update(waitlist_id, [WaitlistRecord.waiting_office.remove()],
+                (WaitlistRecord.status == EXPIRED) & (WaitlistRecord.version == version)
                 & (WaitlistRecord.waiting_office == _UNTOLD))
-        except UpdateError as error:
-            if not _failed(error):
-                raise
 
     def free_marker(self, entry: Entry) -> None:
         try:
@@ -246,10 +227,16 @@ class DynamoWaitlistRepository:
                 raise
 
     def mark_notified(self, waitlist_id: str, version: int) -> None:
-        try:
-            WaitlistRecord(waitlist_id).update(
-                actions=[WaitlistRecord.notified.set(version)],
-                condition=WaitlistRecord.status.exists())
-        except UpdateError as error:
-            if not _failed(error):
-                raise
+        _update(waitlist_id, [WaitlistRecord.notified.set(version)],
+                WaitlistRecord.status.exists())
+
+
+def _update(waitlist_id: str, actions: list, condition: Any) -> bool:
+    """A conditional UpdateItem; False when the condition did not hold."""
+    try:
+        WaitlistRecord(waitlist_id).update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if not _failed(error):
+            raise
+        return False
+    return True
