@@ -289,6 +289,8 @@ def test_a_lapsed_offer_passes_its_seat_on_and_a_passed_range_ends_the_entry(wor
     assert store.get(ana).status == domain.LAPSED
     assert store.get(bea).status == domain.OFFERED and store.get(bea).offer.start == starts[0]
     assert len(repo.slots[(OFFICE, starts[0])].holds) == 1  # one seat, one offer at a time
+    # Bea's offer is published once: the run read the open offers before passing Ana's on.
+    assert notices.sent == [(ana, 2), (bea, 2)] and counts["republished"] == 0
     store.entries[bea] = replace(store.get(bea), status=domain.WAITING)
     clock.now = datetime(2026, 12, 4, 6, tzinfo=timezone.utc)  # the range is over
     assert service.move_on()["expired"] == 1 and store.get(bea).status == domain.EXPIRED
