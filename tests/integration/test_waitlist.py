@@ -292,3 +292,21 @@ def test_the_place_in_line_counts_earlier_people_waiting_at_the_office_for_a_sha
     waitlist.leave(ana, proof())
     assert waitlist.status(bea, proof())["position"] == 2
     assert waitlist.status(cruz, proof())["position"] == 1
+
+
+def test_a_seat_that_freed_without_telling_anyone_is_offered_by_the_next_job_run(world):
+    """New capacity, a closure lifted or a tell that failed: nobody called `seat_freed`, and
+    the job finds the free seat for the first person in line within a minute."""
+    booking, waitlist, offers = world
+    (slot_id,) = fill_the_day(booking, DAY, 1)
+    booking.book(request(slot_id, first="Booked"))
+    (ana,) = join_all(waitlist, booking.clock, ("Ana",), DAY)
+    assert waitlist.status(ana, proof())["status"] == "waiting"
+    office, start = parse_slot_id(slot_id)
+    SlotRecord(office, start.strftime("%Y-%m-%dT%H:%M:%SZ")).update(
+        actions=[SlotRecord.capacity.add(1), SlotRecord.available.add(1)])  # a seat added
+    assert waitlist.move_on()["offered"] == 1
+    view = waitlist.status(ana, proof())
+    assert view["status"] == "offered" and view["offer"]["slot_id"] == slot_id
+    assert adds_up(slot_id) == (0, 1) and offers.sent == [(ana, 2)]
+    assert waitlist.move_on()["offered"] == 0  # offered once: she is no longer waiting
