@@ -247,6 +247,13 @@ def waitlist_rows(call, calls) -> list[tuple[str, list[tuple[str, float]]]]:
     _, c = calls.measure(lambda: wiring.waitlist_service().move_on())
     rows.append((f"move_waitlist_on run, one offer open, nothing to do ({offices_count} offices)",
                  c))
+    for n in (4, 5, 6):
+        call("post", "/v1/waitlist", {
+            "office_id": office, "from": day.isoformat(), "to": day.isoformat(),
+            "applicant": person(n), "language": "en", "contact_method": "email"})
+    _, c = calls.measure(lambda: wiring.waitlist_service().move_on())
+    rows.append((f"move_waitlist_on run, three waiting at one office, no seat free for them "
+                 f"({offices_count} offices)", c))
     return rows
 
 

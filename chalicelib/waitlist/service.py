@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable, Protocol
 
 from chalicelib import errors
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 WAITLIST_PROOF = "waitlist_proof"
 _ATTEMPTS = 5
-_LOOK_FOR_SEATS = 20  # waiting entries per office the job finds free seats for, each run
+_LOOK_FOR_SEATS = 20  # waiting entries per office the job looks for free seats for, each run
 
 
 class WaitlistNotices(Protocol):
@@ -193,20 +193,26 @@ class WaitlistService:
         return None
 
     def offer_free_seat(self, entry: Entry) -> bool:
-        """For a person who just joined (or a seat freed with nobody told): the first free
-        public seat in the range, if they are first in line for it."""
-        office = offices.get(entry.office_id)
-        now = self.clock()
-        after = max(now, datetime.combine(entry.first, datetime.min.time(),
-                                          tzinfo=entry.range_ends().tzinfo))
-        for slot in self.booking.repo.open_slots(entry.office_id, after, entry.range_ends()):
-            if seats.public_free(slot.available, slot.holds, now) > 0:
-                offered = self.seat_freed(office["id"], slot.start)
-                if offered is None:
-                    return False
-                if offered.waitlist_id == entry.waitlist_id:
-                    return True
+        """For a person who just joined: the first free public seat in the range, if they are
+        first in line for it."""
+        for slot in self._free_slots([entry], self.clock()):
+            offered = self.seat_freed(entry.office_id, slot.start)
+            if offered is None:
+                return False
+            if offered.waitlist_id == entry.waitlist_id:
+                return True
         return False
+
+    def _free_slots(self, line: list[Entry], now: datetime):
+        """Slots of the entries' office with a public seat free that one of them waits for:
+        one Query over the span of their ranges."""
+        zone = line[0].range_ends().tzinfo
+        after = max(now, datetime.combine(min(e.first for e in line), time.min, tzinfo=zone))
+        for slot in self.booking.repo.open_slots(line[0].office_id, after,
+                                                 max(e.range_ends() for e in line)):
+            if (seats.public_free(slot.available, slot.holds, now) > 0
+                    and any(e.covers(slot.start) for e in line)):
+                yield slot
 
     def _pass_on(self, entry: Entry) -> None:
         """The seat of an offer that ended unanswered (or refused) goes to the next person."""
@@ -245,19 +251,28 @@ class WaitlistService:
             republished += 1
         offered = 0
         for office in offices.all_offices():
-            looked = 0
+            line = []
             for entry in self.store.waiting(office["id"]):
-                if entry.passed(now):
-                    if self.store.expire(entry):
-                        expired += 1
-                        self._notify(entry.waitlist_id, entry.version + 1, EXPIRY_NOTICE)
-                elif looked < _LOOK_FOR_SEATS:
-                    # Seats freed with nobody told (a closure lifted, new capacity, a tell
-                    # that failed): the first in line find them within a minute.
-                    looked += 1
-                    offered += self.offer_free_seat(entry)
+                if not entry.passed(now):
+                    line.append(entry)
+                elif self.store.expire(entry):
+                    expired += 1
+                    self._notify(entry.waitlist_id, entry.version + 1, EXPIRY_NOTICE)
+            offered += self._offer_free_seats(office["id"], line[:_LOOK_FOR_SEATS], now)
         return {"lapsed": lapsed, "expired": expired, "republished": republished,
                 "offered": offered}
+
+    def _offer_free_seats(self, office_id: str, line: list[Entry], now: datetime) -> int:
+        """Seats freed with nobody told (a closure lifted, new capacity, a tell that failed):
+        each free public seat that one of the first in line waits for goes to the first person
+        waiting for it. Returns the offers made."""
+        offered = 0
+        for slot in self._free_slots(line, now) if line else ():
+            for _ in range(seats.public_free(slot.available, slot.holds, now)):
+                if self.seat_freed(office_id, slot.start) is None:
+                    break
+                offered += 1
+        return offered
 
     def notice_settled(self, waitlist_id: str, kind: str, version: int) -> None:
         if kind == OFFER_NOTICE:
