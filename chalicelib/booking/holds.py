@@ -110,15 +110,16 @@ class HoldService:
         return view(extended, offices.get(hold.office_id), now)
 
     def give_back(self, hold_id: str) -> None:
-        """`DELETE`: the seat goes back to the public at once. Giving back a hold that was
-        given back or has expired changes nothing; a hold that became a booking is 409."""
+        """`DELETE`: the seat goes back at once, offered first to the first person waiting
+        for it. Giving back a hold that was given back or has expired changes nothing; a hold
+        that became a booking is 409."""
         hold = self.store.get(hold_id)
         if hold is None:
             raise errors.HoldNotFound()
         if hold.status == seats.CONVERTED:
             raise errors.HoldAlreadyUsed()
-        if hold.status == seats.ACTIVE:
-            self.store.give_back(hold, seats.RELEASED)
+        if hold.status == seats.ACTIVE and self.store.give_back(hold, seats.RELEASED):
+            self._tell(hold)
 
     def return_expired(self) -> dict[str, int]:
         """Expired holds' seats back to the slots' public counts, each with a condition on the

@@ -222,6 +222,23 @@ def test_a_seat_returned_by_an_expired_hold_is_offered_to_the_first_in_line(worl
     assert adds_up(slot_id) == (0, 1)
 
 
+def test_a_hold_given_back_offers_its_seat_to_the_first_in_line(world, clock):
+    booking, waitlist, _ = world
+    (slot_id,) = fill_the_day(booking, DAY, 1)
+    holds = HoldService(booking, booking.holds, Limiter(DynamoCounters(), {}, pepper="test",
+                                                        exempt_clients=["127.0.0.1"]),
+                        hold_minutes=10, clock=clock,
+                        on_freed=lambda office_id, start: waitlist.seat_freed(office_id, start))
+    held = holds.hold(slot_id, "127.0.0.1")
+    (ana,) = join_all(waitlist, clock, ("Ana",), DAY)
+    holds.give_back(held["hold_id"])
+    view = waitlist.status(ana, proof())
+    assert view["status"] == "offered" and view["offer"]["slot_id"] == slot_id
+    assert adds_up(slot_id) == (0, 1)  # the seat went to Ana's offer, not to the public
+    holds.give_back(held["hold_id"])  # again: nothing changes, nobody else is offered
+    assert adds_up(slot_id) == (0, 1)
+
+
 def test_a_released_reserved_seat_goes_to_the_waitlist_before_the_public(world, clock):
     booking, waitlist, _ = world
     day = date(2026, 12, 1)  # within the 48 hours of release lead
