@@ -205,13 +205,18 @@ def test_an_accepted_offer_books_its_held_seat_and_a_lapsed_one_passes_to_the_ne
         waitlist.join(join_body("Bea", DAY + timedelta(days=1)))
 
 
+def hold_service(booking, waitlist, clock):
+    """Holds whose freed seats (returned or given back) go to the waitlist first."""
+    return HoldService(booking, booking.holds, Limiter(DynamoCounters(), {}, pepper="test",
+                                                       exempt_clients=["127.0.0.1"]),
+                       hold_minutes=10, clock=clock,
+                       on_freed=lambda office_id, start: waitlist.seat_freed(office_id, start))
+
+
 def test_a_seat_returned_by_an_expired_hold_is_offered_to_the_first_in_line(world, clock):
     booking, waitlist, _ = world
     (slot_id,) = fill_the_day(booking, DAY, 1)
-    holds = HoldService(booking, booking.holds, Limiter(DynamoCounters(), {}, pepper="test",
-                                                        exempt_clients=["127.0.0.1"]),
-                        hold_minutes=10, clock=clock,
-                        on_freed=lambda office_id, start: waitlist.seat_freed(office_id, start))
+    holds = hold_service(booking, waitlist, clock)
     holds.hold(slot_id, "127.0.0.1")
     (ana,) = join_all(waitlist, clock, ("Ana",), DAY)
     assert waitlist.status(ana, proof())["status"] == "waiting"  # the seat is held
@@ -225,10 +230,7 @@ def test_a_seat_returned_by_an_expired_hold_is_offered_to_the_first_in_line(worl
 def test_a_hold_given_back_offers_its_seat_to_the_first_in_line(world, clock):
     booking, waitlist, _ = world
     (slot_id,) = fill_the_day(booking, DAY, 1)
-    holds = HoldService(booking, booking.holds, Limiter(DynamoCounters(), {}, pepper="test",
-                                                        exempt_clients=["127.0.0.1"]),
-                        hold_minutes=10, clock=clock,
-                        on_freed=lambda office_id, start: waitlist.seat_freed(office_id, start))
+    holds = hold_service(booking, waitlist, clock)
     held = holds.hold(slot_id, "127.0.0.1")
     (ana,) = join_all(waitlist, clock, ("Ana",), DAY)
     holds.give_back(held["hold_id"])
