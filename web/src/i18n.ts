@@ -1,5 +1,5 @@
 // UI text comes from the project's catalogs (chalicelib/i18n/locales/<lang>/LC_MESSAGES/messages.po):
-// build.mjs finds every t("...") in src/, takes its translations from each catalog and writes
+// build.mjs finds every t(<string literal>) call in src/, takes its translations from each catalog and writes
 // dist/i18n/<lang>.json. The msgid is the English text; {name} placeholders as in the catalogs.
 export interface Language { code: string; name: string; dir: "ltr" | "rtl" }
 

@@ -30,8 +30,6 @@ function chrome(): void {
         h("button", { type: "button", class: "usa-button usa-button--unstyled", lang: l.code, "aria-current": l.code === lang ? "true" : undefined,
           onclick: async () => { await setLanguage(l.code); chrome(); render(); } }, l.name)))))));
   document.getElementById("skip-link")!.textContent = t("Skip to main content");
-  document.getElementById("site-footer")!.replaceChildren(h("div", { class: "grid-container" },
-    h("p", {}, t("An official service of U.S. Citizenship and Immigration Services field offices."))));
 }
 
 async function start(): Promise<void> {

@@ -17,6 +17,19 @@ export function officeAddress(office: { name: string; address: { line1: string; 
   return h("address", {}, office.name, h("br"), a.line1, a.line2 ? [h("br"), a.line2] : [], h("br"), `${a.city}, ${a.state} ${a.zip}`);
 }
 
+// The API names what to bring by code; the texts are the confirmation notice's (same catalogs).
+const BRING: Record<string, () => string> = {
+  appointment_notice: () => t("This appointment notice (the original, printed or on your phone)"),
+  photo_id: () => t("A government-issued photo ID, such as a passport or driver's license"),
+  immigration_documents: () => t("Your immigration documents, such as a green card, work permit or I-94"),
+  case_documents: () => t("Documents about your case, such as notices, receipts and evidence"),
+  g28_if_attorney: () => t("A signed Form G-28 if an attorney or accredited representative comes with you"),
+};
+
+export function whatToBring(codes: string[]): HTMLElement {
+  return h("ul", { class: "usa-list" }, codes.map((code) => h("li", {}, BRING[code]?.() || code)));
+}
+
 export function startPage(): void {
   const form = h("form", { class: "usa-form", novalidate: true },
     field({ name: "zip", label: t("ZIP code"), hint: t("5 digits, for example 02108"), value: state.zip, required: true,
@@ -55,7 +68,7 @@ export function officesPage(): void {
           h("p", {}, t("{miles} miles away", { miles: Math.round(office.distance_miles || 0) })),
           h("p", {}, h("span", { class: "usa-tag" }, office.scheduling === "self_service"
             ? t("Book online") : t("By service request")), " ",
-            office.scheduling === "self_service" ? t("Choose a time online.")
+            office.scheduling === "self_service" ? ""
               : t("This office schedules visits after a call from an officer. Ask for a visit with a service request."))),
         h("div", { class: "usa-card__footer" }, office.scheduling === "self_service"
           ? button(t("Choose a time at {office}", { office: office.name }), () => { state.office = office; go("times"); })
@@ -232,7 +245,7 @@ export function confirmationPage(): void {
     h("p", {}, b.contact_method === "email" ? t("We sent a confirmation email.") : t("We will send you a confirmation letter.")),
     h("h2", {}, t("When")), h("p", {}, formatDateTime(b.start, b.timezone)),
     h("h2", {}, t("Where")), officeAddress(b.office),
-    h("h2", {}, t("What to bring")), h("ul", { class: "usa-list" }, b.what_to_bring.map((item) => h("li", {}, item))),
+    h("h2", {}, t("What to bring")), whatToBring(b.what_to_bring),
     h("p", {}, calendarLink(b)),
     h("p", {}, t("To change or cancel, use your confirmation number, last name and date of birth."), " ", link(t("Manage an appointment"), "#/manage")));
 }

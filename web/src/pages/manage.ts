@@ -5,7 +5,7 @@ import { api, headers, problemOf, type Appointment } from "../api";
 import { alert, button, field, formValues, h, link, page, readAloud, showProblem, submit } from "../dom";
 import { formatDateTime, t } from "../i18n";
 import { go, state } from "../state";
-import { officeAddress } from "./booking";
+import { officeAddress, whatToBring } from "./booking";
 import { loadSlots, slotPicker } from "./slots";
 
 export function proofFields(numberLabel: string, numberName: string, hint: string): HTMLElement[] {
@@ -49,10 +49,10 @@ export function appointmentPage(): void {
       h("dt", {}, t("Status")), h("dd", {}, a.status_label || a.status),
       h("dt", {}, t("Time")), h("dd", {}, formatDateTime(a.start, a.timezone)),
       h("dt", {}, t("Office")), h("dd", {}, officeAddress(a.office))),
-    h("h2", {}, t("What to bring")), h("ul", { class: "usa-list" }, a.what_to_bring.map((x) => h("li", {}, x))),
+    h("h2", {}, t("What to bring")), whatToBring(a.what_to_bring),
     booked && !a.changes_closed ? button(t("Reschedule"), () => go("reschedule")) : null,
     booked ? button(t("Cancel appointment"), () => go("cancel"), "usa-button--secondary") : null,
-    booked && a.changes_closed ? h("p", {}, t("Online changes are closed for this appointment. Call {phone} for help.", { phone: a.contact_center_phone })) : null);
+    booked && a.changes_closed ? h("p", {}, t("Online changes are closed for this appointment."), " ", t("Questions? Call the USCIS Contact Center at {phone}.", { phone: a.contact_center_phone })) : null);
 }
 
 export async function reschedulePage(): Promise<void> {

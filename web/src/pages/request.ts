@@ -103,6 +103,7 @@ export function requestDetailsPage(): void {
       s.expected_by ? [h("dt", {}, s.expected_by.label), h("dd", { id: "expected-by" }, formatDay(s.expected_by.date))] : null,
       s.decision?.text ? [h("dt", {}, t("Decision")), h("dd", {}, s.decision.text)] : null,
       h("dt", {}, t("Office")), h("dd", {}, s.office.name),
-      h("dt", {}, t("Questions?")), h("dd", {}, t("Call {phone}.", { phone: s.contact_center_phone }))),
+    ),
+    h("p", {}, t("Questions? Call the USCIS Contact Center at {phone}.", { phone: s.contact_center_phone })),
     s.appeal?.state === "available" ? appeal : null);
 }
