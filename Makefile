@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 MOTO_PORT ?= 5000
+WEB_PORT ?= 8080
 
 .PHONY: run test test-unit test-integration test-api test-e2e bench install clean mail openapi \
 	ts-client py-client
@@ -18,8 +19,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-run: $(STAMP)
-	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(PY) -m local.stack
+run: $(STAMP) web
+	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) WEB_PORT=$(WEB_PORT) $(PY) -m local.stack
 
 # The TypeScript client's packages (npm ci from the lockfile) for tests/clients; the rule is
 # below (TS_CLIENT).
@@ -65,6 +66,24 @@ py-client: $(STAMP)
 # The TypeScript client test (tests/clients) needs its npm packages.
 test test-clients: $(TS_CLIENT)/node_modules/.installed
 
+# The web app (web/, README "Web app"): npm ci from its lockfile, then an offline build
+# (typed client from openapi.json, type check, UI text from the catalogs, esbuild) into web/dist.
+# `make run` serves it on WEB_PORT; the browser tests (tests/browser) drive it.
+.PHONY: web
+WEB := web
+WEB_SOURCES := $(shell find $(WEB)/src -type f -not -name schema.d.ts 2>/dev/null) $(WEB)/build.mjs \
+	openapi.json $(wildcard chalicelib/i18n/locales/*/LC_MESSAGES/messages.po)
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --prefer-offline
+	touch $@
+
+$(WEB)/dist/.built: $(WEB)/node_modules/.installed $(WEB_SOURCES)
+	cd $(WEB) && node build.mjs
+
+web: $(WEB)/dist/.built
+
+test test-browser: web
+
 # Every email the running local stack sent (and letters queued), read from moto.
 mail: $(STAMP)
 	MOTO_PORT=$(MOTO_PORT) $(PY) -m local.mail
@@ -109,8 +128,9 @@ policies: $(STAMP)
 	$(PY) -m infra.policy
 
 # make package STAGE=prod-us-east-1 -> build/<stage>/{sam.json,deployment.zip}, offline.
-package: $(STAMP) $(WHEELHOUSE)/.stamp
+package: $(STAMP) $(WHEELHOUSE)/.stamp web
 	$(PY) -m infra.package --stage $(STAGE)
+	rm -rf build/$(STAGE)/web && cp -r $(WEB)/dist build/$(STAGE)/web && rm -f build/$(STAGE)/web/.built
 
 # make deploy STAGE=prod-us-east-1 ARTIFACT_BUCKET=<bucket in that region>: needs the AWS CLI
 # and credentials for the stage's account; never run by CI.

@@ -2,8 +2,9 @@
 
 Starts moto (one request at a time) on MOTO_PORT, creates the tables and queues from the
 shared definitions, seeds the booking window, runs the background worker (scheduled jobs and
-the queue consumers that `chalice local` does not run) and serves the API with
-`chalice local` on PORT. Ctrl-C or SIGTERM stops everything it started.
+the queue consumers that `chalice local` does not run), serves the API with
+`chalice local` on PORT and the web app (web/dist, `make web`) on WEB_PORT. Ctrl-C or SIGTERM
+stops everything it started.
 """
 from __future__ import annotations
 
@@ -49,10 +50,12 @@ def port_free(host: str, port: int) -> bool:
 
 
 class Stack:
-    def __init__(self, host: str, api_port: int, moto_port: int, env: dict[str, str]) -> None:
-        self.host, self.api_port, self.moto_port = host, api_port, moto_port
+    def __init__(self, host: str, api_port: int, moto_port: int, env: dict[str, str],
+                 web_port: int = 8080) -> None:
+        self.host, self.api_port, self.moto_port, self.web_port = host, api_port, moto_port, web_port
         self.env = env
         self.children: list[subprocess.Popen] = []
+        self.web_served = False
 
     def spawn(self, *args: str) -> subprocess.Popen:
         # Own process group each, so stopping the stack reaches grandchildren too.
@@ -80,6 +83,22 @@ class Stack:
         self.spawn(sys.executable, "-m", "local.api", "--stage", "local",
                    "--host", self.host, "--port", str(self.api_port), "--no-autoreload")
         wait_for(f"http://{self.host}:{self.api_port}/v1/health", 60)
+        self.web_served = self.serve_web()
+
+    def serve_web(self) -> bool:
+        """The web app is optional to the API: a stack without a build (`make web`) or whose
+        web port is taken (another stack, e.g. the e2e tests') still serves the API."""
+        if not (ROOT / "web" / "dist" / "index.html").exists():
+            print("web app not built (make web): not served", file=sys.stderr)
+            return False
+        if not port_free(self.host, self.web_port):
+            print(f"port {self.web_port} for the web app is in use (WEB_PORT): not served",
+                  file=sys.stderr)
+            return False
+        self.spawn(sys.executable, "-m", "local.web", "--host", self.host,
+                   "--port", str(self.web_port), "--api", f"http://{self.host}:{self.api_port}")
+        wait_for(f"http://{self.host}:{self.web_port}/config.json", 30)
+        return True
 
     def stop(self) -> None:
         for child in reversed(self.children):
@@ -107,7 +126,8 @@ class Stack:
 def main() -> int:
     host = "127.0.0.1"
     env = {**os.environ, **LOCAL_ENV, "PYTHONUNBUFFERED": "1"}
-    stack = Stack(host, int(os.environ.get("PORT", 8000)), int(os.environ.get("MOTO_PORT", 5000)), env)
+    stack = Stack(host, int(os.environ.get("PORT", 8000)), int(os.environ.get("MOTO_PORT", 5000)), env,
+                  int(os.environ.get("WEB_PORT", 8080)))
 
     def stop(signum, frame):
         raise KeyboardInterrupt
@@ -115,7 +135,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         stack.start()
-        print("\nInfoPass local stack is ready:\n"
+        web = f"  web app                http://{host}:{stack.web_port}/\n" if stack.web_served else ""
+        print("\nInfoPass local stack is ready:\n" + web +
               f"  API (chalice local)    http://{host}:{stack.api_port}/v1/health\n"
               f"  AWS (moto, serialized) http://{host}:{stack.moto_port}  "
               f"(state: /moto-api/data.json)\n"
