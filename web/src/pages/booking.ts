@@ -186,7 +186,8 @@ export function reviewPage(): void {
   const row = (term: string, value: string, change: string) => [h("dt", {}, term), h("dd", {}, value || "—", " ",
     link(t("Change"), change, "usa-link change-link"))];
   const problemBox = h("div", { id: "problem" });
-  const confirm = button(t("Confirm appointment"), async () => {
+  const confirm = h("button", { type: "button", class: "usa-button", id: "confirm" }, t("Confirm appointment"));
+  confirm.addEventListener("click", async () => {
     confirm.disabled = true;
     state.idempotencyKey ||= newKey(); // a retried confirm is the same booking, never a second one
     const { data, error, response } = await api().POST("/v1/appointments", {

@@ -1,0 +1,290 @@
+"""The web app (web/) as people use it, in Debian's chromium against the local stack: every
+page of every flow is checked with axe-core (0 violations), screenshots of each step land in
+tests/browser/artifacts/ (git-ignored)."""
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from tests.browser.webapp import (Checked, Person, book_seats_through_the_api, confirmation_number,
+                                  fill_details, find_offices, pick_day_and_time, slot_available,
+                                  wait_for_email)
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1024, "height": 800}, locale="en-US")
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda e: errors.append(str(e)))
+    yield opened
+    context.close()
+    assert not errors, errors
+
+
+def test_a_person_books_gets_the_email_finds_the_appointment_reschedules_and_cancels(
+        page, web, local_stack, shots):
+    site, person = Checked(page, shots), Person()
+    page.goto(web + "/")
+    site.check("start")
+    find_offices(page, "02108")
+    page.get_by_role("heading", name="Offices near 02108").wait_for()
+    site.check("offices")
+    page.get_by_role("button", name="Choose a time at Boston Field Office").click()
+    page.locator("[data-day]").first.wait_for()
+    assert "Eastern" in page.locator(".usa-intro").inner_text()  # the office's zone, named
+    site.check("times")
+    pick_day_and_time(page, day_index=1)
+    page.get_by_role("heading", name="Your details").wait_for()
+    assert page.locator("#hold-box").is_visible()  # the seat is held while the form is filled
+    site.check("details")
+
+    # Nothing filled in: the API's field list shows beside each field, the summary takes focus.
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Confirm appointment").click()
+    page.locator("#error-summary").wait_for()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert page.locator("[data-field='applicant.last_name'] .usa-error-message").is_visible()
+    assert page.locator("#f-applicant-last_name").get_attribute("aria-invalid") == "true"
+    site.check("details-errors")
+
+    fill_details(page, person)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Check your appointment").wait_for()
+    site.check("review")
+    page.get_by_role("button", name="Confirm appointment").click()
+    page.get_by_role("heading", name="Your appointment is booked").wait_for()
+    number = confirmation_number(page)
+    assert page.locator(".read-aloud").inner_text().replace(" ", "").replace("—", "") == number.replace("-", "")
+    assert page.get_by_text("Boston Field Office").first.is_visible()
+    assert page.locator("a[download$='.ics']").get_attribute("href").startswith("data:text/calendar")
+    site.check("confirmation")
+
+    mail = wait_for_email(local_stack["moto"], person.email, number)
+    assert "invite.ics" in " ".join(mail["attachments"]) or mail["attachments"]
+
+    page.get_by_role("link", name="Manage an appointment").click()
+    page.get_by_label("Confirmation number").fill(number.lower().replace("-", " "))  # as read aloud
+    page.get_by_label("Last name").fill(person.last)
+    page.get_by_label("Date of birth").fill(person.dob)
+    site.check("manage")
+    page.get_by_role("button", name="Find my appointment").click()
+    page.get_by_role("heading", name="Your appointment").wait_for()
+    site.check("appointment")
+    before = page.locator("dd").nth(2).inner_text()
+    page.get_by_role("button", name="Reschedule").click()
+    page.locator("[data-day]").first.wait_for()
+    site.check("reschedule")
+    pick_day_and_time(page, day_index=2, action="Move my appointment to this time")
+    page.get_by_text("Your appointment was moved.").wait_for()
+    assert page.locator("dd").nth(2).inner_text() != before
+    site.check("rescheduled")
+    page.get_by_role("button", name="Cancel appointment").click()
+    site.check("cancel")
+    page.get_by_role("button", name="Yes, cancel my appointment").click()
+    page.get_by_text("Your appointment is cancelled.").wait_for()
+    assert page.locator("dd").nth(1).inner_text() == "Cancelled"
+    site.check("cancelled")
+
+    site.assert_accessible()
+    site.assert_no_personal_data_in_urls(number, number.replace("-", ""), person.last, person.dob,
+                                         person.email)
+
+
+def test_a_contact_center_office_leads_to_a_service_request_and_its_status(page, web, shots):
+    site, person = Checked(page, shots), Person()
+    page.goto(web + "/")
+    find_offices(page, "06103")
+    page.get_by_role("heading", name="Offices near 06103").wait_for()
+    site.check("offices")
+    page.get_by_role("button", name="Ask Hartford Field Office for a visit").click()
+    page.get_by_role("heading", name="Ask for a visit").wait_for()
+    site.check("request-form")
+    page.fill("#f-applicant-first_name", person.first)
+    page.fill("#f-applicant-last_name", person.last)
+    page.fill("#f-applicant-date_of_birth", person.dob)
+    page.fill("#f-applicant-phone", person.phone)
+    page.fill("#f-applicant-email", person.email)
+    page.select_option("#f-inquiry_type", "case_status_outside_processing_times")
+    page.fill("#f-description", "My case has waited for a long time.")
+    page.locator("label[for='f-callback_period-0']").click()
+    page.get_by_role("button", name="Send my request").click()
+    page.get_by_role("heading", name="We received your request").wait_for()
+    request_id = page.locator(".usa-alert__heading").inner_text().split()[-1]
+    status, expected = page.locator("dd").nth(0).inner_text(), page.locator("dd").nth(1).inner_text()
+    assert expected  # the expected callback date
+    site.check("request-sent")
+    page.get_by_role("link", name="Check a service request").click()
+    page.get_by_label("Request number").fill(request_id)
+    page.get_by_label("Last name").fill(person.last)
+    page.get_by_label("Date of birth").fill(person.dob)
+    site.check("request-status-form")
+    page.get_by_role("button", name="Show status").click()
+    page.get_by_role("heading", name="Your service request").wait_for()
+    assert page.locator("#request-status").inner_text() == status
+    assert page.locator("#expected-by").inner_text() == expected
+    site.check("request-status")
+    site.assert_accessible()
+    site.assert_no_personal_data_in_urls(request_id, person.last, person.dob, person.email)
+
+
+def test_an_arabic_booking_reads_right_to_left_and_passes_axe_on_every_page(page, web, shots):
+    site, person = Checked(page, shots), Person()
+    page.goto(web + "/")
+    page.get_by_role("button", name="العربية").click()
+    page.wait_for_function("document.documentElement.dir === 'rtl'")
+    assert page.evaluate("document.documentElement.lang") == "ar"
+    site.check("start")
+    find_offices(page, "02108", label="الرمز البريدي (ZIP)", button="ابحث عن المكاتب")
+    page.locator(".usa-card").first.wait_for()
+    site.check("offices")
+    page.locator(".usa-card__footer button").first.click()
+    page.locator("[data-day]").first.wait_for()
+    site.check("times")
+    pick_day_and_time(page, day_index=3)
+    page.locator("#f-applicant-first_name").wait_for()
+    site.check("details")
+    fill_details(page, person)
+    page.locator("form button[type=submit]").click()
+    page.locator("dl.review").wait_for()
+    site.check("review")
+    page.get_by_role("button", name="تأكيد الموعد").click()
+    page.get_by_role("heading", name="تم حجز موعدك").wait_for()
+    assert confirmation_number(page)
+    site.check("confirmation")
+    page.goto(web + "/#/manage")
+    page.locator("#f-confirmation_number").wait_for()
+    site.check("manage")
+    site.assert_accessible()
+
+
+def test_a_time_that_filled_up_meanwhile_offers_the_nearest_other_times(page, web, local_stack, shots):
+    site = Checked(page, shots)
+    page.goto(web + "/")
+    find_offices(page, "02108")
+    page.get_by_role("button", name="Choose a time at Boston Field Office").click()
+    page.locator("[data-day]").nth(4).click()
+    slot_id = page.locator("input[name=slot]").nth(2).get_attribute("value")
+    page.locator("label[for=slot-2]").click()
+    # While the person looks, others take every seat of that time.
+    book_seats_through_the_api(local_stack["api"], slot_id, slot_available(local_stack["api"], "boston", slot_id))
+    page.locator("#times button[type=submit]").click()
+    page.get_by_role("heading", name="That time is no longer available").wait_for()
+    alternatives = page.locator("[data-day]")
+    assert alternatives.count() >= 1
+    site.check("alternatives")
+    alternatives.first.click()
+    page.locator("#times button[type=submit]").click()
+    page.get_by_role("heading", name="Your details").wait_for()
+    site.check("details-after-alternative")
+    site.assert_accessible()
+
+
+def tab_to(page, selector: str, limit: int = 80) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_a_person_books_with_the_keyboard_alone(page, web, shots):
+    person = Person()
+    page.goto(web + "/")
+    tab_to(page, "#f-zip")
+    page.keyboard.type("02108")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Offices near 02108").wait_for()
+    tab_to(page, ".usa-card__footer button")
+    page.keyboard.press("Enter")
+    page.locator("[data-day]").first.wait_for()
+    tab_to(page, "[data-day]")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the second day
+    page.wait_for_function("document.activeElement.id === 'time-fieldset'")
+    tab_to(page, "input[name=slot]")
+    page.keyboard.press("ArrowRight")  # the second time
+    tab_to(page, "#times button[type=submit]")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Your details").wait_for()
+    for selector, text in (("#f-applicant-first_name", person.first), ("#f-applicant-last_name", person.last)):
+        tab_to(page, selector)
+        page.keyboard.type(text)
+    tab_to(page, "#f-applicant-date_of_birth")
+    page.keyboard.type("03041985")  # mm dd yyyy in an en-US date field
+    for selector, text in (("#f-applicant-phone", person.phone), ("#f-applicant-email", person.email),
+                           ("#f-applicant-address-line1", "1 Main St"), ("#f-applicant-address-city", "Boston")):
+        tab_to(page, selector)
+        page.keyboard.type(text)
+    tab_to(page, "#f-applicant-address-state")
+    page.keyboard.type("MA")
+    tab_to(page, "#f-applicant-address-zip")
+    page.keyboard.type("02108")
+    tab_to(page, "#f-reason-category")
+    page.keyboard.press("ArrowDown")  # the first reason
+    tab_to(page, "form button[type=submit]")
+    shots(page, "details-by-keyboard")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Check your appointment").wait_for()
+    tab_to(page, "#confirm")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Your appointment is booked").wait_for()
+    shots(page, "booked-by-keyboard")
+    assert confirmation_number(page)
+
+
+def test_every_booking_page_fits_a_320_px_wide_screen(browser, web, shots):
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+
+    def fits(step: str) -> None:
+        page.wait_for_load_state("networkidle")
+        shots(page, step)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"{step}: {width} px wide"
+    try:
+        page.goto(web + "/")
+        fits("start")
+        find_offices(page, "02108")
+        page.get_by_role("heading", name="Offices near 02108").wait_for()
+        fits("offices")
+        page.get_by_role("button", name="Choose a time at Boston Field Office").click()
+        page.locator("[data-day]").first.click()
+        fits("times")
+        page.locator("#times button[type=submit]").click()
+        page.get_by_role("heading", name="Your details").wait_for()
+        fits("details")
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_role("heading", name="Check your appointment").wait_for()
+        fits("review")
+    finally:
+        context.close()
+
+
+def test_the_booking_flow_loads_at_most_150_kb_of_compressed_javascript_and_css(browser, web):
+    context = browser.new_context()
+    page = context.new_page()
+    loaded: dict[str, int] = {}
+
+    def weigh(response) -> None:
+        kind = response.request.resource_type
+        if kind in ("script", "stylesheet") and response.ok:
+            loaded[response.url] = len(gzip.compress(response.body(), 6))
+    page.on("response", weigh)
+    try:
+        page.goto(web + "/")
+        find_offices(page, "02108")
+        page.get_by_role("button", name="Choose a time at Boston Field Office").click()
+        page.locator("[data-day]").first.click()
+        page.locator("#times button[type=submit]").click()
+        page.get_by_role("heading", name="Your details").wait_for()
+        page.wait_for_load_state("networkidle")
+    finally:
+        context.close()
+    total = sum(loaded.values())
+    print(f"booking flow JS+CSS, gzip -6: {total / 1024:.1f} KB ({len(loaded)} files)")
+    assert any(u.endswith(".js") for u in loaded) and any(u.endswith(".css") for u in loaded)
+    assert total <= 150 * 1024, loaded
