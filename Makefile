@@ -131,6 +131,7 @@ policies: $(STAMP)
 package: $(STAMP) $(WHEELHOUSE)/.stamp web
 	$(PY) -m infra.package --stage $(STAGE)
 	rm -rf build/$(STAGE)/web && cp -r $(WEB)/dist build/$(STAGE)/web && rm -f build/$(STAGE)/web/.built
+	$(PY) -m infra.web --stage $(STAGE)
 
 # make deploy STAGE=prod-us-east-1 ARTIFACT_BUCKET=<bucket in that region>: needs the AWS CLI
 # and credentials for the stage's account; never run by CI.

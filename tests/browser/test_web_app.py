@@ -40,7 +40,14 @@ def test_a_person_books_gets_the_email_finds_the_appointment_reschedules_and_can
     pick_day_and_time(page, day_index=1)
     page.get_by_role("heading", name="Your details").wait_for()
     assert page.locator("#hold-box").is_visible()  # the seat is held while the form is filled
+    assert page.locator("#hold-remaining").inner_text() <= "10:00"
     site.check("details")
+    # The countdown can be extended once (no timeout without warning and a way to extend it).
+    page.get_by_role("button", name="Keep this time for 10 more minutes").click()
+    page.get_by_text("We are keeping this time for you for 10 more minutes.").wait_for()
+    assert page.locator("#hold-remaining").inner_text() > "19:00"
+    assert page.get_by_role("button", name="Keep this time for 10 more minutes").is_hidden()
+    assert page.evaluate("document.activeElement.id") == "hold-box"  # focus not lost
 
     # Nothing filled in: the API's field list shows beside each field, the summary takes focus.
     page.get_by_role("button", name="Continue").click()

@@ -25,30 +25,37 @@ export async function giveBack(): Promise<void> {
   }
 }
 
-/** The countdown box shown on the details and review pages. */
+/** The countdown box shown on the details and review pages. Updated in place, so its polite
+ *  live region stays the same element and announces the warnings. */
 export function holdBox(): HTMLElement | null {
-  const hold = state.hold;
-  if (!hold) return null;
+  if (!state.hold) return null;
   window.clearInterval(timer);
-  const ends = Date.now() + hold.expires_in_seconds * 1000;
+  let ends = 0;
+  let warned = false;
+  const until = h("span", {});
   const remaining = h("strong", { id: "hold-remaining" });
   const warning = h("p", { class: "usa-alert__text", "aria-live": "polite", id: "hold-warning" });
-  const extend = hold.extendable ? button(t("Keep this time for 10 more minutes"), async () => {
+  const extend = button(t("Keep this time for 10 more minutes"), async () => {
+    const hold = state.hold;
+    if (!hold) return;
     const { data } = await api().POST("/v1/holds/{hold_id}/extend", { params: { path: { hold_id: hold.hold_id } }, headers: headers() });
-    if (data) {
-      state.hold = data;
-      box.replaceWith(holdBox() || "");
-      document.getElementById("hold-warning")!.textContent = t("We are keeping this time for you for 10 more minutes.");
-    }
-  }, "usa-button--outline") : null;
-  const box = h("div", { class: "usa-alert usa-alert--info usa-alert--slim hold-box", id: "hold-box" },
+    if (!data) return;
+    state.hold = data;
+    show(data);
+    box.focus();
+    warning.textContent = t("We are keeping this time for you for 10 more minutes.");
+  }, "usa-button--outline");
+  const box = h("div", { class: "usa-alert usa-alert--info usa-alert--slim hold-box", id: "hold-box", tabindex: "-1" },
     h("div", { class: "usa-alert__body" },
-      h("p", { class: "usa-alert__text" },
-        t("We are keeping this time for you until {time} ({zone}).", {
-          time: formatTime(hold.expires_at, hold.timezone), zone: zoneName(hold.timezone, hold.expires_at) }), " ",
-        t("Time left:"), " ", remaining),
-      warning, extend));
-  let warned = false;
+      h("p", { class: "usa-alert__text" }, until, " ", t("Time left:"), " ", remaining), warning, extend));
+
+  function show(hold: Hold) {
+    ends = Date.now() + hold.expires_in_seconds * 1000;
+    warned = false;
+    until.textContent = t("We are keeping this time for you until {time} ({zone}).", {
+      time: formatTime(hold.expires_at, hold.timezone), zone: zoneName(hold.timezone, hold.expires_at) });
+    extend.hidden = !hold.extendable;
+  }
   const tick = () => {
     const left = Math.max(0, Math.round((ends - Date.now()) / 1000));
     remaining.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
@@ -60,9 +67,10 @@ export function holdBox(): HTMLElement | null {
       window.clearInterval(timer);
       if (state.hold) state.hold = { ...state.hold, status: "expired" };
       warning.textContent = t("We are no longer keeping this time. You can still book it if it is free.");
-      extend?.remove();
+      extend.hidden = true;
     }
   };
+  show(state.hold);
   tick();
   timer = window.setInterval(() => { if (!box.isConnected) window.clearInterval(timer); else tick(); }, 1000);
   return box;
