@@ -190,6 +190,29 @@ def test_a_time_that_filled_up_meanwhile_offers_the_nearest_other_times(page, we
     site.assert_accessible()
 
 
+def test_a_person_joins_the_waitlist_and_books_the_time_it_offers(page, web, shots):
+    site, person = Checked(page, shots), Person()
+    page.goto(web + "/")
+    find_offices(page, "02108")
+    page.get_by_role("button", name="Choose a time at Boston Field Office").click()
+    page.locator("[data-day]").first.wait_for()
+    page.get_by_role("link", name="Join the waitlist").click()
+    page.get_by_role("heading", name="Join the waitlist at Boston Field Office").wait_for()
+    site.check("waitlist-form")
+    fill_details(page, person)
+    page.get_by_role("button", name="Join the waitlist").click()
+    page.get_by_role("heading", name="You are on the waitlist").wait_for()
+    # Seats are free in the range, so one is offered at once and kept as a hold.
+    assert page.get_by_role("heading", name="A time is kept for you").count() == 1
+    site.check("waitlisted-with-offer")
+    page.get_by_role("button", name="Book this time").click()
+    page.get_by_role("heading", name="Your appointment is booked").wait_for()
+    number = confirmation_number(page)
+    site.check("booked-from-waitlist")
+    site.assert_accessible()
+    site.assert_no_personal_data_in_urls(number, person.last, person.dob, person.email)
+
+
 def tab_to(page, selector: str, limit: int = 80) -> None:
     for _ in range(limit):
         page.keyboard.press("Tab")

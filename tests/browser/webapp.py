@@ -93,7 +93,8 @@ def fill_details(page, person: Person, labels: dict[str, str] | None = None) -> 
     page.fill(f("applicant.address.city"), "Boston")
     page.select_option(f("applicant.address.state"), "MA")
     page.fill(f("applicant.address.zip"), "02108")
-    page.select_option(f("reason.category"), "case_inquiry")
+    if page.locator(f("reason.category")).count():  # the waitlist form asks no reason
+        page.select_option(f("reason.category"), "case_inquiry")
 
 
 def confirmation_number(page) -> str:

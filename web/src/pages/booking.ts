@@ -89,7 +89,8 @@ export async function timesPage(): Promise<void> {
       button(t("Join the waitlist"), () => go("waitlist")), link(t("Search another ZIP code"), "#/"));
   }
   page(t("Choose a time at {office}", { office: office.name }),
-    slotPicker(office, slots, t("Continue"), (slot) => chooseSlot(slot)));
+    slotPicker(office, slots, t("Continue"), (slot) => chooseSlot(slot)),
+    h("p", { class: "margin-top-4" }, t("None of these times work for you?"), " ", link(t("Join the waitlist"), "#/waitlist")));
 }
 
 async function chooseSlot(slot: Slot): Promise<void> {
