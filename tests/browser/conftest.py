@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.chromium import CHROMIUM_FLAGS, chromium
 from tests.conftest import _free_port
 from tests.e2e.conftest import ROOT, _wait
 
@@ -20,10 +21,6 @@ from tests.e2e.conftest import ROOT, _wait
 STARTUP_SECONDS = 600
 # Screenshots of every step, for a reviewer (git-ignored).
 ARTIFACTS = Path(__file__).with_name("artifacts")
-# The flags the project's machines need (README "Browser tests").
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync")
 
 
 @pytest.fixture(scope="session")
@@ -53,22 +50,11 @@ def local_stack(tmp_path_factory):
             proc.kill()
 
 
-def chromium_path() -> str:
-    import shutil
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        message = "chromium is not installed (make test installs it: apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
-
-
 @pytest.fixture(scope="session")
 def browser():
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium_path(), headless=True,
+        launched = p.chromium.launch(executable_path=chromium(), headless=True,
                                      args=list(CHROMIUM_FLAGS))
         yield launched
         launched.close()

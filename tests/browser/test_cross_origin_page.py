@@ -5,8 +5,6 @@ posts what it could read back to the server that served it; the test asserts on 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,25 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.chromium import CHROMIUM_FLAGS, chromium
 from tests.conftest import _free_port
 
 pytestmark = pytest.mark.e2e
 
 PAGE = Path(__file__).with_name("page.html")
-# The flags the project's machines need (README "Browser tests").
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync")
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        message = "chromium is not installed (make test installs it: apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
 
 
 class PageServer:

@@ -40,6 +40,11 @@ export function alert(kind: "error" | "success" | "info" | "warning", heading: s
       ...body.map((b) => (typeof b === "string" ? h("p", { class: "usa-alert__text" }, b) : b))));
 }
 
+/** An API problem the person should see where they are (a role=alert box). */
+export function problemAlert(problem: Problem): HTMLElement {
+  return alert("error", problem.title || t("There is a problem"), problem.detail || "");
+}
+
 export function button(label: string, onclick: () => void, kind = ""): HTMLButtonElement {
   return h("button", { type: "button", class: `usa-button ${kind}`.trim(), onclick }, label);
 }

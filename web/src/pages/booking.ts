@@ -1,6 +1,6 @@
 // Booking: ZIP -> nearest offices -> day and time -> details -> review -> confirmation.
 import { api, headers, newKey, problemOf, type Language, type Problem, type Slot } from "../api";
-import { alert, button, checked, choices, field, formValues, h, link, page, readAloud, showProblem, submit } from "../dom";
+import { alert, button, checked, problemAlert, choices, field, formValues, h, link, page, readAloud, showProblem, submit } from "../dom";
 import { formatDateTime, lang, t } from "../i18n";
 import { go, state, type Applicant } from "../state";
 import { giveBack, holdBox, takeHold } from "./hold";
@@ -207,7 +207,7 @@ export function reviewPage(): void {
     state.idempotencyKey = undefined;
     if (problem.code === "validation_failed") { pendingProblem = problem; return go("details"); }
     if (problem.code === "slot_unavailable") { alternatives = problem.alternatives || []; return go("alternatives"); }
-    problemBox.replaceChildren(alert("error", problem.title || t("There is a problem"), problem.detail || ""));
+    problemBox.replaceChildren(problemAlert(problem));
     (problemBox.firstChild as HTMLElement).setAttribute("tabindex", "-1");
     (problemBox.firstChild as HTMLElement).focus();
   });

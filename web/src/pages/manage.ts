@@ -2,7 +2,7 @@
 // The confirmation number travels in the API's path and this page's memory, never in a query
 // string or in this site's URL.
 import { api, headers, problemOf, type Appointment } from "../api";
-import { alert, button, field, formValues, h, link, page, readAloud, showProblem, submit } from "../dom";
+import { alert, button, field, formValues, h, link, page, problemAlert, readAloud, showProblem, submit } from "../dom";
 import { formatDateTime, t } from "../i18n";
 import { go, state } from "../state";
 import { officeAddress, whatToBring } from "./booking";
@@ -65,16 +65,22 @@ export async function reschedulePage(): Promise<void> {
   const others = slots.filter((s) => s.slot_id !== a.slot_id);
   page(title, h("p", {}, t("Your appointment now: {time}", { time: formatDateTime(a.start, a.timezone) })),
     others.length ? slotPicker(a.office, others, t("Move my appointment to this time"), async (slot) => {
-      const { data, error, response } = await api().POST("/v1/appointments/{confirmation_number}/reschedule", {
-        params: { path: { confirmation_number: a.confirmation_number } }, body: { ...proof, slot_id: slot.slot_id }, headers: headers() });
-      if (!data) {
-        const p = problemOf(error, response);
-        document.getElementById("times")!.prepend(alert("error", p.title || t("There is a problem"), p.detail || ""));
-        return;
-      }
-      state.found = data as Appointment; state.notice = t("Your appointment was moved.");
-      go("appointment");
+      settle(await api().POST("/v1/appointments/{confirmation_number}/reschedule", {
+        params: { path: { confirmation_number: a.confirmation_number } }, body: { ...proof, slot_id: slot.slot_id }, headers: headers() }),
+      document.getElementById("times")!, t("Your appointment was moved."));
     }) : alert("info", t("No times are open in the next two weeks")));
+}
+
+/** After a reschedule or a cancellation: the appointment as it is now, or the problem shown
+ *  where the person is. */
+function settle(result: { data?: Appointment; error?: unknown; response: Response }, where: HTMLElement, notice: string): void {
+  if (!result.data) {
+    where.prepend(problemAlert(problemOf(result.error, result.response)));
+    return;
+  }
+  state.found = result.data;
+  state.notice = notice;
+  go("appointment");
 }
 
 export function cancelPage(): void {
@@ -84,15 +90,9 @@ export function cancelPage(): void {
     h("p", {}, formatDateTime(a.start, a.timezone), " — ", a.office.name),
     h("p", {}, t("Your time will be given to someone else. You can book again later.")),
     button(t("Yes, cancel my appointment"), async () => {
-      const { data, error, response } = await api().POST("/v1/appointments/{confirmation_number}/cancel", {
-        params: { path: { confirmation_number: a.confirmation_number } }, body: proof, headers: headers() });
-      if (!data) {
-        const p = problemOf(error, response);
-        document.getElementById("main-content")!.append(alert("error", p.title || t("There is a problem"), p.detail || ""));
-        return;
-      }
-      state.found = data as Appointment; state.notice = t("Your appointment is cancelled.");
-      go("appointment");
+      settle(await api().POST("/v1/appointments/{confirmation_number}/cancel", {
+        params: { path: { confirmation_number: a.confirmation_number } }, body: proof, headers: headers() }),
+      document.getElementById("main-content")!, t("Your appointment is cancelled."));
     }, "usa-button--secondary"),
     link(t("No, keep my appointment"), "#/appointment"));
 }

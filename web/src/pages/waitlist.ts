@@ -1,6 +1,6 @@
 // Joining the waitlist when an office has no open time in the days a person can come.
 import { api, headers, problemOf, type Language, type Schemas } from "../api";
-import { alert, button, choices, field, formValues, h, page, showProblem, submit } from "../dom";
+import { alert, button, choices, problemAlert, field, formValues, h, page, showProblem, submit } from "../dom";
 import { formatDateTime, formatDay, formatTime, lang, t, zoneName } from "../i18n";
 import { go, state } from "../state";
 import { addressFields, applicantBody, applicantFields, applicantFrom } from "./booking";
@@ -41,11 +41,7 @@ export function waitlistedPage(): void {
   const accept = offer && proof ? button(t("Book this time"), async () => {
     const { data, error, response } = await api().POST("/v1/waitlist/{waitlist_id}/accept", {
       params: { path: { waitlist_id: e.waitlist_id } }, body: proof!, headers: headers() });
-    if (!data) {
-      const p = problemOf(error, response);
-      document.getElementById("main-content")!.append(alert("error", p.title || t("There is a problem"), p.detail || ""));
-      return;
-    }
+    if (!data) return void document.getElementById("main-content")!.append(problemAlert(problemOf(error, response)));
     state.booking = data.appointment;
     go("confirmation");
   }) : null;
