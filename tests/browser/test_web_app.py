@@ -4,6 +4,8 @@ tests/browser/artifacts/ (git-ignored)."""
 from __future__ import annotations
 
 import gzip
+import json
+import urllib.request
 
 import pytest
 
@@ -101,7 +103,23 @@ def test_a_person_books_gets_the_email_finds_the_appointment_reschedules_and_can
                                          person.email)
 
 
-def test_a_contact_center_office_leads_to_a_service_request_and_its_status(page, web, shots):
+def staff_denies(api: str, request_id: str) -> None:
+    """A Tier 2 officer of Hartford calls back, reaches the person and denies (staff API)."""
+    from local.token import mint
+    from tests.triage_fakes import callback_time
+    officer = {"Authorization": f"Bearer {mint('tier2', 'hartford', 'officer-web')}"}
+    for path, body in (("callbacks", {"scheduled_for": callback_time(period_start=9).isoformat()}),
+                       ("callback-attempts", {"outcome": "reached"}),
+                       ("deny", {"reason_code": "within_processing_times", "note": "Month 4 of 8."})):
+        request = urllib.request.Request(f"{api}/v1/staff/service-requests/{request_id}/{path}",
+                                         data=json.dumps(body).encode(), method="POST",
+                                         headers={**officer, "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert response.status == 200
+
+
+def test_a_contact_center_office_leads_to_a_service_request_its_status_and_an_appeal(
+        page, web, local_stack, shots):
     site, person = Checked(page, shots), Person()
     page.goto(web + "/")
     find_offices(page, "06103")
@@ -134,6 +152,24 @@ def test_a_contact_center_office_leads_to_a_service_request_and_its_status(page,
     assert page.locator("#request-status").inner_text() == status
     assert page.locator("#expected-by").inner_text() == expected
     site.check("request-status")
+
+    staff_denies(local_stack["api"], request_id)
+    page.goto(web + "/#/request-status")
+    page.get_by_label("Request number").fill(request_id)
+    page.get_by_label("Last name").fill(person.last)
+    page.get_by_label("Date of birth").fill(person.dob)
+    page.get_by_role("button", name="Show status").click()
+    page.get_by_role("heading", name="Appeal this decision").wait_for()
+    denied = page.locator("#request-status").inner_text()
+    site.check("request-denied")
+    page.get_by_role("button", name="Send my appeal").click()  # empty: the API's field error
+    page.locator("#error-summary").wait_for()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    page.get_by_label("Why should the decision change?").fill("My travel date is in five days.")
+    page.get_by_role("button", name="Send my appeal").click()
+    page.wait_for_function("(d) => document.querySelector('#request-status').textContent !== d", arg=denied)
+    assert page.get_by_role("heading", name="Appeal this decision").count() == 0
+    site.check("request-appealed")
     site.assert_accessible()
     site.assert_no_personal_data_in_urls(request_id, person.last, person.dob, person.email)
 
