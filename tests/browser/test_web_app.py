@@ -9,9 +9,9 @@ import urllib.request
 
 import pytest
 
-from tests.browser.webapp import (Checked, Person, book_seats_through_the_api, confirmation_number,
-                                  fill_details, find_offices, pick_day_and_time, slot_available,
-                                  wait_for_email)
+from tests.browser.webapp import (Checked, Person, book_seats_through_the_api, book_through_the_api,
+                                  confirmation_number, fill_details, find_offices, first_slot,
+                                  pick_day_and_time, slot_available, wait_for_email)
 
 pytestmark = pytest.mark.e2e
 
@@ -201,6 +201,78 @@ def test_an_arabic_booking_reads_right_to_left_and_passes_axe_on_every_page(page
     page.goto(web + "/#/manage")
     page.locator("#f-confirmation_number").wait_for()
     site.check("manage")
+    site.assert_accessible()
+
+
+def test_the_manage_service_request_and_waitlist_pages_pass_axe_in_arabic(page, web, local_stack, shots):
+    """The Arabic booking test covers the booking pages; these are the others, found by
+    structure (the labels are Arabic)."""
+    site, person = Checked(page, shots), Person()
+    number = book_through_the_api(local_stack["api"], first_slot(local_stack["api"], "boston"), person)
+    submit = "main form button[type=submit]"
+    page.goto(web + "/")
+    page.locator("button[lang=ar]").click()
+    page.wait_for_function("document.documentElement.dir === 'rtl'")
+    page.goto(web + "/#/manage")
+    page.fill("#f-confirmation_number", number)
+    page.fill("#f-last_name", person.last)
+    page.fill("#f-date_of_birth", person.dob)
+    site.check("manage")
+    page.click(submit)
+    page.locator("dl.review").wait_for()
+    site.check("appointment")
+    page.locator("main button.usa-button:not(.usa-button--secondary)").click()
+    page.locator("[data-day]").nth(1).click()
+    site.check("reschedule")
+    page.goto(web + "/#/cancel")
+    page.locator("main .usa-button--secondary").wait_for()
+    site.check("cancel")
+    page.locator("main .usa-button--secondary").click()
+    page.locator(".usa-alert--success").wait_for()
+    site.check("cancelled")
+
+    page.goto(web + "/#/")
+    page.fill("#f-zip", "06103")
+    page.click(submit)
+    page.locator(".usa-card__footer .usa-button--secondary").click()
+    page.locator("#f-description").wait_for()
+    site.check("request-form")
+    page.click(submit)
+    page.locator("#error-summary").wait_for()
+    site.check("request-form-errors")
+    page.fill("#f-applicant-first_name", person.first)
+    page.fill("#f-applicant-last_name", person.last)
+    page.fill("#f-applicant-date_of_birth", person.dob)
+    page.fill("#f-applicant-phone", person.phone)
+    page.fill("#f-applicant-email", person.email)
+    page.select_option("#f-inquiry_type", "other")
+    page.fill("#f-description", "سؤال عن قضيتي")
+    page.locator("label[for='f-callback_period-1']").click()
+    page.click(submit)
+    page.locator(".usa-alert--success").wait_for()
+    request_id = page.locator(".usa-alert__heading").inner_text().split()[-1]
+    site.check("request-sent")
+    page.goto(web + "/#/request-status")
+    page.fill("#f-request_id", request_id)
+    page.fill("#f-last_name", person.last)
+    page.fill("#f-date_of_birth", person.dob)
+    site.check("request-status-form")
+    page.click(submit)
+    page.locator("#request-status").wait_for()
+    site.check("request-status")
+
+    other = Person()
+    page.goto(web + "/#/")
+    page.fill("#f-zip", "02108")
+    page.click(submit)
+    page.locator(".usa-card__footer button").first.click()
+    page.locator("main a[href='#/waitlist']").click()
+    page.locator("#f-from").wait_for()
+    site.check("waitlist-form")
+    fill_details(page, other)
+    page.click(submit)
+    page.locator(".usa-alert--success").wait_for()
+    site.check("waitlisted")
     site.assert_accessible()
 
 

@@ -102,19 +102,31 @@ def confirmation_number(page) -> str:
     return re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", text).group(0)
 
 
+def book_through_the_api(api: str, slot_id: str, person: Person) -> str:
+    """Books as `person` through the API itself; answers the confirmation number."""
+    body = {"slot_id": slot_id, "applicant": {
+        "first_name": person.first, "last_name": person.last, "date_of_birth": person.dob,
+        "email": person.email, "phone": person.phone,
+        "address": {"line1": "2 Elm St", "city": "Boston", "state": "MA", "zip": "02108"}},
+        "reason": {"category": "other"}, "contact_method": "email"}
+    request = urllib.request.Request(f"{api}/v1/appointments", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 201
+        return json.load(response)["confirmation_number"]
+
+
 def book_seats_through_the_api(api: str, slot_id: str, seats: int) -> None:
     """Other people take the seats of a slot (each a different person)."""
     for n in range(seats):
-        person = Person(first="Other")
-        body = {"slot_id": slot_id, "applicant": {
-            "first_name": "Other", "last_name": person.last, "date_of_birth": f"19{60 + n}-01-02",
-            "email": person.email, "phone": f"+1 617 555 {2000 + n * 13 + next(_people):04d}",
-            "address": {"line1": "2 Elm St", "city": "Boston", "state": "MA", "zip": "02108"}},
-            "reason": {"category": "other"}, "contact_method": "email"}
-        request = urllib.request.Request(f"{api}/v1/appointments", data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"}, method="POST")
-        with urllib.request.urlopen(request, timeout=60) as response:
-            assert response.status == 201
+        book_through_the_api(api, slot_id, Person(first="Other", dob=f"19{60 + n}-01-02"))
+
+
+def first_slot(api: str, office: str, day_index: int = 5) -> str:
+    with urllib.request.urlopen(f"{api}/v1/offices/{office}/slots", timeout=60) as response:
+        slots = json.load(response)["slots"]
+    days = sorted({s["start"][:10] for s in slots})
+    return next(s["slot_id"] for s in slots if s["start"][:10] == days[min(day_index, len(days) - 1)])
 
 
 def slot_available(api: str, office: str, slot_id: str) -> int:
