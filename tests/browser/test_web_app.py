@@ -10,8 +10,9 @@ import urllib.request
 import pytest
 
 from tests.browser.webapp import (Checked, Person, book_seats_through_the_api, book_through_the_api,
-                                  confirmation_number, fill_details, find_offices, first_slot,
-                                  pick_day_and_time, slot_available, wait_for_email)
+                                  confirmation_number, fill_details, fill_proof, fill_service_request,
+                                  find_offices, first_slot, pick_day_and_time, slot_available,
+                                  wait_for_email)
 
 pytestmark = pytest.mark.e2e
 
@@ -128,14 +129,8 @@ def test_a_contact_center_office_leads_to_a_service_request_its_status_and_an_ap
     page.get_by_role("button", name="Ask Hartford Field Office for a visit").click()
     page.get_by_role("heading", name="Ask for a visit").wait_for()
     site.check("request-form")
-    page.fill("#f-applicant-first_name", person.first)
-    page.fill("#f-applicant-last_name", person.last)
-    page.fill("#f-applicant-date_of_birth", person.dob)
-    page.fill("#f-applicant-phone", person.phone)
-    page.fill("#f-applicant-email", person.email)
-    page.select_option("#f-inquiry_type", "case_status_outside_processing_times")
-    page.fill("#f-description", "My case has waited for a long time.")
-    page.locator("label[for='f-callback_period-0']").click()
+    fill_service_request(page, person, "case_status_outside_processing_times",
+                         "My case has waited for a long time.", period=0)
     page.get_by_role("button", name="Send my request").click()
     page.get_by_role("heading", name="We received your request").wait_for()
     request_id = page.locator(".usa-alert__heading").inner_text().split()[-1]
@@ -214,9 +209,7 @@ def test_the_manage_service_request_and_waitlist_pages_pass_axe_in_arabic(page, 
     page.locator("button[lang=ar]").click()
     page.wait_for_function("document.documentElement.dir === 'rtl'")
     page.goto(web + "/#/manage")
-    page.fill("#f-confirmation_number", number)
-    page.fill("#f-last_name", person.last)
-    page.fill("#f-date_of_birth", person.dob)
+    fill_proof(page, "#f-confirmation_number", number, person)
     site.check("manage")
     page.click(submit)
     page.locator("dl.review").wait_for()
@@ -240,22 +233,13 @@ def test_the_manage_service_request_and_waitlist_pages_pass_axe_in_arabic(page, 
     page.click(submit)
     page.locator("#error-summary").wait_for()
     site.check("request-form-errors")
-    page.fill("#f-applicant-first_name", person.first)
-    page.fill("#f-applicant-last_name", person.last)
-    page.fill("#f-applicant-date_of_birth", person.dob)
-    page.fill("#f-applicant-phone", person.phone)
-    page.fill("#f-applicant-email", person.email)
-    page.select_option("#f-inquiry_type", "other")
-    page.fill("#f-description", "سؤال عن قضيتي")
-    page.locator("label[for='f-callback_period-1']").click()
+    fill_service_request(page, person, "other", "سؤال عن قضيتي", period=1)
     page.click(submit)
     page.locator(".usa-alert--success").wait_for()
     request_id = page.locator(".usa-alert__heading").inner_text().split()[-1]
     site.check("request-sent")
     page.goto(web + "/#/request-status")
-    page.fill("#f-request_id", request_id)
-    page.fill("#f-last_name", person.last)
-    page.fill("#f-date_of_birth", person.dob)
+    fill_proof(page, "#f-request_id", request_id, person)
     site.check("request-status-form")
     page.click(submit)
     page.locator("#request-status").wait_for()

@@ -97,6 +97,24 @@ def fill_details(page, person: Person, labels: dict[str, str] | None = None) -> 
         page.select_option(f("reason.category"), "case_inquiry")
 
 
+def fill_service_request(page, person: Person, inquiry: str, description: str, period: int) -> None:
+    page.fill("#f-applicant-first_name", person.first)
+    page.fill("#f-applicant-last_name", person.last)
+    page.fill("#f-applicant-date_of_birth", person.dob)
+    page.fill("#f-applicant-phone", person.phone)
+    page.fill("#f-applicant-email", person.email)
+    page.select_option("#f-inquiry_type", inquiry)
+    page.fill("#f-description", description)
+    page.locator(f"label[for='f-callback_period-{period}']").click()
+
+
+def fill_proof(page, number_field: str, number: str, person: Person) -> None:
+    """A number and the proof that goes with it (last name, date of birth)."""
+    page.fill(number_field, number)
+    page.fill("#f-last_name", person.last)
+    page.fill("#f-date_of_birth", person.dob)
+
+
 def confirmation_number(page) -> str:
     text = page.locator(".usa-alert--success .usa-alert__heading").inner_text()
     return re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", text).group(0)
