@@ -1,10 +1,13 @@
 #!/bin/sh
-# `make deploy STAGE=<stage> ARTIFACT_BUCKET=<bucket>`: uploads the packaged stage and deploys it
-# with CloudFormation. Needs the AWS CLI v2 and credentials for the stage's account; CI never
-# runs it. `make package` has already written build/<stage>/sam.json and deployment.zip.
+# `make deploy STAGE=<stage> ARTIFACT_BUCKET=<bucket> WEB_CERTIFICATE_ARN=<arn>`: uploads the
+# packaged stage and deploys it with CloudFormation, then the web app. Needs the AWS CLI v2 and
+# credentials for the stage's account; CI never runs it (tests/infra/test_deploy_script.py runs
+# it against a recording stand-in for the CLI). `make package` has already written
+# build/<stage>/sam.json, deployment.zip, web.json and web/.
 #
-#   CHANGESET_ONLY=1  create the change set and stop, so it can be reviewed in the console
-#                     (then: aws cloudformation execute-change-set ...).
+#   CHANGESET_ONLY=1  create the API's change set and stop, so it can be reviewed in the console
+#                     (then: aws cloudformation execute-change-set ...); the web app waits.
+#   WEB_CERTIFICATE_ARN  the ACM certificate (us-east-1) of the web app's domain.
 set -eu
 stage=$1 region=$2 stack=$3
 bucket=${ARTIFACT_BUCKET:?"set ARTIFACT_BUCKET to a versioned, encrypted S3 bucket in $region"}
@@ -25,3 +28,34 @@ fi
 aws cloudformation deploy "$@"
 aws cloudformation describe-stacks --region "$region" --stack-name "$stack" \
   --query 'Stacks[0].Outputs' --output table
+if [ "${CHANGESET_ONLY:-}" = 1 ] || [ ! -d "$out/web" ]; then
+  exit 0
+fi
+
+# The web app (README "Web app"): its own stack in us-east-1, where CloudFront takes its
+# certificate; the CSP and config.json name this stage's API.
+output() {  # output <region> <stack> <key>
+  aws cloudformation describe-stacks --region "$1" --stack-name "$2" \
+    --query "Stacks[0].Outputs[?OutputKey=='$3'].OutputValue" --output text
+}
+cert=${WEB_CERTIFICATE_ARN:?"set WEB_CERTIFICATE_ARN to the ACM certificate (us-east-1) of the web app's domain"}
+api_url=$(output "$region" "$stack" EndpointURL)
+api_origin=$(printf '%s' "$api_url" | sed -E 's#^(https://[^/]+).*$#\1#')
+aws cloudformation deploy --region us-east-1 --template-file "$out/web.json" \
+  --stack-name "$stack-web" --no-fail-on-empty-changeset \
+  --parameter-overrides "CertificateArn=$cert" "ApiOrigin=$api_origin" \
+  --tags project=infopass "stage=$stage" "release=$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+site_bucket=$(output us-east-1 "$stack-web" SiteBucket)
+printf '{"api": "%s"}\n' "${api_url%/}" > "$out/web/config.json"
+# The bundles have hashed names and never change: cached for a year, and old ones stay for pages
+# already open. The page, its config and the language files are read fresh every time; the
+# design system's fonts and icons (names without a hash) for a day.
+set -f  # the patterns below are for the CLI, not the shell
+bundles="--include app-*.js --include style-*.css"
+fresh="--include index.html --include config.json --include i18n/*"
+aws s3 sync "$out/web" "s3://$site_bucket" --exclude '*' $bundles \
+  --cache-control 'public, max-age=31536000, immutable'
+aws s3 sync "$out/web" "s3://$site_bucket" --exclude '*' $fresh --cache-control 'no-cache'
+aws s3 sync "$out/web" "s3://$site_bucket" $(echo "$bundles $fresh" | sed 's/--include/--exclude/g') \
+  --cache-control 'public, max-age=86400'
+output us-east-1 "$stack-web" SiteUrl
