@@ -42,6 +42,7 @@ export function holdBox(): HTMLElement | null {
     if (!data) return;
     state.hold = data;
     show(data);
+    tick();  // the new time at once, not at the next second's tick
     box.focus();
     warning.textContent = t("We are keeping this time for you for 10 more minutes.");
   }, "usa-button--outline");
