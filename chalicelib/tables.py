@@ -18,6 +18,17 @@ class _Table(Model):
     # Attributes holding an epoch second after which DynamoDB may delete the item.
     ttl_attribute: str | None = None
 
+    @classmethod
+    def _get_connection(cls):
+        """PynamoDB's table connection, moved onto the one shared connection (`aws.dynamodb`):
+        otherwise every model builds a client of its own."""
+        table = super()._get_connection()
+        shared = aws.dynamodb()
+        if table.connection is not shared:
+            shared.add_meta_table(table.connection.get_meta_table(cls.Meta.table_name))
+            table.connection = shared
+        return table
+
 
 class SlotRecord(_Table):
     """One bookable time at one office. Its seats (see chalicelib/booking/seats.py):

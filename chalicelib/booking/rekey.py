@@ -12,11 +12,10 @@ import sys
 from collections import defaultdict
 from datetime import date, datetime, timezone
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import identity
+from chalicelib import aws, identity
 from chalicelib import settings as _settings
 from chalicelib.booking.domain import iso_utc
 from chalicelib.tables import AppointmentRecord, PersonRecord
@@ -38,8 +37,7 @@ def rekey(pepper: str, now: datetime) -> dict[str, int]:
     for record in AppointmentRecord.scan(AppointmentRecord.status == "booked"):
         by_person[_key(record, pepper)].append(record)
     counts = {"people": 0, "moved": 0, "already": 0, "extra_upcoming": 0, "conflicts": 0}
-    s = _settings.settings
-    connection = Connection(region=s.region, host=s.aws_endpoint_url)
+    connection = aws.dynamodb()
     for key, records in by_person.items():
         counts["people"] += 1
         records.sort(key=lambda r: r.start)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Sequence
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import settings as _settings
+from chalicelib import aws
 from chalicelib.booking.domain import Appointment, iso_utc
 from chalicelib.booking.ports import (CONTACT_LABEL, PUBLIC_SEAT, ContactSeat, IdempotencyClaim,
                                       Person, Rejected, SeatTaking, Slot, StoredResponse,
@@ -78,8 +77,7 @@ class _Transaction:
     """
 
     def __init__(self) -> None:
-        s = _settings.settings
-        self._txn = TransactWrite(connection=Connection(region=s.region, host=s.aws_endpoint_url))
+        self._txn = TransactWrite(connection=aws.dynamodb())
         self._puts: list[str] = []
         self._updates: list[str] = []
 

@@ -12,7 +12,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import settings as _settings
+from chalicelib import aws
 from chalicelib.offices.domain import Change, iso_utc, parse_utc
 from chalicelib.offices.records import OfficeChangeRecord, OfficeRecord
 from chalicelib.tables import AppointmentRecord, ContactSeatRecord, PersonRecord, SlotRecord
@@ -68,8 +68,7 @@ def _record(office: dict, now: datetime) -> OfficeRecord:
 
 
 def _connection() -> Connection:
-    s = _settings.settings
-    return Connection(region=s.region, host=s.aws_endpoint_url)
+    return aws.dynamodb()
 
 
 def _stored_slot(r: SlotRecord) -> StoredSlot:
