@@ -83,11 +83,18 @@ class FakeRepository:
                                                  reserved=0)
         return slot.reserved
 
+    def _office_changed(self, office_id, mode):
+        # Offices whose mode changed after the directory (the seed) was read: office id -> mode.
+        changed = getattr(self, "office_modes", {})
+        return mode is not None and office_id in changed and changed[office_id] != mode
+
     def book(self, appointment, not_active_after, last_visit_before, claim: IdempotencyClaim | None,
-             together_with=(), seat: SeatTaking = PUBLIC_SEAT):
+             together_with=(), seat: SeatTaking = PUBLIC_SEAT, office_mode=None):
         failed = set()
+        if self._office_changed(appointment.office_id, office_mode):
+            failed.add("office")
         slot = self.slots.get((appointment.office_id, appointment.start))
-        after = taken(slot, seat)
+        after = taken(slot, seat) if slot is not None and slot.end == appointment.end else None
         if after is None:
             failed.add("slot")
         if appointment.confirmation_number in self.appointments:
@@ -105,7 +112,11 @@ class FakeRepository:
             if held and held["active_start"] >= not_active_after:
                 failed.add(f"contact{n}")
         if failed:
-            raise Rejected(failed)
+            rejected = Rejected(failed)
+            if "idempotency" in failed:
+                stored = self.responses[claim.key]
+                rejected.replay = StoredResponse(stored.body_hash, stored.status, stored.body)
+            raise rejected
         for entry in appointment.contact_seats:
             self.seats[entry] = {"confirmation_number": appointment.confirmation_number,
                                  "active_start": appointment.start}
@@ -135,13 +146,16 @@ class FakeRepository:
         return copy.deepcopy(stored)
 
     def reschedule(self, appointment, new_slot, zone, now, last_visit_before,
-                   seat: SeatTaking = PUBLIC_SEAT, old_to_pool="public", together_with=()):
+                   seat: SeatTaking = PUBLIC_SEAT, old_to_pool="public", together_with=(),
+                   office_mode=None):
         stored = self.appointments.get(appointment.confirmation_number)
         failed = set()
         if stored is None or stored.version != appointment.version or stored.status != "booked":
             failed.add("appointment")
+        if self._office_changed(new_slot.office_id, office_mode):
+            failed.add("office")
         target = self.slots.get((new_slot.office_id, new_slot.start))
-        after = taken(target, seat)
+        after = taken(target, seat) if target is not None and target.end == new_slot.end else None
         if after is None:
             failed.add("slot")
         person = self.persons.get(appointment.person_key, {})

@@ -137,7 +137,7 @@ class FakeBookingRepositoryWithParts(FakeRepository):
     """The booking fake, taking other contexts' writes into its all-or-nothing booking."""
 
     def book(self, appointment, not_active_after, last_visit_before, claim, together_with=(),
-             seat=None):
+             seat=None, office_mode=None):
         collected = _Collector()
         for part in together_with:
             part.add_to(collected)
@@ -145,7 +145,7 @@ class FakeBookingRepositoryWithParts(FakeRepository):
         if failed:
             raise Rejected(failed)
         super().book(appointment, not_active_after, last_visit_before, claim,
-                     **({"seat": seat} if seat else {}))
+                     **({"seat": seat} if seat else {}), office_mode=office_mode)
         for part in collected.parts:
             part.apply()
 

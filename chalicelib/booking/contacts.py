@@ -24,6 +24,11 @@ class ContactSeats:
                                                 identity.normalize_email(email)))
         return keys
 
+    def first_seats(self, contact_keys: list[str]) -> list[str]:
+        """Seat 0 of each contact: free for nearly everyone, and taken on condition that it is
+        free, so trying it first needs no read (`pick` reads once it turns out taken)."""
+        return [f"{contact}#0" for contact in contact_keys]
+
     def pick(self, contact_keys: list[str], now: datetime) -> list[str]:
         """A free seat ("<key>#<n>") of each contact, or `contact_limit_reached`. The read only
         chooses: two bookings that chose the same seat cannot both take it, and the loser looks

@@ -75,10 +75,15 @@ class IdempotencyClaim:
 class Rejected(Exception):
     """A transaction was cancelled; `failed` names the items whose conditions did not hold."""
 
-    def __init__(self, failed: set[str], conflict: bool = False) -> None:
+    def __init__(self, failed: set[str], conflict: bool = False,
+                 old: dict[str, dict] | None = None) -> None:
         super().__init__(f"transaction rejected: {sorted(failed)} conflict={conflict}")
         self.failed = failed
         self.conflict = conflict
+        # Items that failed and were asked for (ReturnValuesOnConditionCheckFailure=ALL_OLD),
+        # by label, as DynamoDB returned them: the stored response of a replayed booking.
+        self.old = old or {}
+        self.replay: StoredResponse | None = None
 
 
 class TransactionPart(Protocol):
@@ -106,7 +111,10 @@ class BookingRepository(Protocol):
     def book(self, appointment: Appointment, not_active_after: datetime,
              last_visit_before: datetime, claim: IdempotencyClaim | None,
              together_with: "Sequence[TransactionPart]" = (),
-             seat: SeatTaking = PUBLIC_SEAT) -> None: ...
+             seat: SeatTaking = PUBLIC_SEAT, office_mode: str | None = None) -> None:
+        """One transaction. The slot must exist with `appointment.end` as its end; with
+        `office_mode`, the office must still schedule that way (label `office`). A live claim
+        of the same key fails as `idempotency` with its stored response in `Rejected.replay`."""
 
     def cancel(self, appointment: Appointment, now: datetime,
                release_contacts: bool = True, to_pool: str = "public",
@@ -120,7 +128,8 @@ class BookingRepository(Protocol):
     def reschedule(self, appointment: Appointment, new_slot: Slot, zone: str, now: datetime,
                    last_visit_before: datetime, seat: SeatTaking = PUBLIC_SEAT,
                    old_to_pool: str = "public",
-                   together_with: "Sequence[TransactionPart]" = ()) -> Appointment: ...
+                   together_with: "Sequence[TransactionPart]" = (),
+                   office_mode: str | None = None) -> Appointment: ...
 
     def get_appointment(self, confirmation_number: str) -> Appointment | None: ...
 

@@ -15,6 +15,7 @@ from chalicelib.booking.ports import (CONTACT_LABEL, PUBLIC_SEAT, ContactSeat, I
                                       TransactionPart)
 from chalicelib.booking.seats import RESERVED
 from chalicelib.booking.schedule import PlannedSlot, slot_id
+from chalicelib.offices.records import OfficeRecord
 from chalicelib.tables import (AppointmentRecord, ContactSeatRecord, IdempotencyRecord,
                                PersonRecord, SlotRecord)
 
@@ -78,12 +79,20 @@ class _Transaction:
 
     def __init__(self) -> None:
         self._txn = TransactWrite(connection=aws.dynamodb())
+        self._checks: list[str] = []
         self._puts: list[str] = []
         self._updates: list[str] = []
 
-    def put(self, label: str, model: Any, condition: Any) -> None:
+    def check(self, label: str, model_cls: Any, hash_key: str, condition: Any) -> None:
+        self._checks.append(label)
+        self._txn.condition_check(model_cls, hash_key, condition=condition)
+
+    def put(self, label: str, model: Any, condition: Any, return_old: bool = False) -> None:
+        """`return_old`: when the condition fails, DynamoDB returns the item as it is
+        (`Rejected.old[label]`), so explaining the failure needs no read."""
         self._puts.append(label)
-        self._txn.save(model, condition=condition)
+        self._txn.save(model, condition=condition,
+                       return_values="ALL_OLD" if return_old else None)
 
     def update(self, label: str, model: Any, actions: list, condition: Any) -> None:
         self._updates.append(label)
@@ -94,15 +103,24 @@ class _Transaction:
             with self._txn:  # the context manager commits on exit
                 pass
         except TransactWriteError as error:
-            labels = self._puts + self._updates
+            labels = self._checks + self._puts + self._updates
             reasons = error.cancellation_reasons or []
             failed = {label for label, reason in zip(labels, reasons)
                       if reason is not None and reason.code == "ConditionalCheckFailed"}
+            old = {label: reason.raw_item for label, reason in zip(labels, reasons)
+                   if label in failed and reason.raw_item}
             conflict = any(reason is not None and reason.code == "TransactionConflict"
                            for reason in reasons)
             if not failed and not conflict and error.cause_response_code != "TransactionCanceledException":
                 raise
-            raise Rejected(failed, conflict) from None
+            raise Rejected(failed, conflict, old) from None
+
+
+def _still_scheduling(txn: _Transaction, office_id: str, mode: str | None) -> None:
+    """The office's mode as a condition (label `office`) instead of a consistent read first: a
+    switch made a moment ago in another container still stops the booking."""
+    if mode is not None:
+        txn.check("office", OfficeRecord, office_id, OfficeRecord.scheduling == mode)
 
 
 class DynamoBookingRepository:
@@ -194,11 +212,13 @@ class DynamoBookingRepository:
     def book(self, appointment: Appointment, not_active_after: datetime,
              last_visit_before: datetime, claim: IdempotencyClaim | None,
              together_with: Sequence[TransactionPart] = (),
-             seat: SeatTaking = PUBLIC_SEAT) -> None:
+             seat: SeatTaking = PUBLIC_SEAT, office_mode: str | None = None) -> None:
         txn = _Transaction()
+        _still_scheduling(txn, appointment.office_id, office_mode)
         slot = SlotRecord(appointment.office_id, iso_utc(appointment.start))
         actions, condition = take_seat(seat)
-        txn.update("slot", slot, actions, condition)
+        # The end the appointment records is the slot's: the booking did not read the slot.
+        txn.update("slot", slot, actions, condition & (SlotRecord.end == iso_utc(appointment.end)))
         txn.put("appointment", _record(appointment), AppointmentRecord.confirmation_number.does_not_exist())
         person = PersonRecord(appointment.person_key)
         txn.update("person", person, [
@@ -224,10 +244,16 @@ class DynamoBookingRepository:
                 claim.key, body_hash=claim.body_hash, status=claim.status, response=claim.body,
                 expires_at=claim.expires_at),
                 IdempotencyRecord.key.does_not_exist()
-                | (IdempotencyRecord.expires_at < claim.claimed_at))
+                | (IdempotencyRecord.expires_at < claim.claimed_at), return_old=True)
         for part in together_with:
             part.add_to(txn)
-        txn.commit()
+        try:
+            txn.commit()
+        except Rejected as rejected:
+            stored = rejected.old.get("idempotency")
+            if stored:
+                rejected.replay = _stored(IdempotencyRecord.from_raw_data(stored))
+            raise
 
     def cancel(self, appointment: Appointment, now: datetime,
                release_contacts: bool = True, to_pool: str = "public",
@@ -267,8 +293,10 @@ class DynamoBookingRepository:
     def reschedule(self, appointment: Appointment, new_slot: Slot, zone: str, now: datetime,
                    last_visit_before: datetime, seat: SeatTaking = PUBLIC_SEAT,
                    old_to_pool: str = "public",
-                   together_with: Sequence[TransactionPart] = ()) -> Appointment:
+                   together_with: Sequence[TransactionPart] = (),
+                   office_mode: str | None = None) -> Appointment:
         txn = _Transaction()
+        _still_scheduling(txn, new_slot.office_id, office_mode)
         for part in together_with:
             part.add_to(txn)
         version = appointment.version + 1
@@ -294,7 +322,7 @@ class DynamoBookingRepository:
                      else SlotRecord.available).add(1)], SlotRecord.office_id.exists())
         actions, condition = take_seat(seat)
         txn.update("slot", SlotRecord(new_slot.office_id, iso_utc(new_slot.start)), actions,
-                   condition)
+                   condition & (SlotRecord.end == iso_utc(new_slot.end)))
         txn.update("person", PersonRecord(appointment.person_key), [
             PersonRecord.active_start.set(iso_utc(new_slot.start)),
             PersonRecord.last_start.set(iso_utc(new_slot.start)),
@@ -339,7 +367,11 @@ class DynamoBookingRepository:
             return None
         if record.expires_at < now.timestamp():
             return None  # DynamoDB deletes expired items lazily; treat them as gone
-        return StoredResponse(record.body_hash, int(record.status), record.response)
+        return _stored(record)
+
+
+def _stored(record: IdempotencyRecord) -> StoredResponse:
+    return StoredResponse(record.body_hash, int(record.status), record.response)
 
 
 def _record(a: Appointment) -> AppointmentRecord:

@@ -100,6 +100,17 @@ def plan_day(office: dict, day: date) -> list[PlannedSlot]:
     return slots
 
 
+def planned_end(office: dict, start: datetime) -> datetime:
+    """When a slot starting at `start` ends under the schedule in force that day (wall-clock
+    arithmetic in the office's zone, as `plan_day`). Whether such a slot exists is for the
+    table to say: a booking makes this end a condition of its transaction."""
+    from chalicelib.offices.domain import schedule_for
+
+    local = start.astimezone(ZoneInfo(office["timezone"]))
+    step = timedelta(minutes=schedule_for(office, local.date())["slot_minutes"])
+    return (local + step).astimezone(timezone.utc)
+
+
 def plan(office: dict, first: date, last: date) -> list[PlannedSlot]:
     days = (first + timedelta(days=n) for n in range((last - first).days + 1))
     return [slot for day in days for slot in plan_day(office, day)]

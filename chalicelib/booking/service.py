@@ -20,7 +20,7 @@ from chalicelib.booking.domain import (Appointment, Policy, changes_close, ensur
 from chalicelib.booking.generation import Marks, NoMarks, SlotGeneration
 from chalicelib.booking.ports import (CONTACT_LABEL, BookingRepository, IdempotencyClaim,
                                       HoldStore, NoticePublisher, PublishFailed, Rejected,
-                                      SeatTaking, Slot, TransactionPart)
+                                      SeatTaking, Slot, StoredResponse, TransactionPart)
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest
 from chalicelib.limits.service import BOOKING_PROOF, NO_LIMIT, ProofAttempts
 
@@ -175,22 +175,81 @@ class BookingService:
             raise errors.UnknownSlot()
         return office, slot
 
+    def slot_to_book(self, raw_slot_id: str, any_office: bool = False,
+                     staff: bool = False) -> tuple[dict, Slot, bool]:
+        """(office, slot, guessed) for a booking, without a read in the usual case: the office
+        from the directory's cache (whose mode the transaction then checks), the slot's end
+        from the office's schedule, and a guess of a free seat (a reserved one for `staff`).
+        The transaction's conditions decide whether the slot exists with that end and has that
+        seat; `guessed` says the slot was not read, so a failed slot condition reads it then."""
+        parsed = schedule.parse_slot_id(raw_slot_id)
+        if parsed is None:
+            raise errors.UnknownSlot()
+        office_id, start = parsed
+        office = self._office_to_book(office_id, any_office)
+        ensure_bookable(start, self.clock(), self.window(office)[1], ZoneInfo(office["timezone"]))
+        end = schedule.planned_end(office, start)
+        return office, Slot(office_id, start, end, capacity=1, available=1,
+                            reserved=1 if staff else 0), True
+
+    def _office_to_book(self, office_id: str, any_office: bool) -> dict:
+        try:
+            office = offices.get(office_id)
+        except errors.UnknownOffice:
+            office = None
+        if office is None or (not any_office and office["scheduling"] != "self_service"):
+            # The cache may be behind a change made a moment ago in another container.
+            try:
+                office = offices.get(office_id, fresh=True)
+            except errors.UnknownOffice:
+                raise errors.UnknownSlot() from None
+        return office if any_office else self._self_service_office(office)
+
+    def _office_changed(self, office: dict) -> dict:
+        """The office's mode condition failed: read it, and say why (or go on if it switched
+        back meanwhile)."""
+        try:
+            return self._self_service_office(offices.get(office["id"], fresh=True))
+        except errors.UnknownOffice:
+            raise errors.UnknownSlot() from None
+
+    def _read_slot(self, slot: Slot) -> Slot:
+        """The slot as stored, once a guessed one failed its condition."""
+        found = self.repo.get_slot(slot.office_id, slot.start)
+        if found is None:
+            raise errors.UnknownSlot()
+        return found
+
     def book(self, request: BookingRequest, idempotency_key: str | None = None,
              together_with: Sequence[TransactionPart] = ()) -> Outcome:
         """`together_with`: other contexts' writes that commit with the booking (a waitlist
-        offer accepted); a failed condition of theirs is a concurrent update."""
+        offer accepted); a failed condition of theirs is a concurrent update.
+
+        A repeated request with the same Idempotency-Key is answered from its transaction's
+        failed claim (the stored response comes back with the failure), so no request reads
+        the key first. One refused before its transaction (the time has passed since) reads it
+        then: the stored response is still the answer."""
         body_hash = _hash(request.model_dump_json())
         claim_key = _hash("booking", idempotency_key) if idempotency_key else None
-        if claim_key:
-            replay = self._replay(claim_key, body_hash)
+        try:
+            return self._book(request, body_hash, claim_key, together_with)
+        except errors.DomainError:
+            replay = self._replay(claim_key, body_hash) if claim_key else None
             if replay:
                 return replay
-        office, slot = self.bookable_slot(request.slot_id)
+            raise
+
+    def _book(self, request: BookingRequest, body_hash: str, claim_key: str | None,
+              together_with: Sequence[TransactionPart]) -> Outcome:
+        office, slot, guessed = self.slot_to_book(request.slot_id)
         hold = self._hold_for(request.hold_id, slot) if request.hold_id else None
         applicant = request.applicant
         key = person_key(self.pepper, applicant.first_name, applicant.last_name,
                          applicant.date_of_birth)
         contacts = self.contacts.keys(applicant.email, applicant.phone)
+        # Each contact's first seat, unread: a taken one fails its condition, and only then
+        # are the contact's seats read to pick a free one (or refuse).
+        picked = self.contacts.first_seats(contacts)
         for attempt in range(_RETRIES_ON_CONFLICT):
             now = self.clock()
             appointment = self._new_appointment(request, office, slot, key, now)
@@ -201,7 +260,7 @@ class BookingService:
                 together.append(self.holds.conversion(hold, appointment.confirmation_number))
             else:
                 seat = self._seat(office, slot, now)  # no hold, or it expired: any free seat
-            appointment.contact_seats = self._contact_seats(contacts, key, now)
+            appointment.contact_seats = picked
             body = representation.booking(appointment, office,
                                           changes_close(appointment.start, self.policy), now)
             claim = (IdempotencyClaim(claim_key, body_hash, 201, body,
@@ -211,8 +270,21 @@ class BookingService:
             try:
                 self.repo.book(appointment, not_active_after=now,
                                last_visit_before=slot.start - self.policy.min_interval,
-                               claim=claim, seat=seat, together_with=together)
+                               claim=claim, seat=seat, together_with=together,
+                               office_mode="self_service")
             except Rejected as rejected:
+                if rejected.replay is not None:
+                    return self._replayed(rejected.replay, body_hash)
+                if "office" in rejected.failed:
+                    office = self._office_changed(office)
+                    continue
+                guess_failed = False
+                if guessed and "slot" in rejected.failed:
+                    slot, guessed, guess_failed = self._read_slot(slot), False, True
+                if any(f.startswith(CONTACT_LABEL) for f in rejected.failed):
+                    picked, guess_failed = self._contact_seats(contacts, key, now), True
+                if guess_failed and "hold" not in rejected.failed:
+                    continue
                 if "hold" in rejected.failed:
                     hold = self._hold_for(request.hold_id, slot)  # used meanwhile: says so
                     continue
@@ -276,7 +348,8 @@ class BookingService:
 
         `assisted`: staff book for a caller or walk-in (assisted digital) as the person would
         book online: a self-service office only, and the minimum interval holds."""
-        office, slot = self.bookable_slot(request.slot_id, any_office=not assisted)
+        office, slot, guessed = self.slot_to_book(request.slot_id, any_office=not assisted,
+                                                  staff=True)
         last_visit_before = slot.start - self.policy.min_interval if assisted else slot.start
         a = request.applicant
         key = person_key(self.pepper, a["first_name"], a["last_name"],
@@ -300,8 +373,14 @@ class BookingService:
                 self.repo.book(appointment, not_active_after=now,
                                last_visit_before=last_visit_before, claim=None,
                                together_with=together_with(appointment) if together_with else (),
-                               seat=seat)
+                               seat=seat, office_mode="self_service" if assisted else None)
             except Rejected as rejected:
+                if "office" in rejected.failed:
+                    office = self._office_changed(office)
+                    continue
+                if guessed and "slot" in rejected.failed:
+                    slot, guessed = self._read_slot(slot), False  # then the seat it has
+                    continue
                 if rejected.failed == {"appointment"} or (not rejected.failed
                                                           and attempt < _RETRIES_ON_CONFLICT - 1):
                     continue  # a confirmation-number collision or a transient conflict
@@ -332,8 +411,10 @@ class BookingService:
 
     def _replay(self, claim_key: str, body_hash: str) -> Outcome | None:
         stored = self.repo.get_response(claim_key, self.clock())
-        if stored is None:
-            return None
+        return self._replayed(stored, body_hash) if stored is not None else None
+
+    @staticmethod
+    def _replayed(stored: StoredResponse, body_hash: str) -> Outcome:
         if stored.body_hash != body_hash:
             raise errors.IdempotencyKeyReused()
         return Outcome(stored.status, stored.body, replayed=True)
@@ -458,23 +539,35 @@ class BookingService:
             if parsed is not None and parsed[0] != appointment.office_id:
                 raise errors.OfficeNotSelfService(
                     "A visit granted through a service request moves within its office only.")
-        office, slot = self.bookable_slot(request.slot_id, any_office=granted)
-        try:
-            appointment = self.repo.reschedule(
-                appointment, slot, office["timezone"], now,
-                last_visit_before=slot.start if granted
-                else slot.start - self.policy.min_interval,
-                seat=self._seat(office, slot, now),
-                old_to_pool=self._returned_pool(appointment, now),
-                together_with=together_with(appointment.confirmation_number, slot.office_id)
-                if together_with else ())
-        except Rejected as rejected:
-            if "slot" in rejected.failed:
-                raise errors.SlotUnavailable(
-                    alternatives=self.alternatives(office, slot.start)) from None
-            if rejected.failed == {"person"}:
-                raise errors.TooSoon() from None
-            raise errors.ConcurrentUpdate() from None
+        office, slot, guessed = self.slot_to_book(request.slot_id, any_office=granted)
+        for _ in range(_RETRIES_ON_CONFLICT):
+            try:
+                moved = self.repo.reschedule(
+                    appointment, slot, office["timezone"], now,
+                    last_visit_before=slot.start if granted
+                    else slot.start - self.policy.min_interval,
+                    seat=self._seat(office, slot, now),
+                    old_to_pool=self._returned_pool(appointment, now),
+                    together_with=together_with(appointment.confirmation_number, slot.office_id)
+                    if together_with else (),
+                    office_mode=None if granted else "self_service")
+            except Rejected as rejected:
+                if "office" in rejected.failed:
+                    office = self._office_changed(office)
+                    continue
+                if guessed and "slot" in rejected.failed:
+                    slot, guessed = self._read_slot(slot), False  # then the seat it has
+                    continue
+                if "slot" in rejected.failed:
+                    raise errors.SlotUnavailable(
+                        alternatives=self.alternatives(office, slot.start)) from None
+                if rejected.failed == {"person"}:
+                    raise errors.TooSoon() from None
+                raise errors.ConcurrentUpdate() from None
+            break
+        else:
+            raise errors.ConcurrentUpdate()
+        appointment = moved
         self._notify("reschedule_confirmation", appointment)
         return self._view(appointment)
 

@@ -65,3 +65,87 @@ def test_rewiring_builds_a_new_shared_connection_that_the_tables_then_use(servic
     assert after is not before
     assert tables.SlotRecord._get_connection().connection is after
     assert tables.AppointmentRecord._get_connection().connection is after
+
+
+def operations(sent):
+    return [op for _, _, op in sent]
+
+
+def test_a_booking_is_one_request_its_transaction(service, sent):
+    body = request(slot_after(service, 3)["slot_id"])
+    sent.clear()
+    service.book(body)
+    assert operations(sent) == ["TransactWriteItems"]
+
+
+def test_a_booking_with_an_idempotency_key_and_its_replay_are_one_request_each(service, sent):
+    body = request(slot_after(service, 3)["slot_id"])
+    sent.clear()
+    first = service.book(body, idempotency_key="k-1")
+    assert operations(sent) == ["TransactWriteItems"]
+    sent.clear()
+    again = service.book(body, idempotency_key="k-1")
+    # The claim's failed condition brings the stored response back: no read first.
+    assert operations(sent) == ["TransactWriteItems"]
+    assert again.replayed and again.body == first.body
+
+
+def test_a_replay_with_another_body_is_refused_from_the_failed_claim(service):
+    from chalicelib import errors
+
+    service.book(request(slot_after(service, 3)["slot_id"]), idempotency_key="k-2")
+    with pytest.raises(errors.IdempotencyKeyReused):
+        service.book(request(slot_after(service, 4)["slot_id"]), idempotency_key="k-2")
+
+
+def test_an_office_switched_to_the_contact_center_a_moment_ago_refuses_a_booking(service):
+    """The directory's cache still says self-service; the office condition in the booking's
+    transaction sees the table."""
+    from chalicelib import errors
+    from chalicelib.booking import offices
+    from chalicelib.offices.records import OfficeRecord
+
+    slot = slot_after(service, 3)
+    assert offices.get(OFFICE)["scheduling"] == "self_service"
+    OfficeRecord(OFFICE).update(actions=[OfficeRecord.scheduling.set("contact_center")])
+    assert offices.get(OFFICE)["scheduling"] == "self_service"  # cached
+    with pytest.raises(errors.OfficeNotSelfService):
+        service.book(request(slot["slot_id"]))
+
+
+def test_a_booking_records_the_end_the_slot_has_when_the_schedule_says_otherwise(service, sent):
+    from chalicelib.booking.domain import normalize_confirmation_number
+
+    from chalicelib.booking.domain import iso_utc
+    from chalicelib.booking.schedule import parse_slot_id
+
+    slot = slot_after(service, 3)
+    start = iso_utc(parse_slot_id(slot["slot_id"])[1])
+    stored_end = "2099-01-01T00:00:00Z"  # made under another schedule
+    tables.SlotRecord(OFFICE, start).update(actions=[tables.SlotRecord.end.set(stored_end)])
+    sent.clear()
+    cn = service.book(request(slot["slot_id"])).body["confirmation_number"]
+    assert operations(sent) == ["TransactWriteItems", "GetItem", "TransactWriteItems"]
+    assert tables.AppointmentRecord.get(normalize_confirmation_number(cn)).end == stored_end
+
+
+def test_a_booking_whose_contact_has_seat_0_taken_reads_the_seats_and_takes_another(
+        service, sent):
+    shared = {"email": "family@example.org", "phone": "+16175550100"}
+    service.book(request(slot_after(service, 3)["slot_id"], first="Ana", contacts=shared))
+    second = request(slot_after(service, 4)["slot_id"], first="Bia", contacts=shared)
+    sent.clear()
+    assert service.book(second).status == 201
+    assert operations(sent) == ["TransactWriteItems", "Query", "Query", "TransactWriteItems"]
+
+
+def test_a_reschedule_reads_the_appointment_and_writes_once(service, sent):
+    from chalicelib.booking.validation import RescheduleRequest
+    from tests.integration.test_booking_repository import PROOF
+
+    cn = service.book(request(slot_after(service, 3)["slot_id"])).body["confirmation_number"]
+    move = RescheduleRequest(slot_id=slot_after(service, 5)["slot_id"],
+                             last_name=PROOF.last_name, date_of_birth=PROOF.date_of_birth)
+    sent.clear()
+    service.reschedule(cn, move)
+    assert operations(sent) == ["GetItem", "TransactWriteItems"]
