@@ -1,5 +1,6 @@
-"""Counts DynamoDB requests and consumed capacity per API operation, and measures cold import
-time of `app.py` beside `import boto3` plus one client, in the same run.
+"""Counts DynamoDB requests (at the moto server) and consumed capacity per API operation,
+times warm API requests beside the raw boto3 calls they make, and measures cold import time of
+`app.py` beside `import boto3` plus one client, all in the same run.
 
 Run: `make bench` (starts its own serialized moto server on a free port; no AWS account).
 Writes bench/results.md and prints it. moto reports consumed capacity the way DynamoDB
@@ -8,6 +9,7 @@ the request counts as exact.
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import socket
@@ -38,17 +40,44 @@ def cold_import(statement: str, runs: int = 7) -> float:
     return statistics.median(samples)
 
 
-class DynamoCalls:
-    """Wraps PynamoDB's dispatch to record every DynamoDB request and its consumed capacity."""
+class Calls(list):
+    """(operation, capacity units) per request as the client saw them; `server`: the requests
+    the moto server counted by operation over the same span (failed ones included)."""
+    server: Counter
 
-    def __init__(self) -> None:
+
+class ServerCounts:
+    """The moto server's own count of DynamoDB requests (local/moto_server.py)."""
+
+    def __init__(self, endpoint: str) -> None:
+        from local.moto_server import REQUESTS_PATH
+        self.url = endpoint + REQUESTS_PATH
+
+    def take(self) -> Counter:
+        """The counts since the last take, and start again."""
+        request = urllib.request.Request(self.url, method="DELETE")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return Counter(json.loads(response.read()))
+
+
+class DynamoCalls:
+    """Wraps PynamoDB's dispatch to record every DynamoDB request (failed ones too), its
+    consumed capacity and its parameters (`sent`, replayed raw by the timing runs)."""
+
+    def __init__(self, server: ServerCounts | None = None) -> None:
         from pynamodb.connection.base import Connection
         self.calls: list[tuple[str, float]] = []
+        self.sent: list[tuple[str, str, dict]] = []  # (service, operation, parameters)
+        self.server = server
         original = Connection.dispatch
         recorder = self
 
         def dispatch(conn, operation_name, operation_kwargs):
-            data = original(conn, operation_name, operation_kwargs)
+            try:
+                data = original(conn, operation_name, operation_kwargs)
+            except Exception:
+                recorder.calls.append((operation_name, 0.0))
+                raise
             capacity = (data or {}).get("ConsumedCapacity")
             units = sum(c.get("CapacityUnits", 0) for c in capacity) if isinstance(capacity, list) \
                 else (capacity or {}).get("CapacityUnits", 0)
@@ -61,10 +90,26 @@ class DynamoCalls:
 
         Connection.dispatch = dispatch
 
+        from botocore.client import BaseClient
+        make_api_call = BaseClient._make_api_call
+
+        def api_call(client, operation_name, api_params):
+            recorder.sent.append((client.meta.service_model.service_name, operation_name,
+                                  copy.deepcopy(api_params)))
+            return make_api_call(client, operation_name, api_params)
+
+        BaseClient._make_api_call = api_call
+
     def measure(self, fn):
         self.calls.clear()
+        self.sent.clear()
+        if self.server:
+            self.server.take()
         result = fn()
-        return result, list(self.calls)
+        measured = Calls(self.calls)
+        measured.server = self.server.take() if self.server else Counter(
+            op for op, _ in self.calls)
+        return result, measured
 
 
 def main() -> None:
@@ -73,7 +118,9 @@ def main() -> None:
                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
                        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
                        "RESOURCE_PREFIX": "infopass-bench", "STAGE": "bench",
-                       "MIN_INTERVAL_DAYS": "0"})
+                       "MIN_INTERVAL_DAYS": "0",
+                       # The timing runs book far more than one client may in a window.
+                       "BOOKING_CLIENT_LIMIT": "100000"})
     server = subprocess.Popen([sys.executable, "-m", "local.moto_server", "--port", str(moto_port)],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -83,7 +130,7 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        rows = run_operations()
+        rows = run_operations(f"http://127.0.0.1:{moto_port}")
     finally:
         server.terminate()
     app_import = cold_import("import app")
@@ -93,7 +140,7 @@ def main() -> None:
     print(report)
 
 
-def run_operations() -> list[tuple[str, list[tuple[str, float]]]]:
+def run_operations(endpoint: str) -> list[tuple[str, list[tuple[str, float]]]]:
     sys.path.insert(0, str(ROOT))
     from chalice.test import Client
 
@@ -106,13 +153,13 @@ def run_operations() -> list[tuple[str, list[tuple[str, float]]]]:
     os.environ["NOTICES_QUEUE_URL"] = urls["notices"]
     wiring.rewire()
     wiring.booking_service().generate_slots(["boston"])
-    calls = DynamoCalls()
+    calls = DynamoCalls(ServerCounts(endpoint))
     rows = []
     with Client(app, stage_name="bench") as client:
-        def call(method, path, body=None):
+        def call(method, path, body=None, headers=None):
             response = getattr(client.http, method)(
                 path, body=json.dumps(body).encode() if body else b"",
-                headers={"Content-Type": "application/json"})
+                headers={"Content-Type": "application/json", **(headers or {})})
             assert response.status_code < 300, (path, response.status_code, response.body)
             return json.loads(response.body) if response.body else None
 
@@ -135,6 +182,15 @@ def run_operations() -> list[tuple[str, list[tuple[str, float]]]]:
                 "reason": {"category": "case_inquiry"}, "language": "en", "contact_method": "email"}
         booked, c = calls.measure(lambda: call("post", "/v1/appointments", body))
         rows.append(("book", c))
+        keyed = {**body, "slot_id": later[4]["slot_id"],
+                 "applicant": {**person, "first_name": "Keyed", "email": "keyed@example.org",
+                               "phone": "617-555-0101"}}
+        _, c = calls.measure(lambda: call("post", "/v1/appointments", keyed,
+                                          {"Idempotency-Key": "bench-1"}))
+        rows.append(("book with Idempotency-Key", c))
+        _, c = calls.measure(lambda: call("post", "/v1/appointments", keyed,
+                                          {"Idempotency-Key": "bench-1"}))
+        rows.append(("book with Idempotency-Key, replayed", c))
         cn = booked["confirmation_number"]
         proof = {"last_name": "Mark", "date_of_birth": "1970-01-01"}
         _, c = calls.measure(lambda: call("post", f"/v1/appointments/{cn}/lookup", proof))
@@ -175,6 +231,8 @@ def run_operations() -> list[tuple[str, list[tuple[str, float]]]]:
         _, c = calls.measure(lambda: wiring.reserved_seat_release().run(["houston"]))
         rows.append(("release_reserved_seats run, one office, nothing left to release", c))
         rows += waitlist_rows(call, calls)
+        global WARM_TIMES
+        WARM_TIMES = warm_times(call, calls, endpoint)
     global DIRECTORY_TIMES
     DIRECTORY_TIMES = directory_times()
     return rows
@@ -258,6 +316,124 @@ def waitlist_rows(call, calls) -> list[tuple[str, list[tuple[str, float]]]]:
 
 
 DIRECTORY_TIMES: dict[str, float] = {}
+WARM_TIMES: dict[str, tuple[list[float], list[float]]] = {}
+TIMING_OFFICE = "chicago"  # 8 seats a slot: the API's visit and its raw replay share slots
+TIMING_RUNS = 40
+
+
+class RawReplay:
+    """The AWS requests an API operation made (DynamoDB, and SQS for its notice), sent again
+    through plain boto3 clients (default configuration) to the same moto server: the floor the
+    API is compared with.
+
+    Writes cannot be replayed as they were (their conditions now fail), so the items of every
+    table but slots and offices get keys of their own: a replayed booking books another
+    confirmation number for another person in the same slot (one more seat), and the replayed
+    lookup, reschedule and cancel then act on that booking under the same conditions."""
+
+    def __init__(self, endpoint: str) -> None:
+        import boto3
+        from botocore import xform_name
+
+        self.clients = {service: boto3.client(service, endpoint_url=endpoint,
+                                              region_name="us-east-1")
+                        for service in ("dynamodb", "sqs")}
+        self.method = xform_name
+        self.renames: dict[str, str] = {}
+
+    def start(self) -> None:
+        self.renames = {}
+
+    def _rename(self, kwargs: dict) -> dict:
+        for key_map in _keys_in(kwargs):
+            for attribute in key_map.values():
+                value = attribute.get("S")
+                if value and value not in self.renames:
+                    self.renames[value] = f"{value}raw"
+        text = json.dumps(kwargs)
+        for old, new in sorted(self.renames.items(), key=lambda pair: -len(pair[0])):
+            text = text.replace(old, new)
+        return json.loads(text)
+
+    def prepare(self, sent: list[tuple[str, str, dict]]) -> list[tuple[str, str, dict]]:
+        return [(service, op, self._rename(kwargs) if service == "dynamodb" else kwargs)
+                for service, op, kwargs in sent]
+
+    def send(self, prepared: list[tuple[str, str, dict]]) -> None:
+        from botocore.exceptions import ClientError
+
+        for service, op, kwargs in prepared:
+            try:
+                getattr(self.clients[service], self.method(op))(**kwargs)
+            except ClientError:
+                pass  # a condition that failed for the API fails here too
+
+
+def _keys_in(kwargs: dict):
+    """The keys of items outside the slots and offices tables a request names."""
+    shared = ("-slots", "-offices")
+    if "TransactItems" in kwargs:
+        for item in kwargs["TransactItems"]:
+            op = next(iter(item.values()))
+            if not op["TableName"].endswith(shared):
+                yield op.get("Key") or _key_of(op["TableName"], op["Item"])
+    elif "Key" in kwargs and not kwargs.get("TableName", "").endswith(shared):
+        yield kwargs["Key"]
+
+
+def _key_of(table_name: str, item: dict) -> dict:
+    from chalicelib import tables
+
+    model = next(m for m in tables.TABLES if m.Meta.table_name == table_name)
+    names = [a.attr_name for a in model.get_attributes().values() if a.is_hash_key or a.is_range_key]
+    return {n: item[n] for n in names if n in item}
+
+
+def warm_times(call, calls: DynamoCalls, endpoint: str) -> dict:
+    """Warm p50/p95 of availability, book, lookup, reschedule and cancel through the in-process
+    API, each beside its own DynamoDB requests replayed raw right after it (same run, same
+    server, interleaved so both see the same machine load)."""
+    from chalicelib import wiring
+
+    wiring.booking_service().generate_slots([TIMING_OFFICE])
+    raw = RawReplay(endpoint)
+    times: dict[str, tuple[list[float], list[float]]] = {}
+
+    def timed(name, fn, replay=True):
+        calls.sent.clear()
+        t = time.perf_counter()
+        result = fn()
+        api = time.perf_counter() - t
+        prepared = raw.prepare(list(calls.sent))
+        t = time.perf_counter()
+        if replay:
+            raw.send(prepared)
+        times.setdefault(name, ([], []))
+        times[name][0].append(api)
+        times[name][1].append(time.perf_counter() - t)
+        return result
+
+    slots = call("get", f"/v1/offices/{TIMING_OFFICE}/slots")["slots"]
+    # Past the 24-hour change cutoff, so every booking can be moved and cancelled online.
+    chosen = [s for s in slots if s["available"] >= 4 and datetime.fromisoformat(s["start"])
+              > datetime.now().astimezone() + timedelta(days=2)]
+    proof = {"last_name": "Timing", "date_of_birth": "1970-01-01"}
+    for n in range(TIMING_RUNS):
+        raw.start()
+        first, second = chosen[2 * n]["slot_id"], chosen[2 * n + 1]["slot_id"]
+        applicant = {"first_name": "Run" + "".join(chr(65 + int(d)) for d in f"{n:03d}"),
+                     **proof, "email": f"run{n}@example.org", "phone": f"617-555-{n:04d}",
+                     "address": {"line1": "1 Main", "city": "Chicago", "state": "IL",
+                                 "zip": "60601"}}
+        timed("availability (14 days)", lambda: call("get", f"/v1/offices/{TIMING_OFFICE}/slots"))
+        cn = timed("book", lambda: call("post", "/v1/appointments", {
+            "slot_id": first, "applicant": applicant, "reason": {"category": "case_inquiry"},
+            "language": "en", "contact_method": "email"}))["confirmation_number"]
+        timed("lookup", lambda: call("post", f"/v1/appointments/{cn}/lookup", proof))
+        timed("reschedule", lambda: call("post", f"/v1/appointments/{cn}/reschedule",
+                                         {**proof, "slot_id": second}))
+        timed("cancel", lambda: call("post", f"/v1/appointments/{cn}/cancel", proof))
+    return times
 
 
 def directory_times(runs: int = 7) -> dict[str, float]:
@@ -288,12 +464,27 @@ def render(rows, app_import: float, boto_import: float) -> str:
              "(moto server, one request at a time).", "",
              "Capacity: reads as moto reports them (eventually consistent GetItem = 0.5 RRU); "
              "transactions at DynamoDB's documented 2 WRU per item (moto reports none).", "",
+             f"Machine load at the end of the run (`uptime`): {_load()}.", "",
+             "Requests are counted by the moto server (failed conditional requests included); "
+             "capacity as the client saw it.", "",
              "| operation | DynamoDB requests | by kind | consumed capacity units |",
              "|---|---|---|---|"]
     for name, calls in rows:
-        kinds = Counter(op for op, _ in calls)
+        kinds = getattr(calls, "server", None) or Counter(op for op, _ in calls)
         by_kind = ", ".join(f"{op} x{n}" for op, n in sorted(kinds.items())) or "none"
-        lines.append(f"| {name} | {len(calls)} | {by_kind} | {sum(u for _, u in calls):g} |")
+        lines.append(f"| {name} | {sum(kinds.values())} | {by_kind} | "
+                     f"{sum(u for _, u in calls):g} |")
+    if WARM_TIMES:
+        lines += ["", f"Warm requests, milliseconds ({TIMING_RUNS} runs each, interleaved): the "
+                  "in-process API (chalice.test.Client) beside the same DynamoDB requests sent "
+                  "through a plain boto3 client to the same moto server right after it.", "",
+                  "| operation | API p50 | raw p50 | p50 ratio | API p95 | raw p95 | p95 ratio |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, (api, raw) in WARM_TIMES.items():
+            a50, r50, a95, r95 = (_percentile(api, 50), _percentile(raw, 50),
+                                  _percentile(api, 95), _percentile(raw, 95))
+            lines.append(f"| {name} | {a50 * 1000:.1f} | {r50 * 1000:.1f} | {a50 / r50:.2f}x | "
+                         f"{a95 * 1000:.1f} | {r95 * 1000:.1f} | {a95 / r95:.2f}x |")
     if DIRECTORY_TIMES:
         lines += ["", "Office directory (offices as data, per-container cache, "
                   "OFFICES_CACHE_SECONDS): median of 7, against the local moto server.", "",
@@ -303,6 +494,18 @@ def render(rows, app_import: float, boto_import: float) -> str:
               f"| `import app` | {app_import:.3f} |",
               f"| `import boto3` + one client | {boto_import:.3f} |", ""]
     return "\n".join(lines)
+
+
+def _load() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "unknown"
+
+
+def _percentile(samples: list[float], p: int) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 if __name__ == "__main__":

@@ -19,13 +19,37 @@ class Serialized:
     def __init__(self, app) -> None:
         self.app = app
         self.lock = threading.Lock()
+        # DynamoDB requests served, by operation, failed ones included (`make bench` reads and
+        # resets them at REQUESTS_PATH: counted here, not by a hook in the client).
+        self.requests: dict[str, int] = {}
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") == SENT_MAIL_PATH:
             return sent_mail(start_response)
+        if environ.get("PATH_INFO") == REQUESTS_PATH:
+            return self.served(environ, start_response)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
         with self.lock:
+            if target.startswith("DynamoDB_"):
+                operation = target.partition(".")[2]
+                self.requests[operation] = self.requests.get(operation, 0) + 1
             chunks = list(self.app(environ, start_response))
         return chunks
+
+    def served(self, environ, start_response):
+        import json
+
+        with self.lock:
+            body = json.dumps(self.requests).encode()
+            if environ.get("REQUEST_METHOD") == "DELETE":
+                self.requests = {}
+        start_response("200 OK", [("Content-Type", "application/json"),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+
+
+# DynamoDB requests served so far by operation (GET), and reset (DELETE).
+REQUESTS_PATH = "/infopass/dynamodb-requests.json"
 
 
 # The emails moto's SES accepted, without the rest of /moto-api/data.json (which serializes every

@@ -94,9 +94,11 @@ class _Transaction:
         self._txn.save(model, condition=condition,
                        return_values="ALL_OLD" if return_old else None)
 
-    def update(self, label: str, model: Any, actions: list, condition: Any) -> None:
+    def update(self, label: str, model: Any, actions: list, condition: Any,
+               return_old: bool = False) -> None:
         self._updates.append(label)
-        self._txn.update(model, actions=actions, condition=condition)
+        self._txn.update(model, actions=actions, condition=condition,
+                         return_values="ALL_OLD" if return_old else None)
 
     def commit(self) -> None:
         try:

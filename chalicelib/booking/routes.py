@@ -132,11 +132,16 @@ def _appointment(body: dict, status: int = 200, headers: dict | None = None) -> 
                                  "requestBody": _PROOF_BODY}}})
 @handled
 def book():
-    # Counted before the body is read: a bot's malformed requests use up its window too.
-    wiring.limiter().client_request(BOOKING_CLIENT, params.source_ip(api.current_request))
-    request = parse(BookingRequest, api.current_request.raw_body)
-    key = params.idempotency_key(api.current_request)
-    outcome = wiring.booking_service().book(request, key)
+    # Every request counts against the client's window, a bot's malformed ones too: in the
+    # booking's own transaction when it commits, else by itself (`settle`, a 429 once full).
+    admission = wiring.limiter().admission(BOOKING_CLIENT, params.source_ip(api.current_request))
+    try:
+        request = parse(BookingRequest, api.current_request.raw_body)
+        key = params.idempotency_key(api.current_request)
+        outcome = wiring.booking_service().book(request, key, admission=admission)
+    finally:
+        if admission is not None:
+            admission.settle()
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     if outcome.status == 201:
         # Where the appointment is read again (with the proof of identity lookup asks for).

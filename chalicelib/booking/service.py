@@ -22,7 +22,7 @@ from chalicelib.booking.ports import (CONTACT_LABEL, BookingRepository, Idempote
                                       HoldStore, NoticePublisher, PublishFailed, Rejected,
                                       SeatTaking, Slot, StoredResponse, TransactionPart)
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest
-from chalicelib.limits.service import BOOKING_PROOF, NO_LIMIT, ProofAttempts
+from chalicelib.limits.service import BOOKING_PROOF, NO_LIMIT, Admission, ProofAttempts
 
 log = logging.getLogger(__name__)
 
@@ -221,9 +221,11 @@ class BookingService:
         return found
 
     def book(self, request: BookingRequest, idempotency_key: str | None = None,
-             together_with: Sequence[TransactionPart] = ()) -> Outcome:
+             together_with: Sequence[TransactionPart] = (),
+             admission: Admission | None = None) -> Outcome:
         """`together_with`: other contexts' writes that commit with the booking (a waitlist
-        offer accepted); a failed condition of theirs is a concurrent update.
+        offer accepted); a failed condition of theirs is a concurrent update. `admission`: the
+        client's rate-limit count, taken in the booking's transaction (chalicelib/limits).
 
         A repeated request with the same Idempotency-Key is answered from its transaction's
         failed claim (the stored response comes back with the failure), so no request reads
@@ -232,7 +234,9 @@ class BookingService:
         body_hash = _hash(request.model_dump_json())
         claim_key = _hash("booking", idempotency_key) if idempotency_key else None
         try:
-            return self._book(request, body_hash, claim_key, together_with)
+            return self._book(request, body_hash, claim_key, together_with, admission)
+        except errors.TooManyRequests:
+            raise
         except errors.DomainError:
             replay = self._replay(claim_key, body_hash) if claim_key else None
             if replay:
@@ -240,7 +244,7 @@ class BookingService:
             raise
 
     def _book(self, request: BookingRequest, body_hash: str, claim_key: str | None,
-              together_with: Sequence[TransactionPart]) -> Outcome:
+              together_with: Sequence[TransactionPart], admission: Admission | None) -> Outcome:
         office, slot, guessed = self.slot_to_book(request.slot_id)
         hold = self._hold_for(request.hold_id, slot) if request.hold_id else None
         applicant = request.applicant
@@ -254,6 +258,8 @@ class BookingService:
             now = self.clock()
             appointment = self._new_appointment(request, office, slot, key, now)
             together: list[TransactionPart] = list(together_with)
+            if admission is not None:
+                together.append(admission)
             if hold is not None and hold.usable(now):
                 # The hold's seat becomes the booking's: no second seat is taken.
                 seat = SeatTaking(hold_id=hold.hold_id, at=int(now.timestamp()))
@@ -273,6 +279,12 @@ class BookingService:
                                claim=claim, seat=seat, together_with=together,
                                office_mode="self_service")
             except Rejected as rejected:
+                if admission is not None:
+                    # A full window is a 429 at once; a closed one was counted anew.
+                    if admission.rejected(rejected.failed, rejected.old) \
+                            and rejected.failed == {admission.label}:
+                        continue
+                    rejected.failed.discard(admission.label)
                 if rejected.replay is not None:
                     return self._replayed(rejected.replay, body_hash)
                 if "office" in rejected.failed:
@@ -302,6 +314,8 @@ class BookingService:
                     if replay:
                         return replay
                 continue
+            if admission is not None:
+                admission.committed()
             if hold is not None and hold.client:
                 self.holds.free_marker(hold)  # the client may hold another time at once
             log.info("booked", extra={"office_id": office["id"], "slot_id": appointment.slot_id})

@@ -7,6 +7,8 @@ by the conditions themselves, not by waiting for TTL.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 
@@ -37,7 +39,38 @@ def _condition_failed(error: Exception) -> bool:
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
+class _CountInTransaction:
+    """One event counted as an item of another context's transaction (`add_to`, under `label`):
+    one more in the open window with room, or the first of a window when there is no counter
+    yet. A counter that is full, or whose window has closed, fails the condition and comes back
+    with the failure (ALL_OLD), so the caller can tell the two apart without a read."""
+
+    def __init__(self, label: str, key: str, limit: int, now: int, closes_at: int) -> None:
+        self.label, self.key, self.limit, self.now, self.closes_at = (
+            label, key, limit, now, closes_at)
+
+    def add_to(self, txn: Any) -> None:
+        txn.update(self.label, CounterRecord(self.key), [
+            CounterRecord.hits.add(1),
+            CounterRecord.expires_at.set(CounterRecord.expires_at | self.closes_at),
+        ], CounterRecord.key.does_not_exist()
+            | ((CounterRecord.expires_at > self.now) & (CounterRecord.hits < self.limit)),
+            return_old=True)
+
+
 class DynamoCounters:
+    def in_transaction(self, label: str, key: str, limit: int, now: int,
+                       closes_at: int) -> _CountInTransaction:
+        return _CountInTransaction(label, key, limit, now, closes_at)
+
+    @staticmethod
+    def returned(raw: dict | None) -> Counter | None:
+        """The counter a failed transaction item returned (ALL_OLD)."""
+        if not raw:
+            return None
+        record = CounterRecord.from_raw_data(raw)
+        return Counter(int(record.hits), int(record.expires_at), int(record.failures or 0))
+
     def take(self, key: str, limit: int, now: int, closes_at: int) -> Counter | None:
         """Count one event unless the open window already holds `limit`. Returns None when the
         event was counted, or the full counter (for its Retry-After) when it was not."""

@@ -14,7 +14,7 @@ import ipaddress
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Callable, ContextManager, Iterable, Iterator, Protocol
+from typing import Any, Callable, ContextManager, Iterable, Iterator, Protocol
 
 from chalicelib import errors
 from chalicelib.limits.domain import Counter, Rule, closes_at, counter_key
@@ -111,6 +111,13 @@ class Limiter:
         if full is not None:
             raise errors.RateLimited(retry_after=full.retry_after(now))
 
+    def admission(self, bucket: str, source_ip: str | None) -> "Admission | None":
+        """This client's request of `bucket`, to be counted in the transaction the request
+        makes (see `Admission`); None for an exempt or unknown client."""
+        if not source_ip or self._exempt(source_ip):
+            return None
+        return Admission(self, bucket, counter_key(self.pepper, bucket, source_ip))
+
     def client_key(self, bucket: str, source_ip: str | None) -> str | None:
         """The key (an HMAC, never the address) under which another context keeps one thing
         per client, e.g. one active hold; None for an exempt or unknown client."""
@@ -124,3 +131,57 @@ class Limiter:
         except ValueError:
             return False
         return any(address in network for network in self.exempt)
+
+
+class Admission:
+    """One client request of a rate-limited bucket, counted once: as an item of the request's
+    own transaction when that commits (`add_to`; no request of its own), otherwise by itself
+    (`settle`, in the view's `finally`: malformed, refused and replayed requests count too).
+
+    A full window fails the transaction's item and comes back with the failure, so the 429 needs
+    no read (`rejected`). A closed window fails it too (one update cannot both reset and count):
+    then the request is counted by itself, opening a new window, and the transaction is tried
+    again without the item.
+    """
+    label = "client_limit"
+
+    def __init__(self, limiter: Limiter, bucket: str, key: str) -> None:
+        self.limiter, self.bucket, self.key = limiter, bucket, key
+        self.rule = limiter.rules[bucket]
+        self.counted = False
+
+    def add_to(self, txn: Any) -> None:
+        if not self.counted:
+            now = self.limiter.clock()
+            self.limiter.counters.in_transaction(
+                self.label, self.key, self.rule.limit, int(now.timestamp()),
+                closes_at(now, self.rule)).add_to(txn)
+
+    def committed(self) -> None:
+        self.counted = True
+
+    def rejected(self, failed: set[str], old: dict) -> bool:
+        """After a cancelled transaction: `RateLimited` when the window is full; True when the
+        count failed only because its window had closed (now counted by itself: try again)."""
+        if self.counted or self.label not in failed:
+            return False
+        now = self.limiter.clock()
+        current = self.limiter.counters.returned(old.get(self.label))
+        if current is not None and current.closes_at > now.timestamp():
+            self.counted = True  # refused: nothing left to count
+            raise errors.RateLimited(retry_after=current.retry_after(now))
+        self._count()
+        return True
+
+    def settle(self) -> None:
+        """Count the request by itself unless its transaction did (`RateLimited` once full)."""
+        if not self.counted:
+            self._count()
+
+    def _count(self) -> None:
+        self.counted = True
+        now = self.limiter.clock()
+        full = self.limiter.counters.take(self.key, self.rule.limit, int(now.timestamp()),
+                                          closes_at(now, self.rule))
+        if full is not None:
+            raise errors.RateLimited(retry_after=full.retry_after(now))

@@ -149,3 +149,76 @@ def test_a_reschedule_reads_the_appointment_and_writes_once(service, sent):
     sent.clear()
     service.reschedule(cn, move)
     assert operations(sent) == ["GetItem", "TransactWriteItems"]
+
+
+CLIENT = "198.51.100.4"
+
+
+@pytest.fixture
+def limiter(aws, clock):
+    from chalicelib.limits.domain import Rule
+    from chalicelib.limits.repository import DynamoCounters
+    from chalicelib.limits.service import BOOKING_CLIENT, Limiter
+
+    return Limiter(DynamoCounters(), {BOOKING_CLIENT: Rule(2, timedelta(hours=1))},
+                   pepper="test", clock=clock)
+
+
+def book_as_client(service, limiter, body):
+    """What the view does: the client's count rides in the booking's transaction."""
+    from chalicelib.limits.service import BOOKING_CLIENT
+
+    admission = limiter.admission(BOOKING_CLIENT, CLIENT)
+    try:
+        return service.book(body, admission=admission)
+    finally:
+        admission.settle()
+
+
+def client_counter(limiter):
+    from chalicelib.limits.domain import counter_key
+    from chalicelib.limits.repository import CounterRecord
+    from chalicelib.limits.service import BOOKING_CLIENT
+
+    return CounterRecord.get(counter_key("test", BOOKING_CLIENT, CLIENT), consistent_read=True)
+
+
+def test_a_client_counted_booking_is_still_one_request_and_the_third_is_refused_unread(
+        service, limiter, sent):
+    from chalicelib import errors
+
+    bodies = [request(slot_after(service, d)["slot_id"], first=f"P{chr(62 + d)}") for d in (3, 4, 5)]
+    for body in bodies[:2]:
+        sent.clear()
+        assert book_as_client(service, limiter, body).status == 201
+        assert operations(sent) == ["TransactWriteItems"]
+    assert client_counter(limiter).hits == 2
+    sent.clear()
+    with pytest.raises(errors.RateLimited) as refused:
+        book_as_client(service, limiter, bodies[2])
+    assert operations(sent) == ["TransactWriteItems"]  # the full counter came back with it
+    assert 0 < refused.value.retry_after <= 3600
+    assert tables.AppointmentRecord.count() == 2
+
+
+def test_a_refused_booking_counts_against_the_client_too(service, limiter):
+    from chalicelib import errors
+
+    slot = slot_after(service, 3)["slot_id"]
+    book_as_client(service, limiter, request(slot, first="Ana"))
+    with pytest.raises(errors.AlreadyBooked):
+        book_as_client(service, limiter, request(slot_after(service, 4)["slot_id"], first="Ana"))
+    assert client_counter(limiter).hits == 2
+
+
+def test_a_client_whose_window_closed_books_and_opens_a_new_window(service, limiter, clock):
+    from chalicelib.limits.repository import CounterRecord
+
+    book_as_client(service, limiter, request(slot_after(service, 3)["slot_id"], first="Ana"))
+    book_as_client(service, limiter, request(slot_after(service, 4)["slot_id"], first="Bia"))
+    body = request(slot_after(service, 5)["slot_id"], first="Cy")
+    clock.advance(hours=1, seconds=1)
+    assert book_as_client(service, limiter, body).status == 201
+    counter = client_counter(limiter)
+    assert counter.hits == 1 and counter.expires_at > clock().timestamp()
+    assert isinstance(counter, CounterRecord)
