@@ -50,12 +50,18 @@ class _CountInTransaction:
             label, key, limit, now, closes_at)
 
     def add_to(self, txn: Any) -> None:
-        txn.update(self.label, CounterRecord(self.key), [
-            CounterRecord.hits.add(1),
-            CounterRecord.expires_at.set(CounterRecord.expires_at | self.closes_at),
-        ], CounterRecord.key.does_not_exist()
-            | ((CounterRecord.expires_at > self.now) & (CounterRecord.hits < self.limit)),
-            return_old=True)
+        actions, condition = _one_more(self.limit, self.now, self.closes_at)
+        txn.update(self.label, CounterRecord(self.key), actions, condition, return_old=True)
+
+
+def _one_more(limit: int, now: int, closes_at: int) -> tuple[list, Any]:
+    """One update for the usual cases: no counter yet (this event opens a window closing at
+    `closes_at`), or an open window with room. A closed window fails it: one update cannot
+    both reset a counter and count on it."""
+    return ([CounterRecord.hits.add(1),
+             CounterRecord.expires_at.set(CounterRecord.expires_at | closes_at)],
+            CounterRecord.key.does_not_exist()
+            | ((CounterRecord.expires_at > now) & (CounterRecord.hits < limit)))
 
 
 class DynamoCounters:
@@ -76,20 +82,18 @@ class DynamoCounters:
         event was counted, or the full counter (for its Retry-After) when it was not."""
         for _ in range(_ATTEMPTS):
             record = CounterRecord(key)
-            try:  # the usual case: a window is open and has room
-                record.update(actions=[CounterRecord.hits.add(1)],
-                              condition=(CounterRecord.expires_at > now)
-                              & (CounterRecord.hits < limit))
+            try:  # the usual cases, in one request: no counter yet, or an open one with room
+                actions, condition = _one_more(limit, now, closes_at)
+                record.update(actions=actions, condition=condition)
                 return None
             except UpdateError as error:
                 if not _condition_failed(error):
                     raise
-            try:  # no counter, or its window has closed: this event opens a new one
+            try:  # its window has closed: this event opens a new one
                 record.update(actions=[CounterRecord.hits.set(1),
                                        CounterRecord.failures.set(0),
                                        CounterRecord.expires_at.set(closes_at)],
-                              condition=CounterRecord.key.does_not_exist()
-                              | (CounterRecord.expires_at <= now))
+                              condition=CounterRecord.expires_at <= now)
                 return None
             except UpdateError as error:
                 if not _condition_failed(error):

@@ -222,3 +222,21 @@ def test_a_client_whose_window_closed_books_and_opens_a_new_window(service, limi
     counter = client_counter(limiter)
     assert counter.hits == 1 and counter.expires_at > clock().timestamp()
     assert isinstance(counter, CounterRecord)
+
+
+def test_a_first_proof_of_a_number_is_three_requests_reserve_read_give_back(aws, clock, sent):
+    """The reservation opens the number's counter in one update (no failed update first)."""
+    from chalicelib.limits.domain import Rule
+    from chalicelib.limits.repository import DynamoCounters
+    from chalicelib.limits.service import BOOKING_PROOF, Limiter
+    from tests.integration.test_booking_repository import PROOF
+
+    limiter = Limiter(DynamoCounters(), {BOOKING_PROOF: Rule(3, timedelta(hours=1))},
+                      pepper="test", clock=clock)
+    service = BookingService(DynamoBookingRepository(), SqsNoticePublisher(aws["notices"]),
+                             pepper="test", clock=clock, policy=Policy(), attempts=limiter)
+    service.generate_slots([OFFICE])
+    cn = service.book(request(slot_after(service, 3)["slot_id"])).body["confirmation_number"]
+    sent.clear()
+    service.lookup(cn, PROOF)
+    assert operations(sent) == ["UpdateItem", "GetItem", "UpdateItem"]
