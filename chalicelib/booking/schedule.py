@@ -100,15 +100,26 @@ def plan_day(office: dict, day: date) -> list[PlannedSlot]:
     return slots
 
 
+def _schedule_at(office: dict, start: datetime) -> tuple[datetime, dict]:
+    from chalicelib.offices.domain import schedule_for
+
+    local = start.astimezone(ZoneInfo(office["timezone"]))
+    return local, schedule_for(office, local.date())
+
+
 def planned_end(office: dict, start: datetime) -> datetime:
     """When a slot starting at `start` ends under the schedule in force that day (wall-clock
     arithmetic in the office's zone, as `plan_day`). Whether such a slot exists is for the
     table to say: a booking makes this end a condition of its transaction."""
-    from chalicelib.offices.domain import schedule_for
+    local, weekly = _schedule_at(office, start)
+    return (local + timedelta(minutes=weekly["slot_minutes"])).astimezone(timezone.utc)
 
-    local = start.astimezone(ZoneInfo(office["timezone"]))
-    step = timedelta(minutes=schedule_for(office, local.date())["slot_minutes"])
-    return (local + step).astimezone(timezone.utc)
+
+def planned_reserve(office: dict, start: datetime) -> int:
+    """The reserved seats the schedule in force at `start` gives a slot."""
+    from chalicelib.booking.seats import reserved_seats
+
+    return reserved_seats(_schedule_at(office, start)[1])
 
 
 def plan(office: dict, first: date, last: date) -> list[PlannedSlot]:

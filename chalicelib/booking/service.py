@@ -22,7 +22,8 @@ from chalicelib.booking.ports import (CONTACT_LABEL, BookingRepository, Idempote
                                       HoldStore, NoticePublisher, PublishFailed, Rejected,
                                       SeatTaking, Slot, StoredResponse, TransactionPart)
 from chalicelib.booking.validation import BookingRequest, Proof, RescheduleRequest
-from chalicelib.limits.service import BOOKING_PROOF, NO_LIMIT, Admission, ProofAttempts
+from chalicelib.limits.service import (BOOKING_PROOF, NO_LIMIT, Admission, ProofAttempts,
+                                       Reservation)
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +190,12 @@ class BookingService:
         office = self._office_to_book(office_id, any_office)
         ensure_bookable(start, self.clock(), self.window(office)[1], ZoneInfo(office["timezone"]))
         end = schedule.planned_end(office, start)
+        # Staff take a reserved seat first where the schedule keeps some and the release job
+        # has not given them to the public yet.
+        reserve = staff and schedule.planned_reserve(office, start) > 0 and not seats.release_due(
+            start, self.clock(), seats.release_lead(office))
         return office, Slot(office_id, start, end, capacity=1, available=1,
-                            reserved=1 if staff else 0), True
+                            reserved=1 if reserve else 0), True
 
     def _office_to_book(self, office_id: str, any_office: bool) -> dict:
         try:
@@ -478,15 +483,24 @@ class BookingService:
     # --- manage -------------------------------------------------------------------------
 
     def _proven(self, raw_cn: str, proof: Proof) -> Appointment:
+        return self._proven_held(raw_cn, proof, defer=False)[0]
+
+    def _proven_held(self, raw_cn: str, proof: Proof,
+                     defer: bool = True) -> tuple[Appointment, Reservation]:
+        """The appointment, and its proof attempt still reserved when `defer`: the change the
+        proof allows gives it back in its own transaction (`Reservation`), the caller settles
+        it in a `finally`."""
         cn = normalize_confirmation_number(raw_cn)
         # Failures are counted per number, real or not, so the limit is no oracle either.
-        with self.attempts.proof_attempt(BOOKING_PROOF, cn or raw_cn.strip().upper()):
+        with self.attempts.proof_attempt(BOOKING_PROOF, cn or raw_cn.strip().upper()) as held:
             appointment = self.repo.get_appointment(cn) if cn else None
             # One answer for "no such number" and "wrong person": no oracle for guessing either.
             if appointment is None or not proof_matches(self.pepper, appointment.proof, cn,
                                                         proof.last_name, proof.date_of_birth):
                 raise errors.AppointmentNotFound()
-        return appointment
+            if defer:
+                held.defer()
+        return appointment, held
 
     def _view(self, appointment: Appointment) -> dict:
         return representation.appointment(appointment, offices.get(appointment.office_id),
@@ -536,7 +550,14 @@ class BookingService:
     def reschedule(self, raw_cn: str, request: RescheduleRequest,
                    together_with: Alongside | None = None) -> dict:
         """`together_with(confirmation_number, office_id of the new slot)`: as for `cancel`."""
-        appointment = self._proven(raw_cn, request)
+        appointment, held = self._proven_held(raw_cn, request)
+        try:
+            return self._reschedule(appointment, request, together_with, held)
+        finally:
+            held.settle()
+
+    def _reschedule(self, appointment: Appointment, request: RescheduleRequest,
+                    together_with: Alongside | None, held: Reservation) -> dict:
         now = self.clock()
         ensure_changeable(appointment.status, appointment.start, now, self.policy,
                           appointment.timezone)
@@ -562,10 +583,13 @@ class BookingService:
                     else slot.start - self.policy.min_interval,
                     seat=self._seat(office, slot, now),
                     old_to_pool=self._returned_pool(appointment, now),
-                    together_with=together_with(appointment.confirmation_number, slot.office_id)
-                    if together_with else (),
+                    together_with=[*(together_with(appointment.confirmation_number,
+                                                   slot.office_id) if together_with else ()),
+                                   held],
                     office_mode=None if granted else "self_service")
             except Rejected as rejected:
+                if held.rejected(rejected.failed) and not rejected.failed:
+                    continue  # the proof's window closed meanwhile: nothing to give back
                 if "office" in rejected.failed:
                     office = self._office_changed(office)
                     continue
@@ -578,6 +602,7 @@ class BookingService:
                 if rejected.failed == {"person"}:
                     raise errors.TooSoon() from None
                 raise errors.ConcurrentUpdate() from None
+            held.committed()
             break
         else:
             raise errors.ConcurrentUpdate()

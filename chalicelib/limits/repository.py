@@ -54,6 +54,21 @@ class _CountInTransaction:
         txn.update(self.label, CounterRecord(self.key), actions, condition, return_old=True)
 
 
+class _GiveBackInTransaction:
+    """`DynamoCounters.give_back` as an item of another context's transaction."""
+
+    def __init__(self, label: str, key: str, now: int) -> None:
+        self.label, self.key, self.now = label, key, now
+
+    def add_to(self, txn: Any) -> None:
+        txn.update(self.label, CounterRecord(self.key), *_one_less(self.now))
+
+
+def _one_less(now: int) -> tuple[list, Any]:
+    return ([CounterRecord.hits.add(-1)],
+            (CounterRecord.expires_at > now) & (CounterRecord.hits > 0))
+
+
 def _one_more(limit: int, now: int, closes_at: int) -> tuple[list, Any]:
     """One update for the usual cases: no counter yet (this event opens a window closing at
     `closes_at`), or an open window with room. A closed window fails it: one update cannot
@@ -68,6 +83,9 @@ class DynamoCounters:
     def in_transaction(self, label: str, key: str, limit: int, now: int,
                        closes_at: int) -> _CountInTransaction:
         return _CountInTransaction(label, key, limit, now, closes_at)
+
+    def give_back_in_transaction(self, label: str, key: str, now: int) -> _GiveBackInTransaction:
+        return _GiveBackInTransaction(label, key, now)
 
     @staticmethod
     def returned(raw: dict | None) -> Counter | None:
@@ -107,9 +125,8 @@ class DynamoCounters:
     def give_back(self, key: str, now: int) -> None:
         """Uncount one event of the open window (a proof that turned out right)."""
         try:
-            CounterRecord(key).update(actions=[CounterRecord.hits.add(-1)],
-                                      condition=(CounterRecord.expires_at > now)
-                                      & (CounterRecord.hits > 0))
+            actions, condition = _one_less(now)
+            CounterRecord(key).update(actions=actions, condition=condition)
         except UpdateError as error:
             if not _condition_failed(error):
                 raise  # a closed or emptied window needs nothing given back

@@ -41,14 +41,14 @@ BUSY_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6, 2.0)
 
 class ProofAttempts(Protocol):
     """What a service with an identity proof needs of the Limiter."""
-    def proof_attempt(self, bucket: str, subject: str) -> ContextManager[None]: ...
+    def proof_attempt(self, bucket: str, subject: str) -> ContextManager["Reservation"]: ...
 
 
 class _NoLimit:
     """For unit tests and tools that construct services without a limiter."""
     @contextmanager
-    def proof_attempt(self, bucket: str, subject: str) -> Iterator[None]:
-        yield
+    def proof_attempt(self, bucket: str, subject: str) -> Iterator["Reservation"]:
+        yield Reservation(None, "")
 
 
 NO_LIMIT: ProofAttempts = _NoLimit()
@@ -72,21 +72,24 @@ class Limiter:
 
     @contextmanager
     def proof_attempt(self, bucket: str, subject: str,
-                      failure: type[Exception] = errors.NotFound) -> Iterator[None]:
+                      failure: type[Exception] = errors.NotFound) -> Iterator["Reservation"]:
         """Wrap one identity check. Raises `TooManyAttempts` before checking once `limit`
         failures are counted in the window; a `failure` raised inside stays counted; success (or
-        an error that says nothing about the proof) gives the attempt back."""
+        an error that says nothing about the proof) gives the attempt back, at once or, after
+        `Reservation.defer`, with the caller's own transaction (see `Reservation`)."""
         rule, key = self.rules[bucket], counter_key(self.pepper, bucket, subject)
         self._reserve(rule, key)
+        held = Reservation(self, key)
         try:
-            yield
+            yield held
         except failure:
             self.counters.count_failure(key, int(self.clock().timestamp()))
             raise
         except BaseException:
-            self.counters.give_back(key, int(self.clock().timestamp()))
+            held.settle()
             raise
-        self.counters.give_back(key, int(self.clock().timestamp()))
+        if not held.deferred:
+            held.settle()
 
     def _reserve(self, rule: Rule, key: str) -> None:
         for wait in (*BUSY_WAITS, None):
@@ -185,3 +188,42 @@ class Admission:
                                           closes_at(now, self.rule))
         if full is not None:
             raise errors.RateLimited(retry_after=full.retry_after(now))
+
+
+class Reservation:
+    """A proof attempt reserved on the subject's counter, to be given back once the proof held.
+    After `defer`, the caller gives it back as an item of the write the proof allowed (`add_to`,
+    label `proof`; no request of its own) and calls `settle` in a `finally`, which gives it back
+    by itself unless that write did. A window that closed meanwhile fails the item: nothing is
+    left to give back (`rejected`)."""
+    label = "proof"
+
+    def __init__(self, limiter: Limiter | None, key: str) -> None:
+        self.limiter, self.key = limiter, key
+        self.deferred = False
+        self.done = limiter is None
+
+    def defer(self) -> "Reservation":
+        self.deferred = True
+        return self
+
+    def add_to(self, txn: Any) -> None:
+        if not self.done:
+            self.limiter.counters.give_back_in_transaction(
+                self.label, self.key, int(self.limiter.clock().timestamp())).add_to(txn)
+
+    def committed(self) -> None:
+        self.done = True
+
+    def rejected(self, failed: set[str]) -> bool:
+        """True when the give-back's own condition failed (retry the write without it)."""
+        if self.done or self.label not in failed:
+            return False
+        self.done = True
+        failed.discard(self.label)
+        return True
+
+    def settle(self) -> None:
+        if not self.done:
+            self.done = True
+            self.limiter.counters.give_back(self.key, int(self.limiter.clock().timestamp()))

@@ -240,3 +240,75 @@ def test_a_first_proof_of_a_number_is_three_requests_reserve_read_give_back(aws,
     sent.clear()
     service.lookup(cn, PROOF)
     assert operations(sent) == ["UpdateItem", "GetItem", "UpdateItem"]
+
+
+def test_a_grant_reads_the_request_and_books_in_one_transaction(aws, clock, sent):
+    from chalicelib.triage.deadlines import DeadlinePolicy
+    from chalicelib.triage.domain import Actor
+    from chalicelib.triage.repository import DynamoTriageRepository
+    from chalicelib.triage.service import TriageService
+    from chalicelib.triage.validation import Grant
+    from tests.fakes import FakePublisher
+    from tests.integration.test_triage_repository import at_callback, open_slots
+    from tests.triage_fakes import FakeRequestNotices
+    from tests.unit.test_triage_service import standard_body
+
+    booking = BookingService(DynamoBookingRepository(), FakePublisher(), pepper="test",
+                             clock=clock, policy=Policy())
+    booking.generate_slots(["boston"])
+    triage = TriageService(DynamoTriageRepository(), booking, FakeRequestNotices(),
+                           policy=DeadlinePolicy(), pepper="test", clock=clock)
+    request_id = triage.submit(standard_body(zip="02108"))["request_id"]
+    officer = Actor("officer-b", "tier2", "boston")
+    at_callback(triage, request_id, officer)
+    slot_id = open_slots(booking, "boston")[3]
+    sent.clear()
+    triage.grant(officer, request_id, Grant(slot_id=slot_id))
+    assert operations(sent) == ["GetItem", "TransactWriteItems"]
+
+
+def test_a_proven_reschedule_gives_its_proof_attempt_back_inside_its_transaction(
+        aws, clock, sent):
+    from chalicelib.limits.domain import Rule, counter_key
+    from chalicelib.limits.repository import CounterRecord, DynamoCounters
+    from chalicelib.limits.service import BOOKING_PROOF, Limiter
+    from chalicelib.booking.domain import normalize_confirmation_number
+    from chalicelib.booking.validation import RescheduleRequest
+    from tests.integration.test_booking_repository import PROOF
+
+    limiter = Limiter(DynamoCounters(), {BOOKING_PROOF: Rule(3, timedelta(hours=1))},
+                      pepper="test", clock=clock)
+    service = BookingService(DynamoBookingRepository(), SqsNoticePublisher(aws["notices"]),
+                             pepper="test", clock=clock, policy=Policy(), attempts=limiter)
+    service.generate_slots([OFFICE])
+    cn = service.book(request(slot_after(service, 3)["slot_id"])).body["confirmation_number"]
+    move = RescheduleRequest(slot_id=slot_after(service, 5)["slot_id"],
+                             last_name=PROOF.last_name, date_of_birth=PROOF.date_of_birth)
+    sent.clear()
+    service.reschedule(cn, move)
+    assert operations(sent) == ["UpdateItem", "GetItem", "TransactWriteItems"]
+    key = counter_key("test", BOOKING_PROOF, normalize_confirmation_number(cn))
+    assert CounterRecord.get(key, consistent_read=True).hits == 0  # given back
+
+
+def test_a_refused_reschedule_still_gives_its_proof_attempt_back(aws, clock):
+    from chalicelib import errors
+    from chalicelib.limits.domain import Rule, counter_key
+    from chalicelib.limits.repository import CounterRecord, DynamoCounters
+    from chalicelib.limits.service import BOOKING_PROOF, Limiter
+    from chalicelib.booking.domain import normalize_confirmation_number
+    from chalicelib.booking.validation import RescheduleRequest
+    from tests.integration.test_booking_repository import PROOF
+
+    limiter = Limiter(DynamoCounters(), {BOOKING_PROOF: Rule(3, timedelta(hours=1))},
+                      pepper="test", clock=clock)
+    service = BookingService(DynamoBookingRepository(), SqsNoticePublisher(aws["notices"]),
+                             pepper="test", clock=clock, policy=Policy(), attempts=limiter)
+    service.generate_slots([OFFICE])
+    slot = slot_after(service, 3)["slot_id"]
+    cn = service.book(request(slot)).body["confirmation_number"]
+    with pytest.raises(errors.SameSlot):
+        service.reschedule(cn, RescheduleRequest(slot_id=slot, last_name=PROOF.last_name,
+                                                 date_of_birth=PROOF.date_of_birth))
+    key = counter_key("test", BOOKING_PROOF, normalize_confirmation_number(cn))
+    assert CounterRecord.get(key, consistent_read=True).hits == 0
