@@ -192,6 +192,10 @@ def run_operations(endpoint: str) -> list[tuple[str, list[tuple[str, float]]]]:
                                           {"Idempotency-Key": "bench-1"}))
         rows.append(("book with Idempotency-Key, replayed", c))
         cn = booked["confirmation_number"]
+        from chalicelib.notices.events import NoticeEvent
+        _, c = calls.measure(lambda: wiring.notice_service().handle(NoticeEvent(
+            "booking_confirmation", "appointment", cn.replace("-", ""), 1)))
+        rows.append(("notices consumer, one booking confirmation (email)", c))
         proof = {"last_name": "Mark", "date_of_birth": "1970-01-01"}
         _, c = calls.measure(lambda: call("post", f"/v1/appointments/{cn}/lookup", proof))
         rows.append(("lookup", c))

@@ -48,3 +48,19 @@ def aws(moto_server, monkeypatch):
     wiring.rewire()
     yield urls
     wiring.rewire()
+
+
+@pytest.fixture
+def dynamodb_requests(monkeypatch):
+    """The DynamoDB operations sent from now on, in order (failed conditional ones too)."""
+    from pynamodb.connection.base import Connection
+
+    sent = []
+    original = Connection.dispatch
+
+    def dispatch(connection, operation, kwargs):
+        sent.append(operation)
+        return original(connection, operation, kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", dispatch)
+    return sent

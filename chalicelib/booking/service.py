@@ -218,6 +218,18 @@ class BookingService:
         except errors.UnknownOffice:
             raise errors.UnknownSlot() from None
 
+    def _guess_corrected(self, failed: set[str], office: dict, slot: Slot,
+                         guessed: bool) -> tuple[dict, Slot, bool] | None:
+        """After a rejected transaction, (office, slot, guessed) to try again with when what was
+        not read turned out wrong: the office's mode (read now; raises if it no longer books
+        online) or the guessed slot (read now, with the seat it has; raises if it does not
+        exist). None when neither failed."""
+        if "office" in failed:
+            return self._office_changed(office), slot, guessed
+        if guessed and "slot" in failed:
+            return office, self._read_slot(slot), False
+        return None
+
     def _read_slot(self, slot: Slot) -> Slot:
         """The slot as stored, once a guessed one failed its condition."""
         found = self.repo.get_slot(slot.office_id, slot.start)
@@ -394,11 +406,9 @@ class BookingService:
                                together_with=together_with(appointment) if together_with else (),
                                seat=seat, office_mode="self_service" if assisted else None)
             except Rejected as rejected:
-                if "office" in rejected.failed:
-                    office = self._office_changed(office)
-                    continue
-                if guessed and "slot" in rejected.failed:
-                    slot, guessed = self._read_slot(slot), False  # then the seat it has
+                corrected = self._guess_corrected(rejected.failed, office, slot, guessed)
+                if corrected:
+                    office, slot, guessed = corrected
                     continue
                 if rejected.failed == {"appointment"} or (not rejected.failed
                                                           and attempt < _RETRIES_ON_CONFLICT - 1):
@@ -590,11 +600,9 @@ class BookingService:
             except Rejected as rejected:
                 if held.rejected(rejected.failed) and not rejected.failed:
                     continue  # the proof's window closed meanwhile: nothing to give back
-                if "office" in rejected.failed:
-                    office = self._office_changed(office)
-                    continue
-                if guessed and "slot" in rejected.failed:
-                    slot, guessed = self._read_slot(slot), False  # then the seat it has
+                corrected = self._guess_corrected(rejected.failed, office, slot, guessed)
+                if corrected:
+                    office, slot, guessed = corrected
                     continue
                 if "slot" in rejected.failed:
                     raise errors.SlotUnavailable(

@@ -21,7 +21,7 @@ from chalicelib.notices import blocks
 from chalicelib.notices.events import NoticeEvent, PublishFailed
 from chalicelib.notices.model import (CalendarEvent, Content, Facts, Heading, NoticeData,
                                       Paragraph)
-from chalicelib.notices.ports import AppointmentStore, NoticeQueue
+from chalicelib.notices.ports import AppointmentStore, NoticeQueue, StoredAppointment
 from chalicelib.notices.registry import Subject, register
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,9 @@ class AppointmentNotices:
         self.store = store
         self.policy = policy
         self.clock = clock
+        # The appointment `load` read, by (number, version), for the reminder `sent` schedules
+        # right after: a version's start and times never change, so it needs no second read.
+        self._loaded: dict[tuple[str, int], StoredAppointment] = {}
 
     # --- the subject's contract ------------------------------------------------------------
 
@@ -58,6 +61,9 @@ class AppointmentNotices:
         a = self.store.get(confirmation_number)
         if a is None or a.version != version or a.start <= self.clock():
             return None  # gone, superseded by a newer version's notice, or already over
+        if len(self._loaded) > 64:
+            self._loaded.clear()
+        self._loaded[(confirmation_number, version)] = a
         office = offices.get(a.office_id)
         zone = ZoneInfo(a.timezone)
         start = a.start.astimezone(zone)
@@ -104,7 +110,8 @@ class AppointmentNotices:
     # --- reminders --------------------------------------------------------------------------
 
     def _schedule_reminder(self, confirmation_number: str, version: int) -> None:
-        a = self.store.get(confirmation_number)
+        a = (self._loaded.pop((confirmation_number, version), None)
+             or self.store.get(confirmation_number))
         if a is None or a.version != version or a.status != "booked":
             return  # a newer version's notice schedules (or drops) the reminder
         due = a.start - self.policy.reminder_lead

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.expressions.condition import size
 
 from chalicelib.booking.domain import iso_utc
 from chalicelib.notices.model import Letter
@@ -171,6 +172,17 @@ class DynamoAppointmentStore:
 
     def clear_pending(self, confirmation_number: str, entry: str) -> None:
         record = AppointmentRecord(confirmation_number)
+        try:
+            # The usual case in one update: this was the only pending notice, so the outbox
+            # marker goes with it.
+            record.update(actions=[AppointmentRecord.pending_notices.delete({entry}),
+                                   AppointmentRecord.outbox.remove()],
+                          condition=AppointmentRecord.pending_notices.contains(entry)
+                          & (size(AppointmentRecord.pending_notices) == 1))
+            return
+        except UpdateError as error:
+            if not _failed_condition(error):
+                raise
         try:
             record.update(actions=[AppointmentRecord.pending_notices.delete({entry})],
                           condition=AppointmentRecord.confirmation_number.exists())

@@ -80,10 +80,8 @@ class NoticeService:
     def deliver(self, event: NoticeEvent) -> Outcome:
         subject, render_kind = self._resolve(event)
         key = event.key
-        known = self.sent_log.get(key)
-        if known is not None and known.state in SETTLED:
-            self._settled(subject, event)
-            return Outcome("duplicate", known.state)
+        # No read of the sent log first: the claim's condition finds a settled notice (a
+        # redelivery), and only then is the log read to say so.
         data = subject.load(event.id, event.version)
         if data is None:
             return self._skip(subject, event, "superseded or gone")
@@ -145,7 +143,11 @@ class NoticeService:
         self._settled(subject, event)
 
     def _skip(self, subject: Subject, event: NoticeEvent, reason: str) -> Outcome:
-        self.sent_log.settle(event.key, None, SKIPPED, self.clock(), {"reason": reason})
+        if not self.sent_log.settle(event.key, None, SKIPPED, self.clock(), {"reason": reason}):
+            known = self.sent_log.get(event.key)
+            if known is not None and known.state in SETTLED:  # a redelivery of a settled one
+                self._settled(subject, event)
+                return Outcome("duplicate", known.state)
         self._settled(subject, event)
         log.info("notice skipped", extra={"kind": event.kind, "reason": reason})
         return Outcome("skipped", reason)

@@ -1,1 +1,1 @@
-from tests.aws_fixtures import aws, moto_server  # noqa: F401
+from tests.aws_fixtures import aws, dynamodb_requests, moto_server  # noqa: F401

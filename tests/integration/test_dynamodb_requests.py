@@ -18,12 +18,39 @@ def clock():
     return FixedClock(MONDAY_NOON)
 
 
-@pytest.fixture
-def service(aws, clock):
+def booking_service(aws, clock, attempts=None):
     svc = BookingService(DynamoBookingRepository(), SqsNoticePublisher(aws["notices"]),
-                         pepper="test", clock=clock, policy=Policy())
+                         pepper="test", clock=clock, policy=Policy(),
+                         **({"attempts": attempts} if attempts else {}))
     svc.generate_slots([OFFICE])
     return svc
+
+
+@pytest.fixture
+def service(aws, clock):
+    return booking_service(aws, clock)
+
+
+@pytest.fixture
+def proofs(aws, clock):
+    """A booking service whose proofs are limited (3 failures an hour) on the table."""
+    from chalicelib.limits.domain import Rule
+    from chalicelib.limits.repository import DynamoCounters
+    from chalicelib.limits.service import BOOKING_PROOF, Limiter
+
+    return booking_service(aws, clock, Limiter(
+        DynamoCounters(), {BOOKING_PROOF: Rule(3, timedelta(hours=1))}, pepper="test",
+        clock=clock))
+
+
+def proof_counter(cn):
+    from chalicelib.booking.domain import normalize_confirmation_number
+    from chalicelib.limits.domain import counter_key
+    from chalicelib.limits.repository import CounterRecord
+    from chalicelib.limits.service import BOOKING_PROOF
+
+    return CounterRecord.get(counter_key("test", BOOKING_PROOF, normalize_confirmation_number(cn)),
+                             consistent_read=True)
 
 
 @pytest.fixture
@@ -224,21 +251,13 @@ def test_a_client_whose_window_closed_books_and_opens_a_new_window(service, limi
     assert isinstance(counter, CounterRecord)
 
 
-def test_a_first_proof_of_a_number_is_three_requests_reserve_read_give_back(aws, clock, sent):
+def test_a_first_proof_of_a_number_is_three_requests_reserve_read_give_back(proofs, sent):
     """The reservation opens the number's counter in one update (no failed update first)."""
-    from chalicelib.limits.domain import Rule
-    from chalicelib.limits.repository import DynamoCounters
-    from chalicelib.limits.service import BOOKING_PROOF, Limiter
     from tests.integration.test_booking_repository import PROOF
 
-    limiter = Limiter(DynamoCounters(), {BOOKING_PROOF: Rule(3, timedelta(hours=1))},
-                      pepper="test", clock=clock)
-    service = BookingService(DynamoBookingRepository(), SqsNoticePublisher(aws["notices"]),
-                             pepper="test", clock=clock, policy=Policy(), attempts=limiter)
-    service.generate_slots([OFFICE])
-    cn = service.book(request(slot_after(service, 3)["slot_id"])).body["confirmation_number"]
+    cn = proofs.book(request(slot_after(proofs, 3)["slot_id"])).body["confirmation_number"]
     sent.clear()
-    service.lookup(cn, PROOF)
+    proofs.lookup(cn, PROOF)
     assert operations(sent) == ["UpdateItem", "GetItem", "UpdateItem"]
 
 
@@ -268,47 +287,27 @@ def test_a_grant_reads_the_request_and_books_in_one_transaction(aws, clock, sent
 
 
 def test_a_proven_reschedule_gives_its_proof_attempt_back_inside_its_transaction(
-        aws, clock, sent):
-    from chalicelib.limits.domain import Rule, counter_key
-    from chalicelib.limits.repository import CounterRecord, DynamoCounters
-    from chalicelib.limits.service import BOOKING_PROOF, Limiter
-    from chalicelib.booking.domain import normalize_confirmation_number
+        proofs, sent):
     from chalicelib.booking.validation import RescheduleRequest
     from tests.integration.test_booking_repository import PROOF
 
-    limiter = Limiter(DynamoCounters(), {BOOKING_PROOF: Rule(3, timedelta(hours=1))},
-                      pepper="test", clock=clock)
-    service = BookingService(DynamoBookingRepository(), SqsNoticePublisher(aws["notices"]),
-                             pepper="test", clock=clock, policy=Policy(), attempts=limiter)
-    service.generate_slots([OFFICE])
-    cn = service.book(request(slot_after(service, 3)["slot_id"])).body["confirmation_number"]
-    move = RescheduleRequest(slot_id=slot_after(service, 5)["slot_id"],
+    cn = proofs.book(request(slot_after(proofs, 3)["slot_id"])).body["confirmation_number"]
+    move = RescheduleRequest(slot_id=slot_after(proofs, 5)["slot_id"],
                              last_name=PROOF.last_name, date_of_birth=PROOF.date_of_birth)
     sent.clear()
-    service.reschedule(cn, move)
+    proofs.reschedule(cn, move)
     assert operations(sent) == ["UpdateItem", "GetItem", "TransactWriteItems"]
-    key = counter_key("test", BOOKING_PROOF, normalize_confirmation_number(cn))
-    assert CounterRecord.get(key, consistent_read=True).hits == 0  # given back
+    assert proof_counter(cn).hits == 0  # given back
 
 
-def test_a_refused_reschedule_still_gives_its_proof_attempt_back(aws, clock):
+def test_a_refused_reschedule_still_gives_its_proof_attempt_back(proofs):
     from chalicelib import errors
-    from chalicelib.limits.domain import Rule, counter_key
-    from chalicelib.limits.repository import CounterRecord, DynamoCounters
-    from chalicelib.limits.service import BOOKING_PROOF, Limiter
-    from chalicelib.booking.domain import normalize_confirmation_number
     from chalicelib.booking.validation import RescheduleRequest
     from tests.integration.test_booking_repository import PROOF
 
-    limiter = Limiter(DynamoCounters(), {BOOKING_PROOF: Rule(3, timedelta(hours=1))},
-                      pepper="test", clock=clock)
-    service = BookingService(DynamoBookingRepository(), SqsNoticePublisher(aws["notices"]),
-                             pepper="test", clock=clock, policy=Policy(), attempts=limiter)
-    service.generate_slots([OFFICE])
-    slot = slot_after(service, 3)["slot_id"]
-    cn = service.book(request(slot)).body["confirmation_number"]
+    slot = slot_after(proofs, 3)["slot_id"]
+    cn = proofs.book(request(slot)).body["confirmation_number"]
     with pytest.raises(errors.SameSlot):
-        service.reschedule(cn, RescheduleRequest(slot_id=slot, last_name=PROOF.last_name,
-                                                 date_of_birth=PROOF.date_of_birth))
-    key = counter_key("test", BOOKING_PROOF, normalize_confirmation_number(cn))
-    assert CounterRecord.get(key, consistent_read=True).hits == 0
+        proofs.reschedule(cn, RescheduleRequest(slot_id=slot, last_name=PROOF.last_name,
+                                                date_of_birth=PROOF.date_of_birth))
+    assert proof_counter(cn).hits == 0

@@ -222,3 +222,17 @@ def test_reminders_are_found_through_the_reminder_index_and_sent_once(stack):
     assert len(reminders) == 1 and "appointment.ics" in reminders[0]["attachments"]
     assert AppointmentRecord.get(cn).reminder_due is None
     assert notices.publish_due_reminders(queue)["published"] == 0
+
+
+def test_a_confirmation_costs_the_consumer_five_dynamodb_requests(stack, dynamodb_requests):
+    """Read the appointment (once: the reminder uses the same read), claim, settle, clear the
+    outbox entry with its marker in one update, schedule the reminder. It was 8: a read of the
+    sent log first, a second read of the appointment, two updates for the outbox."""
+    cn = book(days=5)
+    [message] = receive(stack["queue"])
+    dynamodb_requests.clear()
+    handlers.send_notice(event_of(message), None)
+    assert dynamodb_requests == ["GetItem", "PutItem", "UpdateItem", "UpdateItem", "UpdateItem"]
+    record = AppointmentRecord.get(cn)
+    assert record.pending_notices is None and record.outbox is None
+    assert record.reminder_version == 1

@@ -123,21 +123,12 @@ def test_the_deadline_watch_works_on_the_stored_index(service, repo, clock):
 
 
 def test_a_deadline_watch_run_with_nothing_due_is_one_request_for_every_office(
-        service, monkeypatch):
-    from pynamodb.connection.base import Connection
-
+        service, dynamodb_requests):
     service.submit(body())  # open, but due days from now
-    sent = []
-    original = Connection.dispatch
-
-    def dispatch(connection, operation, kwargs):
-        sent.append(operation)
-        return original(connection, operation, kwargs)
-
-    monkeypatch.setattr(Connection, "dispatch", dispatch)
+    dynamodb_requests.clear()
     assert service.watch_deadlines() == {"reminded": 0, "breached": 0, "escalated": 0,
                                          "skipped": 0}
-    assert sent == ["Query"]
+    assert dynamodb_requests == ["Query"]
 
 
 def test_a_request_held_overdue_at_headquarters_leaves_the_watch_until_someone_acts(
