@@ -523,26 +523,11 @@ class BookingService:
     def cancel(self, raw_cn: str, proof: Proof, together_with: Alongside | None = None) -> dict:
         """`together_with(confirmation_number, office_id)`: writes to commit in the same
         transaction (a staff member's audit entry)."""
-        appointment = self._proven(raw_cn, proof)
-        now = self.clock()
-        ensure_cancellable(appointment.status, appointment.start, now)
-        to_pool = self._returned_pool(appointment, now)
-        parts = together_with(appointment.confirmation_number, appointment.office_id) \
-            if together_with else ()
+        appointment, held = self._proven_held(raw_cn, proof)
         try:
-            appointment = self.repo.cancel(appointment, now, to_pool=to_pool,
-                                           together_with=parts)
-        except Rejected as rejected:
-            if not rejected.failed or not all(f.startswith(CONTACT_LABEL)
-                                               for f in rejected.failed):
-                raise errors.ConcurrentUpdate() from None
-            # Its contact seats already passed to later bookings (the start went by while
-            # this request ran): give the seat back without them.
-            try:
-                appointment = self.repo.cancel(appointment, now, release_contacts=False,
-                                               to_pool=to_pool, together_with=parts)
-            except Rejected:
-                raise errors.ConcurrentUpdate() from None
+            appointment = self._cancel(appointment, together_with, held)
+        finally:
+            held.settle()
         self._notify("cancellation", appointment)
         if self.on_cancelled:
             try:
@@ -550,6 +535,33 @@ class BookingService:
             except Exception:  # the cancellation stands; the listener logs and retries nothing
                 log.exception("cancellation listener failed")
         return self._view(appointment)
+
+    def _cancel(self, appointment: Appointment, together_with: Alongside | None,
+                held: Reservation) -> Appointment:
+        """One transaction, with the proof attempt's give-back in it."""
+        now = self.clock()
+        ensure_cancellable(appointment.status, appointment.start, now)
+        to_pool = self._returned_pool(appointment, now)
+        parts = together_with(appointment.confirmation_number, appointment.office_id) \
+            if together_with else ()
+        release_contacts = True
+        for _ in range(_RETRIES_ON_CONFLICT):
+            try:
+                cancelled = self.repo.cancel(appointment, now, release_contacts=release_contacts,
+                                             to_pool=to_pool, together_with=[*parts, held])
+            except Rejected as rejected:
+                if held.rejected(rejected.failed) and not rejected.failed:
+                    continue  # the proof's window closed meanwhile: nothing to give back
+                if release_contacts and rejected.failed and all(
+                        f.startswith(CONTACT_LABEL) for f in rejected.failed):
+                    # Its contact seats already passed to later bookings (the start went by
+                    # while this request ran): give the seat back without them.
+                    release_contacts = False
+                    continue
+                raise errors.ConcurrentUpdate() from None
+            held.committed()
+            return cancelled
+        raise errors.ConcurrentUpdate()
 
     def _returned_pool(self, appointment: Appointment, now: datetime) -> str:
         if appointment.seat_pool != seats.RESERVED:

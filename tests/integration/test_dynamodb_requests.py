@@ -311,3 +311,14 @@ def test_a_refused_reschedule_still_gives_its_proof_attempt_back(proofs):
         proofs.reschedule(cn, RescheduleRequest(slot_id=slot, last_name=PROOF.last_name,
                                                 date_of_birth=PROOF.date_of_birth))
     assert proof_counter(cn).hits == 0
+
+
+def test_a_proven_cancellation_gives_its_proof_attempt_back_inside_its_transaction(
+        proofs, sent):
+    from tests.integration.test_booking_repository import PROOF
+
+    cn = proofs.book(request(slot_after(proofs, 3)["slot_id"])).body["confirmation_number"]
+    sent.clear()
+    assert proofs.cancel(cn, PROOF)["status"] == "cancelled"
+    assert operations(sent) == ["UpdateItem", "GetItem", "TransactWriteItems"]
+    assert proof_counter(cn).hits == 0
