@@ -76,6 +76,8 @@ def booking_service() -> BookingService:
                           attempts=limiter(),
                           # A cancelled visit that triage granted reopens its request.
                           on_cancelled=_cancelled,
+                          on_seat_freed=lambda office_id, start: waitlist_service().seat_freed(
+                              office_id, start),
                           holds=DynamoHoldRepository(),
                           generation_marks=DynamoGenerationMarks())
 

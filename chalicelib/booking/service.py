@@ -64,6 +64,7 @@ class BookingService:
                  policy: Policy, pepper: str, idempotency_ttl: timedelta = timedelta(hours=24),
                  clock: Clock = utc_now, attempts: ProofAttempts = NO_LIMIT,
                  on_cancelled: Callable[[Appointment], None] | None = None,
+                 on_seat_freed: Callable[[str, datetime], object] | None = None,
                  holds: HoldStore | None = None, generation_marks: Marks | None = None) -> None:
         self.repo = repository
         self.generation_marks = generation_marks or NoMarks()
@@ -71,6 +72,9 @@ class BookingService:
         self.attempts = attempts
         # Told when the person cancels (triage reopens a request whose granted visit it was).
         self.on_cancelled = on_cancelled
+        # Told (office id, start) when a reschedule gives its old seat back (the waitlist offers
+        # it to the first person waiting); a cancellation tells `on_cancelled`.
+        self.on_seat_freed = on_seat_freed
         self.publisher = publisher
         self.policy = policy
         self.pepper = pepper
@@ -597,6 +601,7 @@ class BookingService:
                 raise errors.OfficeNotSelfService(
                     "A visit granted through a service request moves within its office only.")
         office, slot, guessed = self.slot_to_book(request.slot_id, any_office=granted)
+        freed = (appointment.office_id, appointment.start)  # the repository moves `appointment`
         for _ in range(_RETRIES_ON_CONFLICT):
             try:
                 moved = self.repo.reschedule(
@@ -628,6 +633,11 @@ class BookingService:
             raise errors.ConcurrentUpdate()
         appointment = moved
         self._notify("reschedule_confirmation", appointment)
+        if self.on_seat_freed:
+            try:
+                self.on_seat_freed(*freed)
+            except Exception:  # the move stands; the waitlist job offers the seat on its next run
+                log.exception("freed-seat listener failed")
         return self._view(appointment)
 
     def _notify(self, kind: str, appointment: Appointment) -> None:

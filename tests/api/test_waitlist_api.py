@@ -135,6 +135,30 @@ def test_join_then_a_cancellation_offers_the_seat_and_accepting_books_it(client)
     assert status == 200 and left["status"] == "booked"  # nothing left to leave
 
 
+def test_a_reschedule_offers_the_seat_it_gives_back_to_the_first_person_waiting(client):
+    day, slot_id = a_full_day(client, 2)
+    later_day, _ = a_full_day(client, 3)
+    open_later = call(client, "get",
+                      f"/v1/offices/{OFFICE}/slots?from={later_day}&to={later_day}")[1]["slots"]
+    status, booked, _ = call(client, "post", "/v1/appointments", {
+        "slot_id": slot_id, "applicant": applicant("Mover", "Kim"),
+        "reason": {"category": "case_inquiry"}, "language": "en", "contact_method": "email"})
+    assert status == 201
+    status, joined, _ = call(client, "post", "/v1/waitlist", {
+        "office_id": OFFICE, "from": day.isoformat(), "to": day.isoformat(),
+        "applicant": applicant("Waiting", "Ito"), "language": "ru", "contact_method": "email"})
+    assert status == 201 and joined["status"] == "waiting", joined
+    status, _, _ = call(client, "post",
+                        f"/v1/appointments/{booked['confirmation_number']}/reschedule",
+                        {"last_name": "Kim", "date_of_birth": "1990-05-06",
+                         "slot_id": open_later[0]["slot_id"]})
+    assert status == 200
+    status, offered, _ = call(client, "post", f"/v1/waitlist/{joined['waitlist_id']}/status",
+                              {"last_name": "Ito", "date_of_birth": "1990-05-06"})
+    assert status == 200 and offered["status"] == "offered"
+    assert offered["offer"]["slot_id"] == slot_id
+
+
 def test_leaving_ends_the_entry_and_a_person_may_join_again(client):
     day, _ = a_full_day(client, 1)
     body = {"office_id": OFFICE, "from": day.isoformat(), "to": day.isoformat(),
