@@ -24,12 +24,15 @@ class Serialized:
         self.requests: dict[str, int] = {}
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") == SENT_MAIL_PATH:
+        path = environ.get("PATH_INFO") or ""
+        if path == SENT_MAIL_PATH:
             return sent_mail(start_response)
         if environ.get("PATH_INFO") == REQUESTS_PATH:
             return self.served(environ, start_response)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         with self.lock:
+            if path.startswith(STATE_PATH) and environ.get("REQUEST_METHOD") == "POST":
+                return state(path[len(STATE_PATH):], start_response)
             if target.startswith("DynamoDB_"):
                 operation = target.partition(".")[2]
                 self.requests[operation] = self.requests.get(operation, 0) + 1
@@ -76,6 +79,89 @@ def sent_mail(start_response):
     start_response("200 OK", [("Content-Type", "application/json"),
                               ("Content-Length", str(len(body)))])
     return [body]
+
+
+# POST /infopass/state/save/<name> keeps a copy of every service's data (tables with their items,
+# queues, mail identities...); POST /infopass/state/restore/<name> puts it back, in place of
+# moto's reset followed by provisioning. The tests save the provisioned stage once and restore it
+# before each test: a few milliseconds instead of re-creating 14 tables, the queues and the
+# offices (1.5-2.5 s a test). Restore answers 404 for a name never saved.
+STATE_PATH = "/infopass/state/"
+_saved: dict[str, tuple[list, list]] = {}
+
+
+def _live_backends() -> dict:
+    """(service's backend dict, account, region) -> the live backend object."""
+    from moto.core.base_backend import BackendDict
+
+    return {(backends, account, region): backend
+            for backends in list(BackendDict._instances)
+            for account, region, backend in backends.iter_backends()}
+
+
+def _shared(live: dict) -> dict:
+    """deepcopy's memo: the service registries stay shared, never copied."""
+    from moto.core.base_backend import BackendDict
+
+    return {id(backends): backends for backends in list(BackendDict._instances)}
+
+
+def _copy(value, memo: dict):
+    """A deep copy in which a lock (SQS queues keep a Condition) becomes a new, free lock."""
+    import copy
+    import copyreg
+    import threading
+
+    lock_types = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
+    for lock_type, make in lock_types.items():
+        copyreg.pickle(lock_type, lambda _lock, make=make: (make, ()))
+    try:
+        return copy.deepcopy(value, memo)
+    finally:
+        for lock_type in lock_types:
+            copyreg.dispatch_table.pop(lock_type, None)
+
+
+def save_state(name: str) -> None:
+    live = _live_backends()
+    keys = list(live)
+    # Backends refer to each other (sesv2 keeps ses's backend object): such references stay on
+    # the live objects, whose contents are what a restore replaces.
+    memo = {**_shared(live), **{id(backend): backend for backend in live.values()}}
+    contents = _copy([live[key].__dict__ for key in keys], memo)
+    _saved[name] = ([(key, live[key]) for key in keys], contents)
+
+
+def restore_state(name: str) -> bool:
+    if name not in _saved:
+        return False
+    saved, contents = _saved[name]
+    live = _live_backends()
+    # A moto reset since the save made new backend objects: saved references to the old ones
+    # are pointed at their successors.
+    current = [backends[account][region] for (backends, account, region), _ in saved]
+    memo = {**_shared(live), **{id(then): now for (_, then), now in zip(saved, current)}}
+    restored = _copy(contents, memo)
+    kept = {key for key, _ in saved}
+    for key, backend in live.items():
+        if key not in kept:
+            backend.reset()  # a service (or region) first used after the save starts empty
+    for backend, content in zip(current, restored):
+        backend.__dict__ = content
+    return True
+
+
+def state(action_and_name: str, start_response):
+    action, _, name = action_and_name.partition("/")
+    if action == "save" and name:
+        save_state(name)
+        found = True
+    elif action == "restore" and name:
+        found = restore_state(name)
+    else:
+        found = False
+    start_response("204 No Content" if found else "404 Not Found", [("Content-Length", "0")])
+    return []
 
 
 def item_level_rollback() -> None:

@@ -1,11 +1,18 @@
 """A moto server (one request at a time, like the local stack) shared by the integration and
-API tiers; each test starts from empty tables and queues."""
+API tiers; each test starts from empty tables and queues.
+
+Provisioning (14 tables, the queues, the mail identity, 41 offices) took 1.5-2.5 s a test, most
+of the API tier's time. It now runs once per set of settings: the moto server keeps a copy of
+the provisioned state (`local/moto_server.py`, /infopass/state/) and puts it back before each
+test, which is what a fresh moto server plus provisioning would give, in milliseconds."""
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -35,15 +42,47 @@ def moto_server():
     proc.wait(timeout=10)
 
 
+def _post(url: str) -> bool:
+    """False when the moto server has no saved state of that name."""
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, method="POST"))
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return False
+        raise
+    return True
+
+
+# Saved states in the moto server: name -> the provisioned queue URLs.
+_saved: dict[str, dict[str, str]] = {}
+# The provisioned state the current test started from (with_slots builds on it).
+_current: dict[str, str] = {}
+
+
+def _provisioned(moto_server: str) -> dict[str, str]:
+    """Tables, queues, sender and offices as `provision` makes them for the current settings:
+    restored when saved before, else made from a reset server and saved."""
+    from chalicelib import settings
+    from local import provision
+
+    name = "provisioned-" + hashlib.sha256(repr(settings.settings).encode()).hexdigest()[:16]
+    urls = _saved.get(name)
+    if urls is None or not _post(f"{moto_server}/infopass/state/restore/{name}"):
+        _post(f"{moto_server}/moto-api/reset")
+        urls = provision.provision(seed=False)
+        _post(f"{moto_server}/infopass/state/save/{name}")
+        _saved[name] = urls
+    _current.update(server=moto_server, name=name)
+    return urls
+
+
 @pytest.fixture
 def aws(moto_server, monkeypatch):
     """Fresh tables and queues; returns the provisioned queue URLs."""
-    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))
     from chalicelib import wiring
-    from local import provision
 
     wiring.rewire()
-    urls = provision.provision(seed=False)
+    urls = _provisioned(moto_server)
     monkeypatch.setenv("NOTICES_QUEUE_URL", urls["notices"])
     wiring.rewire()
     yield urls
@@ -64,3 +103,25 @@ def dynamodb_requests(monkeypatch):
 
     monkeypatch.setattr(Connection, "dispatch", dispatch)
     return sent
+
+
+def with_slots(office_ids: list[str], service=None) -> None:
+    """The state `aws` started the test from, plus these offices' slots as `generate_slots` of
+    `service` (the wired booking service by default) makes them. The result is saved too, under
+    what decides the slots (the offices' booking windows, from the service's clock and policy),
+    so later tests restore it instead of writing them again. It replaces whatever the test wrote
+    before: call it first."""
+    from chalicelib import wiring
+    from chalicelib.booking import offices
+
+    service = service or wiring.booking_service()
+    server, base = _current["server"], _current["name"]
+    windows = [(office_id, *service.window(offices.get(office_id))) for office_id in office_ids]
+    name = "slots-" + hashlib.sha256(repr((base, windows)).encode()).hexdigest()[:16]
+    if name in _saved and _post(f"{server}/infopass/state/restore/{name}"):
+        return
+    if not _post(f"{server}/infopass/state/restore/{base}"):
+        raise RuntimeError(f"the moto server lost the saved state {base}")
+    service.generate_slots(office_ids)
+    _post(f"{server}/infopass/state/save/{name}")
+    _saved[name] = {}

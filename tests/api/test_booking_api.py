@@ -7,6 +7,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib import tables, wiring
+from tests.aws_fixtures import with_slots
 
 PERSON = {"first_name": "Ana", "last_name": "Ruiz", "date_of_birth": "1979-08-30",
           "email": "ana.ruiz@example.org", "phone": "(305) 555-0199",
@@ -18,7 +19,7 @@ OFFICE = "miami"
 def client(aws, monkeypatch):
     monkeypatch.setenv("MIN_INTERVAL_DAYS", "0")
     wiring.rewire()
-    wiring.booking_service().generate_slots([OFFICE])
+    with_slots([OFFICE])
     from local import gateway
     gateway.install()  # the deployed gateway's problem answers, as the local stack serves them
     with Client(app, stage_name="test") as c:

@@ -10,6 +10,7 @@ from chalice.test import Client
 from app import app
 from chalicelib import cors, wiring
 from tests.api.test_booking_api import booking, call, slot_in
+from tests.aws_fixtures import with_slots
 
 PAGE = "http://localhost:5173"
 EVIL = "https://evil.example"
@@ -21,7 +22,7 @@ EXPOSED = {"idempotent-replayed", "content-language", "retry-after", "www-authen
 def client(aws, monkeypatch):
     monkeypatch.setenv("MIN_INTERVAL_DAYS", "0")
     wiring.rewire()
-    wiring.booking_service().generate_slots(["miami"])
+    with_slots(["miami"])
     from local import gateway
     gateway.install()
     with Client(app, stage_name="test") as c:

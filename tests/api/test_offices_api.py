@@ -17,6 +17,7 @@ from chalicelib.staff.roles import STAFF_ROLES
 from local import gateway
 from local.token import mint
 from tests.api.test_triage_staff_auth import BAD_TOKENS
+from tests.aws_fixtures import with_slots
 
 OFFICE = "miami"
 ZONE = ZoneInfo("America/New_York")
@@ -29,7 +30,7 @@ HOURS = {d: [["09:00", "10:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 @pytest.fixture
 def client(aws):
     wiring.rewire()
-    wiring.booking_service().generate_slots([OFFICE])
+    with_slots([OFFICE])
     gateway.install()
     with Client(app, stage_name="test") as c:
         yield c

@@ -10,6 +10,7 @@ from app import app
 from chalicelib import wiring
 from tests.api.test_booking_api import PERSON, assert_problem, booking, call, slot_in
 from tests.api.test_triage_api import PROOF as SR_PROOF, request_body
+from tests.aws_fixtures import with_slots
 
 PROOF = {"last_name": "Ruiz", "date_of_birth": "1979-08-30"}
 REGEX_BITS = ("^", "$", "\\W", "\\d", "[", "(?:")
@@ -19,7 +20,7 @@ REGEX_BITS = ("^", "$", "\\W", "\\d", "[", "(?:")
 def client(aws, monkeypatch):
     monkeypatch.setenv("MIN_INTERVAL_DAYS", "0")
     wiring.rewire()
-    wiring.booking_service().generate_slots(["miami"])
+    with_slots(["miami"])
     from local import gateway
     gateway.install()
     with Client(app, stage_name="test") as c:

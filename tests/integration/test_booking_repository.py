@@ -11,6 +11,7 @@ from chalicelib.booking.service import BookingService
 from chalicelib.booking.validation import Proof, RescheduleRequest
 from tests.fakes import FixedClock
 from tests.unit.test_booking_service import MONDAY_NOON, OFFICE, request
+from tests.aws_fixtures import with_slots
 
 PROOF = Proof(last_name="Santos", date_of_birth=date(1985, 3, 4))
 
@@ -24,7 +25,7 @@ def clock():
 def service(aws, clock):
     svc = BookingService(DynamoBookingRepository(), SqsNoticePublisher(aws["notices"]),
                          pepper="test", clock=clock, policy=Policy())
-    svc.generate_slots([OFFICE])
+    with_slots([OFFICE], svc)
     return svc
 
 

@@ -22,6 +22,7 @@ from chalicelib.limits.service import HOLD_CLIENT, Limiter
 from chalicelib.tables import AppointmentRecord, SlotRecord
 from tests.fakes import FakePublisher, FixedClock
 from tests.unit.test_booking_service import MONDAY_NOON, OFFICE, request
+from tests.aws_fixtures import with_slots
 
 CLIENT, OTHER = "203.0.113.7", "198.51.100.9"
 
@@ -43,7 +44,7 @@ def clock():
 @pytest.fixture
 def services(aws, clock):
     booking, holds = build(clock)
-    booking.generate_slots([OFFICE])
+    with_slots([OFFICE], booking)
     return booking, holds
 
 

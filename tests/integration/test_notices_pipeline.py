@@ -19,6 +19,7 @@ from local.mail import sent_emails
 from local.sqs_poller import poll_once, sqs_record
 from local.worker import scheduled_event
 from tests.fakes import FixedClock
+from tests.aws_fixtures import with_slots
 
 OFFICE = "miami"
 UTC = timezone.utc
@@ -28,7 +29,7 @@ UTC = timezone.utc
 def stack(aws, moto_server, monkeypatch):
     monkeypatch.setenv("MIN_INTERVAL_DAYS", "0")
     wiring.rewire()
-    wiring.booking_service().generate_slots([OFFICE])
+    with_slots([OFFICE])
     return {"queue": aws["notices"], "moto": moto_server}
 
 

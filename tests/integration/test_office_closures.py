@@ -21,6 +21,7 @@ from chalicelib.tables import AppointmentRecord
 from local.mail import sent_emails
 from local.sqs_poller import poll_once
 from local.worker import scheduled_event
+from tests.aws_fixtures import with_slots
 
 OFFICE = "miami"
 ZONE = ZoneInfo("America/New_York")
@@ -58,7 +59,7 @@ class KilledAfter:
 def stack(aws, moto_server, monkeypatch):
     monkeypatch.setenv("OUTBOX_GRACE_MINUTES", "0")
     wiring.rewire()
-    wiring.booking_service().generate_slots([OFFICE])
+    with_slots([OFFICE])
     return {"queue": aws["notices"], "moto": moto_server}
 
 

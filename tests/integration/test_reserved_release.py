@@ -18,6 +18,7 @@ from chalicelib.offices.repository import DynamoOfficeRepository
 from chalicelib.tables import AppointmentRecord, SlotRecord
 from tests.fakes import FakePublisher, FixedClock
 from tests.unit.test_booking_service import MONDAY_NOON, request
+from tests.aws_fixtures import with_slots
 
 HOUSTON = "houston"  # 8 seats per slot, 2 reserved, released 48 h ahead
 
@@ -31,7 +32,7 @@ def clock():
 def service(aws, clock):
     svc = BookingService(DynamoBookingRepository(), FakePublisher(), pepper="test", clock=clock,
                          policy=Policy())
-    svc.generate_slots([HOUSTON])
+    with_slots([HOUSTON], svc)
     return svc
 
 

@@ -24,6 +24,7 @@ from tests.fakes import FakePublisher, FixedClock
 from tests.triage_fakes import FakeRequestNotices
 from tests.unit.test_triage_service import (MONDAY_NOON, TUESDAY_MORNING, OFFICE, OFFICER, OTHER_OFFICER, TIER1,
                                             body, standard_body)
+from tests.aws_fixtures import with_slots
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def clock():
 def booking(aws, clock):
     svc = BookingService(DynamoBookingRepository(), FakePublisher(), pepper="test", clock=clock,
                          policy=Policy())
-    svc.generate_slots([OFFICE, "boston"])
+    with_slots([OFFICE, "boston"], svc)
     return svc
 
 

@@ -33,6 +33,7 @@ from tests.fakes import FakePublisher, FixedClock
 from tests.integration.test_holds import adds_up, record
 from tests.integration.test_notices_pipeline import event_of, receive
 from tests.unit.test_booking_service import MONDAY_NOON, OFFICE, contacts_of, request
+from tests.aws_fixtures import with_slots
 
 ZONE = ZoneInfo("America/New_York")
 
@@ -104,7 +105,7 @@ def clock():
 @pytest.fixture
 def world(aws, clock):
     booking, waitlist, offers = build(clock)
-    booking.generate_slots([OFFICE])
+    with_slots([OFFICE], booking)
     return booking, waitlist, offers
 
 
