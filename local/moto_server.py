@@ -107,12 +107,14 @@ def _shared(live: dict) -> dict:
 
 
 def _copy(value, memo: dict):
-    """A deep copy in which a lock (SQS queues keep a Condition) becomes a new, free lock."""
+    """A deep copy in which a lock or condition (each SQS queue has one) becomes a new, free one
+    (a copied Condition would keep the bound methods of the original's lock)."""
     import copy
     import copyreg
     import threading
 
-    lock_types = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
+    lock_types = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock,
+                  threading.Condition: threading.Condition}
     for lock_type, make in lock_types.items():
         copyreg.pickle(lock_type, lambda _lock, make=make: (make, ()))
     try:

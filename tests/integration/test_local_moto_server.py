@@ -79,3 +79,40 @@ def test_the_local_mailbox_keeps_the_newest_emails_and_forgets_older_ones(monkey
 
         kept = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
         assert [m.subject for m in kept] == ["notice 2", "notice 3", "notice 4"]
+
+
+def state(moto_server, action, name):
+    import urllib.request
+    urllib.request.urlopen(urllib.request.Request(
+        f"{moto_server}/infopass/state/{action}/{name}", method="POST"))
+
+
+def test_a_restored_state_has_what_was_saved_and_nothing_written_since(aws, moto_server):
+    from chalicelib import aws as clients, tables
+
+    dynamodb, sqs = clients.client("dynamodb"), clients.client("sqs")
+    persons, queue = tables.PersonRecord.Meta.table_name, aws["notices"]
+    dynamodb.put_item(TableName=persons, Item={"person_key": {"S": "saved"}})
+    sqs.send_message(QueueUrl=queue, MessageBody="saved")
+    state(moto_server, "save", "restore-test")
+    dynamodb.put_item(TableName=persons, Item={"person_key": {"S": "later"}})
+    sqs.send_message(QueueUrl=queue, MessageBody="later")
+    taken = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(m["Body"] for m in taken) == ["later", "saved"]
+
+    state(moto_server, "restore", "restore-test")
+    keys = [i["person_key"]["S"] for i in dynamodb.scan(TableName=persons)["Items"]]
+    assert keys == ["saved"]
+    # The saved message is back (not taken, as when saved); the queue still works after that
+    # (a copied queue once kept its original's lock and answered 500 to every send).
+    sqs.send_message(QueueUrl=queue, MessageBody="after")
+    bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)[
+        "Messages"]]
+    assert sorted(bodies) == ["after", "saved"]
+
+
+def test_restoring_a_state_never_saved_is_refused(moto_server):
+    import urllib.error
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        state(moto_server, "restore", "never-saved")
+    assert refused.value.code == 404
