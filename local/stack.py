@@ -55,12 +55,14 @@ class Stack:
         self.host, self.api_port, self.moto_port, self.web_port = host, api_port, moto_port, web_port
         self.env = env
         self.children: list[subprocess.Popen] = []
+        self.names: dict[int, str] = {}  # pid -> the part it is (moto, worker, API, web app)
         self.web_served = False
 
-    def spawn(self, *args: str) -> subprocess.Popen:
+    def spawn(self, name: str, *args: str) -> subprocess.Popen:
         # Own process group each, so stopping the stack reaches grandchildren too.
         child = subprocess.Popen(args, cwd=ROOT, env=self.env, start_new_session=True)
         self.children.append(child)
+        self.names[child.pid] = name
         return child
 
     def start(self) -> None:
@@ -69,7 +71,7 @@ class Stack:
                 raise SystemExit(f"port {port} for {name} is in use; set "
                                  f"{'PORT' if name == 'API' else 'MOTO_PORT'} to another port")
         moto_url = f"http://{self.host}:{self.moto_port}"
-        self.spawn(sys.executable, "-m", "local.moto_server", "--host", self.host,
+        self.spawn("moto", sys.executable, "-m", "local.moto_server", "--host", self.host,
                    "--port", str(self.moto_port))
         wait_for(f"{moto_url}/moto-api/data.json", 30)
         self.env["AWS_ENDPOINT_URL"] = moto_url
@@ -79,8 +81,8 @@ class Stack:
         import json
         urls = json.loads(provisioned.strip().splitlines()[-1])
         self.env["NOTICES_QUEUE_URL"] = urls["notices"]
-        self.spawn(sys.executable, "-m", "local.worker")
-        self.spawn(sys.executable, "-m", "local.api", "--stage", "local",
+        self.spawn("the worker", sys.executable, "-m", "local.worker")
+        self.spawn("the API", sys.executable, "-m", "local.api", "--stage", "local",
                    "--host", self.host, "--port", str(self.api_port), "--no-autoreload")
         wait_for(f"http://{self.host}:{self.api_port}/v1/health", 60)
         self.web_served = self.serve_web()
@@ -95,7 +97,7 @@ class Stack:
             print(f"port {self.web_port} for the web app is in use (WEB_PORT): not served",
                   file=sys.stderr)
             return False
-        self.spawn(sys.executable, "-m", "local.web", "--host", self.host,
+        self.spawn("the web app", sys.executable, "-m", "local.web", "--host", self.host,
                    "--port", str(self.web_port), "--api", f"http://{self.host}:{self.api_port}")
         wait_for(f"http://{self.host}:{self.web_port}/config.json", 30)
         return True
@@ -113,14 +115,18 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
 
-    def watch(self) -> int:
+    def watch(self, every: float = 0.5) -> int:
+        """Returns 1 once any part has exited, naming it: the others cannot work without it,
+        so the caller stops them all rather than serve a half-dead stack."""
         while True:
             for child in self.children:
                 if child.poll() is not None:
-                    print(f"a stack process exited ({' '.join(child.args[:3])}); stopping",
-                          file=sys.stderr)
+                    print(f"\nThe local stack stopped: {self.names.get(child.pid, child.args)} "
+                          f"exited with code {child.returncode}. Every part is stopped and "
+                          "moto's data is gone; `make run` starts a fresh stack.",
+                          file=sys.stderr, flush=True)
                     return 1
-            time.sleep(0.5)
+            time.sleep(every)
 
 
 def main() -> int:
