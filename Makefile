@@ -90,6 +90,7 @@ mail: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.operations
+	$(PY) -m bench.cold
 
 clean:
 	rm -rf $(VENV) .pytest_cache

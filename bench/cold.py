@@ -1,0 +1,103 @@
+"""Cold start figures (issue 14): a new process's `import app` plus its first
+GET /v1/offices?zip=02108&limit=5
+(a Lambda proxy event handed to the app, as a fresh container does), beside `import boto3`, one
+DynamoDB client and the scan that request makes, each in fresh processes against the same
+provisioned moto server, medians of RUNS. Only the ratio is comparable across machines.
+
+Run: `python -m bench.cold` (also from `make bench`); prints a Markdown table.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = int(os.environ.get("COLD_RUNS", "5"))
+
+EVENT = {"resource": "/v1/offices", "path": "/v1/offices", "httpMethod": "GET",
+         "headers": {"Accept": "application/json"}, "multiValueHeaders": {},
+         "queryStringParameters": {"zip": "02108", "limit": "5"},
+         "multiValueQueryStringParameters": {"zip": ["02108"], "limit": ["5"]},
+         "pathParameters": None, "stageVariables": None, "body": None, "isBase64Encoded": False,
+         "requestContext": {"resourcePath": "/v1/offices", "httpMethod": "GET",
+                            "path": "/bench/v1/offices", "stage": "bench",
+                            "identity": {"sourceIp": "127.0.0.1"}}}
+
+APP = f"""
+import json, time
+t = time.perf_counter()
+import app
+imported = time.perf_counter() - t
+answer = app.app(json.loads({json.dumps(EVENT)!r}), None)
+assert answer["statusCode"] == 200, answer
+print(json.dumps([imported, time.perf_counter() - t]))
+"""
+
+RAW = """
+import json, os, time
+t = time.perf_counter()
+import boto3
+imported = time.perf_counter() - t
+client = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+client.scan(TableName=os.environ["RESOURCE_PREFIX"] + "-offices")
+print(json.dumps([imported, time.perf_counter() - t]))
+"""
+
+
+def _runs(code: str, env: dict) -> tuple[float, float]:
+    samples = []
+    for _ in range(RUNS):
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(done.stderr)
+        samples.append(json.loads(done.stdout))
+    return (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples))
+
+
+def measure() -> dict[str, tuple[float, float]]:
+    from bench.operations import free_port
+
+    port = free_port()
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+           "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "RESOURCE_PREFIX": "infopass-cold",
+           "STAGE": "bench", "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen([sys.executable, "-m", "local.moto_server", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/data.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        subprocess.run([sys.executable, "-m", "local.provision"], cwd=ROOT, check=True,
+                       env={**env, "BOOKING_WINDOW_DAYS": "1"}, capture_output=True)
+        return {"app": _runs(APP, env), "raw": _runs(RAW, env)}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def render(figures: dict[str, tuple[float, float]]) -> str:
+    (app_import, app_first), (raw_import, raw_first) = figures["app"], figures["raw"]
+    load = os.getloadavg()[0]
+    return "\n".join([
+        f"### Cold start (medians of {RUNS} fresh processes, load average {load:.1f})", "",
+        "| measure | app | boto3 | app ÷ boto3 |", "|---|---|---|---|",
+        f"| import (`import app` / `import boto3`) | {app_import * 1000:.0f} ms | "
+        f"{raw_import * 1000:.0f} ms | {app_import / raw_import:.2f}× |",
+        f"| import + first GET /v1/offices?zip= / + client + scan | {app_first * 1000:.0f} ms | "
+        f"{raw_first * 1000:.0f} ms | {app_first / raw_first:.2f}× |", ""])
+
+
+if __name__ == "__main__":
+    print(render(measure()))
