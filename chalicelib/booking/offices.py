@@ -118,14 +118,12 @@ def zip5(raw: str) -> str:
 
 
 def zip_coordinates(zip_code: str) -> tuple[float, float]:
-    zip_code = zip5(zip_code)  # whoever calls, the library never sees anything else
-    # The ZIP database is imported on first use only: most routes never need it.
-    import zipcodes
+    from chalicelib import zips  # read on first use only: most routes never need it
 
-    matches = zipcodes.matching(zip_code)
-    if not matches:
+    place = zips.lookup(zip5(zip_code))
+    if place is None:
         raise errors.UnknownZip()
-    return float(matches[0]["lat"]), float(matches[0]["long"])
+    return float(place.latitude), float(place.longitude)
 
 
 def miles_between(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -1,4 +1,5 @@
-"""Which field office serves a ZIP code: the ZIP's state and county (offline `zipcodes` data),
+"""Which field office serves a ZIP code: the ZIP's state and county (offline `zipcodes` data, as
+the compact table of `chalicelib/zips.py`),
 then the service-area table `data/service_areas.json` (built and explained by
 `data/build_service_areas.py`). Not the nearest office by distance: that crosses state lines
 (06830 Greenwich CT is nearer New York City than Hartford)."""
@@ -25,15 +26,12 @@ def area_of(zip_code: str) -> tuple[str, str | None]:
     if len(zip_code) == 10 and zip_code[5] == "-" and zip_code[6:].isascii() \
             and zip_code[6:].isdigit():
         zip_code = zip_code[:5]
-    # zipcodes raises a BaseException on non-ASCII digits (fullwidth ０２１０８): refuse first.
-    if len(zip_code) != 5 or not zip_code.isascii() or not zip_code.isdigit():
-        raise errors.UnknownZip()
-    import zipcodes  # its database loads on first use; only routing needs it
+    from chalicelib import zips  # read on first use only: only routing needs it
 
-    matches = zipcodes.matching(zip_code)
-    if not matches or not matches[0].get("state"):
+    place = zips.lookup(zip_code)  # None for anything but five ASCII digits it knows
+    if place is None or not place.state:
         raise errors.UnknownZip()
-    return matches[0]["state"], matches[0].get("county") or None
+    return place.state, place.county
 
 
 def office_for(zip_code: str) -> str:
