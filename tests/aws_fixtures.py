@@ -59,7 +59,7 @@ _saved: dict[str, dict[str, str]] = {}
 _current: dict[str, str] = {}
 
 
-def _provisioned(moto_server: str) -> dict[str, str]:
+def provisioned(moto_server: str) -> dict[str, str]:
     """Tables, queues, sender and offices as `provision` makes them for the current settings:
     restored when saved before, else made from a reset server and saved."""
     from chalicelib import settings
@@ -82,7 +82,7 @@ def aws(moto_server, monkeypatch):
     from chalicelib import wiring
 
     wiring.rewire()
-    urls = _provisioned(moto_server)
+    urls = provisioned(moto_server)
     monkeypatch.setenv("NOTICES_QUEUE_URL", urls["notices"])
     wiring.rewire()
     yield urls

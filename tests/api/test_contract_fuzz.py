@@ -26,6 +26,7 @@ from chalicelib import wiring
 from chalicelib.staff.roles import STAFF_ROLES
 from local import gateway
 from local.token import mint
+from tests.aws_fixtures import provisioned, with_slots
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("CONTRACT_FUZZ_EXAMPLES", "8"))
@@ -102,19 +103,13 @@ class StaffToken:
 def tables(moto_server):
     """One set of tables for the module (a fresh set per operation would cost seconds each):
     the offices and a week of open slots at the test office."""
-    import urllib.request
-
-    from local import provision
-
     with pytest.MonkeyPatch.context() as env:
-        urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset",
-                                                      method="POST"))
         env.setenv("MIN_INTERVAL_DAYS", "0")
         wiring.rewire()
-        urls = provision.provision(seed=False)
+        urls = provisioned(moto_server)
         env.setenv("NOTICES_QUEUE_URL", urls["notices"])
         wiring.rewire()
-        wiring.booking_service().generate_slots([OFFICE])
+        with_slots([OFFICE])
         yield urls
     wiring.rewire()
 

@@ -2,7 +2,6 @@
 one extension, giving it back (204), and the problems (404/409 with stable codes, translated
 titles, problem+json, CORS) for holds used twice, for another time, expired or over the limit."""
 import json
-import urllib.request
 
 import pytest
 from chalice import local as chalice_local
@@ -10,8 +9,9 @@ from chalice.test import Client
 
 from app import app
 from chalicelib import wiring
-from local import gateway, provision
+from local import gateway
 from tests.unit.test_booking_service import contacts_of
+from tests.aws_fixtures import provisioned, with_slots
 
 OFFICE = "seattle"
 ORIGIN = "http://localhost:5173"
@@ -19,13 +19,12 @@ ORIGIN = "http://localhost:5173"
 
 @pytest.fixture(scope="module")
 def client(moto_server):
-    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOLD_CLIENT_LIMIT", "4")
         wiring.rewire()
-        patch.setenv("NOTICES_QUEUE_URL", provision.provision(seed=False)["notices"])
+        patch.setenv("NOTICES_QUEUE_URL", provisioned(moto_server)["notices"])
         wiring.rewire()
-        wiring.booking_service().generate_slots([OFFICE])
+        with_slots([OFFICE])
         gateway.install()
         with Client(app, stage_name="test") as c:
             yield c

@@ -1,17 +1,17 @@
 """Hostile input through HTTP (in-process): every family answers a 4xx problem with a stable code,
 never a 500, never a crash that drops the connection, never a partial write."""
 import json
-import urllib.request
 
 import pytest
 from chalice.test import Client
 
 from app import app
 from chalicelib import wiring
-from local import gateway, provision
+from local import gateway
 from local.token import mint
 from tests.api.test_booking_api import booking
 from tests.triage_fakes import callback_time
+from tests.aws_fixtures import provisioned, with_slots
 
 MIAMI = "miami"
 REQUESTER = {"first_name": "Ana", "last_name": "Ruiz", "date_of_birth": "1979-08-30",
@@ -24,13 +24,12 @@ NON_ASCII_ZIPS = ["０２１０８", "²²²²²", "٠٢١٠٨", "۰۲۱۰۸", "
 def client(moto_server):
     """One set of tables for the module (slot generation is the slow part): each test uses its
     own subjects, and none depends on another's writes."""
-    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MIN_INTERVAL_DAYS", "0")
         wiring.rewire()
-        patch.setenv("NOTICES_QUEUE_URL", provision.provision(seed=False)["notices"])
+        patch.setenv("NOTICES_QUEUE_URL", provisioned(moto_server)["notices"])
         wiring.rewire()
-        wiring.booking_service().generate_slots([MIAMI])
+        with_slots([MIAMI])
         gateway.install()
         with Client(app, stage_name="test") as c:
             yield c

@@ -5,7 +5,6 @@ window, then `429 too_many_attempts` with Retry-After, the same for numbers that
 Clients: at most BOOKING_CLIENT_LIMIT bookings per source IP per window, then `429 rate_limited`.
 """
 import json
-import urllib.request
 
 import pytest
 from chalice import local as chalice_local
@@ -13,7 +12,8 @@ from chalice.test import Client
 
 from app import app
 from chalicelib import wiring
-from local import gateway, provision
+from local import gateway
+from tests.aws_fixtures import provisioned, with_slots
 
 OFFICE = "miami"
 ATTEMPTS = 3
@@ -22,16 +22,15 @@ CLIENT_LIMIT = 4
 
 @pytest.fixture(scope="module")
 def client(moto_server):
-    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MIN_INTERVAL_DAYS", "0")
         patch.setenv("PROOF_ATTEMPTS", str(ATTEMPTS))
         patch.setenv("BOOKING_CLIENT_LIMIT", str(CLIENT_LIMIT))
         patch.setenv("RATE_LIMIT_EXEMPT", "10.20.0.0/16")
         wiring.rewire()
-        patch.setenv("NOTICES_QUEUE_URL", provision.provision(seed=False)["notices"])
+        patch.setenv("NOTICES_QUEUE_URL", provisioned(moto_server)["notices"])
         wiring.rewire()
-        wiring.booking_service().generate_slots([OFFICE])
+        with_slots([OFFICE])
         gateway.install()
         with Client(app, stage_name="test") as c:
             yield c

@@ -3,7 +3,6 @@ audience, wrong role, other office) and strict request validation, through chali
 which runs the custom authorizer as `chalice local` does. The tests here only read or fail, so
 they share one set of tables (provisioned once for the module) to keep the suite fast."""
 import json
-import urllib.request
 
 import pytest
 from chalice.test import Client
@@ -24,16 +23,15 @@ from tests.api.test_triage_api import (
     submit,
     token,
 )
+from tests.aws_fixtures import provisioned
 
 
 @pytest.fixture(scope="module")
 def client(moto_server):
-    from local import provision
 
-    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))
     with pytest.MonkeyPatch.context() as env:
         wiring.rewire()
-        urls = provision.provision(seed=False)
+        urls = provisioned(moto_server)
         env.setenv("NOTICES_QUEUE_URL", urls["notices"])
         wiring.rewire()
         gateway.install()

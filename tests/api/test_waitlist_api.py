@@ -3,7 +3,6 @@ range, the first person waiting sees the offer (proof-protected status), accepts
 booked on the held seat; and the problems (stable codes, problem+json) for a second entry, a
 wrong proof and an accept without an open offer."""
 import json
-import urllib.request
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,8 +14,9 @@ from app import app
 from chalicelib import settings as _settings, wiring
 from chalicelib.booking.schedule import parse_slot_id
 from chalicelib.tables import SlotRecord
-from local import gateway, provision
+from local import gateway
 from tests.unit.test_booking_service import contacts_of
+from tests.aws_fixtures import provisioned, with_slots
 
 OFFICE = "seattle"
 ORIGIN = "http://localhost:5173"
@@ -24,12 +24,11 @@ ORIGIN = "http://localhost:5173"
 
 @pytest.fixture(scope="module")
 def client(moto_server):
-    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))
     with pytest.MonkeyPatch.context() as patch:
         wiring.rewire()
-        patch.setenv("NOTICES_QUEUE_URL", provision.provision(seed=False)["notices"])
+        patch.setenv("NOTICES_QUEUE_URL", provisioned(moto_server)["notices"])
         wiring.rewire()
-        wiring.booking_service().generate_slots([OFFICE])
+        with_slots([OFFICE])
         gateway.install()
         with Client(app, stage_name="test") as c:
             yield c
