@@ -21,23 +21,34 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# The server of this session: the API and integration conftests each import the fixture (two
+# session fixtures to pytest), and a second server on the same port cannot start.
+_started: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def moto_server():
     url = os.environ["AWS_ENDPOINT_URL"]
+    if _started:
+        yield _started[0]
+        return
     port = url.rsplit(":", 1)[1]
     proc = subprocess.Popen([sys.executable, "-m", "local.moto_server", "--port", port],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1)
+            # Not /moto-api/data.json: it serializes every item and can take seconds.
+            urllib.request.urlopen(f"{url}/infopass/sent-mail.json", timeout=1)
             break
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
                 raise RuntimeError("moto server did not start")
             time.sleep(0.1)
+    _started.append(url)
     yield url
+    _started.clear()
     proc.terminate()
     proc.wait(timeout=10)
 
