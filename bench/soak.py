@@ -2,6 +2,7 @@
 local process's resident memory and the requests' latency, window by window.
 
     python -m bench.soak --operations 10000 --window 500 [--clients 4] [--api URL]
+    python -m bench.soak --throughput 1,8,32 [--seconds 30]   # bookings/s and listings/s
 
 Without --api it starts its own stack (`python -m local.stack`, as `make run`) on free ports and
 stops it at the end. Each operation is one booking and its cancellation by an invented person
@@ -182,6 +183,43 @@ def run(api: str, moto: str | None, root_pid: int | None, operations: int, windo
     return rows
 
 
+def throughput(api: str, levels: list[int], seconds: float) -> list[dict]:
+    """Bookings (each with its cancellation) and slot listings per second with 1, 8, 32 ...
+    clients, each client working on its own people as fast as answers come, for `seconds`."""
+    soak = Soak(api, max(levels))
+    rows = []
+    for clients in levels:
+        for kind in ("book+cancel", "listing"):
+            done: list[float] = []
+            lock = threading.Lock()
+            stop = time.perf_counter() + seconds
+
+            def client(c: int) -> None:
+                http, n = requests.Session(), c
+                while time.perf_counter() < stop:
+                    started = time.perf_counter()
+                    if kind == "listing":
+                        answer = http.get(f"{api}/v1/offices/{OFFICE}/slots", timeout=120)
+                        if answer.status_code != 200:
+                            raise RuntimeError(f"slots answered {answer.status_code}")
+                    else:
+                        soak.one(n)
+                        n += clients
+                    with lock:
+                        done.append((time.perf_counter() - started) * 1000)
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=clients) as pool:
+                list(pool.map(client, range(clients)))
+            elapsed = time.perf_counter() - started
+            row = {"clients": clients, "kind": kind, "per_second": len(done) / elapsed,
+                   "p50": statistics.median(done), "p95": _p(done, 0.95)}
+            rows.append(row)
+            print(f"| {clients} | {kind} | {row['per_second']:.1f} | {row['p50']:.0f} / "
+                  f"{row['p95']:.0f} |", flush=True)
+    return rows
+
+
 def _header(rss_names: list[str]) -> str:
     names = " | ".join(f"{n} MB" for n in rss_names)
     return ("| operations | book+cancel per s | book p50 / p95 ms | cancel p50 / p95 ms | "
@@ -202,6 +240,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--api", help="a running stack's API (memory is then not sampled)")
     parser.add_argument("--moto", help="with --api: its moto server, for the notices waiting")
+    parser.add_argument("--throughput", help="client counts, e.g. 1,8,32: per second at each "
+                        "level instead of the soak")
+    parser.add_argument("--seconds", type=float, default=30,
+                        help="with --throughput: how long each level runs")
     args = parser.parse_args()
     proc = None
     if args.api:
@@ -210,6 +252,11 @@ def main() -> None:
         proc, api, moto = start_stack()
         root = proc.pid
     try:
+        if args.throughput:
+            print("| clients | requests | per second | p50 / p95 ms |\n|---|---|---|---|",
+                  flush=True)
+            throughput(api, [int(n) for n in args.throughput.split(",")], args.seconds)
+            return
         if root:
             print(_header(list(processes(root))), flush=True)
         run(api, moto, root, args.operations, args.window, args.clients)

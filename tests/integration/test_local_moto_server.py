@@ -116,3 +116,58 @@ def test_restoring_a_state_never_saved_is_refused(moto_server):
     with pytest.raises(urllib.error.HTTPError) as refused:
         state(moto_server, "restore", "never-saved")
     assert refused.value.code == 404
+
+
+def test_a_query_reads_its_partition_in_order_and_pages_and_index_queries_still_work(monkeypatch):
+    """moto's Query walked and sorted the whole table; the local server hands it the partition."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    moto_server.partition_queries()
+    from moto.dynamodb.models.table import Table
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="slots", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"}
+                                  for a in ("office", "start", "day")],
+            KeySchema=[{"AttributeName": "office", "KeyType": "HASH"},
+                       {"AttributeName": "start", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[{"IndexName": "by-day", "Projection": {"ProjectionType": "ALL"},
+                                     "KeySchema": [{"AttributeName": "day", "KeyType": "HASH"},
+                                                   {"AttributeName": "start", "KeyType": "RANGE"}]}])
+        for office in ("boston", "chicago", "miami"):
+            for hour in ("12", "09", "10", "11"):
+                client.put_item(TableName="slots", Item={
+                    "office": {"S": office}, "start": {"S": f"2026-12-07T{hour}:00Z"},
+                    "day": {"S": "2026-12-07"}})
+        walked = []
+        real = Table.all_items
+        monkeypatch.setattr(Table, "all_items", lambda self: walked.append(1) or real(self))
+
+        def starts(**query):
+            pages, key = [], None
+            while True:
+                page = client.query(TableName="slots", **query,
+                                    **({"ExclusiveStartKey": key} if key else {}))
+                pages.append([(i.get("office", {}).get("S"), i["start"]["S"][11:13])
+                              for i in page["Items"]])
+                key = page.get("LastEvaluatedKey")
+                if not key:
+                    return pages
+
+        assert starts(KeyConditionExpression="office = :o AND #s BETWEEN :a AND :b",
+                      ExpressionAttributeNames={"#s": "start"},
+                      ExpressionAttributeValues={":o": {"S": "chicago"},
+                                                 ":a": {"S": "2026-12-07T10"},
+                                                 ":b": {"S": "2026-12-07T13"}}) == [
+            [("chicago", "10"), ("chicago", "11"), ("chicago", "12")]]
+        assert starts(KeyConditionExpression="office = :o", Limit=3,
+                      ExpressionAttributeValues={":o": {"S": "miami"}}) == [
+            [("miami", "09"), ("miami", "10"), ("miami", "11")], [("miami", "12")]]
+        assert starts(KeyConditionExpression="office = :o",
+                      ExpressionAttributeValues={":o": {"S": "nowhere"}}) == [[]]
+        by_day = starts(IndexName="by-day", KeyConditionExpression="#d = :d",
+                        ExpressionAttributeNames={"#d": "day"},
+                        ExpressionAttributeValues={":d": {"S": "2026-12-07"}})
+        assert sum(len(page) for page in by_day) == 12
+        assert walked == []  # no query gathered (and sorted) the whole table
