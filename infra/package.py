@@ -9,8 +9,10 @@
 3. `chalice package --merge-template <out>/merge.json <out>` writes `<out>/sam.json` and
    `<out>/deployment.zip`;
 4. the zip loses what the Lambda runtime already provides (boto3, botocore, s3transfer,
-   urllib3: PynamoDB pulls botocore in, the runtime's copy serves it) and Babel's CLDR data
-   for languages the app never formats in (`chalicelib.i18n.BABEL_LOCALES`).
+   urllib3: PynamoDB pulls botocore in, the runtime's copy serves it) and what no route or job
+   loads: Babel's CLDR data beyond our locales and their parents, `holidays` beyond the US
+   calendar (both found by probing a fresh interpreter), and whole parts of dependencies listed
+   in `NEVER_LOADED`. `make bench-package` measures the share of the zip still never loaded.
 
 Offline: Chalice's pip runs with --no-index against `build/wheelhouse` (Lambda-platform wheels
 that `make wheelhouse` downloads with the other installs), and Chalice caches the built
@@ -67,34 +69,125 @@ def is_runtime_provided(name: str) -> bool:
         for package in RUNTIME_PROVIDED)
 
 
-def babel_languages() -> frozenset[str] | None:
-    """CLDR languages the app formats in (chalicelib.i18n); None keeps all of Babel's data."""
+# Parts of dependencies that no route or job loads (`make bench-package` audits every file a
+# run opens): the app routes with Chalice, not Powertools' event handler; email addresses are
+# checked for syntax only, so email-validator never imports dnspython; cryptography's Rust
+# bindings need `_cffi_backend` but never the pure-Python cffi and its C parser.
+NEVER_LOADED = ("aws_lambda_powertools/event_handler/", "dns/", "icalendar/tests/",
+                "pydantic/v1/", "cffi/", "pycparser/")
+# Packages whose __init__ imports every sibling module: rewritten to import the ones kept.
+EAGER_PACKAGES = ("holidays/countries/__init__.py", "holidays/financial/__init__.py")
+
+# Run in a fresh interpreter: records every file opened (data, and .py sources by the import
+# system) and every module's file; prints them as real paths.
+AUDIT_PRELUDE = """
+import json, os, sys
+_opened = set()
+sys.addaudithook(lambda event, args: _opened.add(args[0])
+                 if event == "open" and isinstance(args[0], str) else None)
+"""
+AUDIT_REPORT = """
+_paths = _opened | {getattr(m, "__file__", None) or "" for m in list(sys.modules.values())}
+print(json.dumps(sorted({os.path.realpath(p) for p in _paths if p})))
+"""
+
+# The US federal calendar, as chalicelib.booking.schedule builds it, with holidays.countries
+# (and .financial) importing only what is asked: `holidays/countries/__init__.py` imports all
+# 251 countries, and the registry imports `holidays.countries.united_states` through it.
+HOLIDAYS_PROBE = """
+import importlib.util, types
+_base = os.path.dirname(importlib.util.find_spec("holidays").origin)
+for _part in ("countries", "financial"):
+    _package = types.ModuleType("holidays." + _part)
+    _package.__path__ = [os.path.join(_base, _part)]
+    sys.modules[_package.__name__] = _package
+import holidays
+for _year in (2025, 2026, 2027):
+    holidays.US(years=_year)
+"""
+
+# What chalicelib.i18n.Translator reads: each language's locale and its parents (Babel loads
+# the chain, e.g. es_US -> es_419 -> es -> root), and en_US for the zone names of `ht`.
+BABEL_PROBE = """
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+from babel import Locale
+from babel.dates import format_date, format_time, get_timezone_name
+_moment = datetime(2026, 12, 3, 14, 30, tzinfo=ZoneInfo("America/New_York"))
+for _name in {locales!r}:
+    _locale = Locale.parse(_name)
+    format_date(_moment, "full", locale=_locale), format_date(_moment, "medium", locale=_locale)
+    format_time(_moment, "short", tzinfo=_moment.tzinfo, locale=_locale)
+    get_timezone_name(_moment, "long", locale=_locale), _locale.datetime_formats["full"]
+"""
+
+
+def site_packages() -> Path:
+    import sysconfig
+
+    return Path(sysconfig.get_paths()["purelib"]).resolve()
+
+
+def loaded_by(code: str) -> frozenset[str]:
+    """Files (relative to site-packages, as the zip names them) a fresh interpreter loads
+    running `code`: the packaging venv holds the same pinned versions as the zip."""
+    done = subprocess.run([sys.executable, "-I", "-B", "-c", AUDIT_PRELUDE + code + AUDIT_REPORT],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"probe failed:\n{done.stderr}")
+    base = site_packages()
+    return frozenset(str(Path(p).relative_to(base)) for p in json.loads(done.stdout)
+                     if Path(p).is_relative_to(base) and "__pycache__" not in p)
+
+
+def babel_locales() -> tuple[str, ...] | None:
+    """CLDR locales the app formats in (chalicelib.i18n); None keeps all of Babel's data."""
     try:
         from chalicelib.i18n import BABEL_LOCALES
     except ImportError:
         return None
-    return frozenset(locale.split("_")[0] for locale in BABEL_LOCALES.values()) | {"root"}
+    return (*BABEL_LOCALES.values(), "en_US")
 
 
-def is_unused_locale_data(name: str, languages: frozenset[str] | None) -> bool:
-    """Babel ships CLDR data for ~1,000 locales (30 MB); the app formats in a dozen languages.
-    Every region variant of those languages stays, so parent locales (es_419 for es_US) resolve."""
-    if languages is None or not name.startswith("babel/locale-data/"):
-        return False
-    stem = name.rsplit("/", 1)[1].split(".")[0]
-    return bool(stem) and stem.split("_")[0] not in languages
+def kept_data() -> dict[str, frozenset[str]]:
+    """Per pruned tree, the files to keep: those the probes load."""
+    kept = {"holidays/": loaded_by(HOLIDAYS_PROBE)}
+    locales = babel_locales()
+    if locales is not None:
+        kept["babel/locale-data/"] = loaded_by(BABEL_PROBE.format(locales=locales))
+    return kept
+
+
+def is_unused(name: str, kept: dict[str, frozenset[str]]) -> bool:
+    if name.startswith(NEVER_LOADED) or name.endswith(".pyc"):
+        return True
+    for tree, files in kept.items():
+        if name.startswith(tree) and not name.endswith("/"):
+            return name not in files and name not in EAGER_PACKAGES
+    return False
+
+
+def only_kept_imports(source: str, package: str, kept: frozenset[str]) -> str:
+    """`from holidays.countries.x import X` lines stay only for modules that are kept."""
+    prefix = f"from {package.replace('/', '.')}."
+    return "".join(line for line in source.splitlines(keepends=True)
+                   if not line.startswith(prefix)
+                   or f"{package}/{line[len(prefix):].split()[0]}.py" in kept)
 
 
 def strip_runtime_provided(archive: Path) -> None:
     lean = archive.with_suffix(".lean.zip")
-    languages = babel_languages()
+    kept = kept_data()
     with zipfile.ZipFile(archive) as source, \
             zipfile.ZipFile(lean, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
         for info in source.infolist():
-            if is_runtime_provided(info.filename) or info.filename.endswith(".pyc") \
-                    or is_unused_locale_data(info.filename, languages):
+            if is_runtime_provided(info.filename) or is_unused(info.filename, kept):
                 continue
-            target.writestr(info, source.read(info.filename), compresslevel=9)
+            data = source.read(info.filename)
+            if info.filename in EAGER_PACKAGES:
+                data = only_kept_imports(data.decode(), info.filename.rsplit("/", 1)[0],
+                                         kept["holidays/"]).encode()
+            target.writestr(info, data, compresslevel=9)
     lean.replace(archive)
 
 
