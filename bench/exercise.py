@@ -12,16 +12,17 @@ from datetime import date, datetime, timedelta, timezone
 import app
 
 
-def api(method: str, path: str, body: dict | None = None, headers: dict | None = None,
-        query: dict | None = None) -> int:
-    event = {"resource": path, "path": path, "httpMethod": method,
+def api(method: str, resource: str, body: dict | None = None, headers: dict | None = None,
+        query: dict | None = None, **params: str) -> int:
+    path = resource.format(**params)
+    event = {"resource": resource, "path": path, "httpMethod": method,
              "headers": {"accept": "application/json", "content-type": "application/json",
                          "accept-language": "es", **(headers or {})},
              "multiValueHeaders": None, "queryStringParameters": query,
              "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
-             "pathParameters": None, "stageVariables": None,
+             "pathParameters": params or None, "stageVariables": None,
              "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
-             "requestContext": {"resourcePath": path, "httpMethod": method, "stage": "api",
+             "requestContext": {"resourcePath": resource, "httpMethod": method, "stage": "api",
                                 "path": "/api" + path, "requestId": "bench",
                                 "identity": {"sourceIp": "192.0.2.1"}}}
     return app.app(event, None)["statusCode"]
@@ -53,11 +54,13 @@ def main() -> dict:
         "reasons": api("GET", "/v1/reasons"),
         "openapi": api("GET", "/v1/openapi.json"),
         "offices by ZIP": api("GET", "/v1/offices", query={"zip": "02108"}),
-        "slots": api("GET", "/v1/offices/bos/slots", query={"from": "2026-12-01"}),
+        "slots": api("GET", "/v1/offices/{office_id}/slots", query={"from": "2026-12-01"},
+                     office_id="bos"),
         "book": api("POST", "/v1/appointments",
                     {"slot_id": "bos.20261201t1400z", "reason": "other", **person}),
-        "lookup": api("POST", "/v1/appointments/7K3M9Q2XHD4P/lookup",
-                      {"last_name": "Núñez", "date_of_birth": "1980-02-03"}),
+        "lookup": api("POST", "/v1/appointments/{confirmation_number}/lookup",
+                      {"last_name": "Núñez", "date_of_birth": "1980-02-03"},
+                      confirmation_number="7K3M9Q2XHD4P"),
         "triage criteria": api("GET", "/v1/triage/criteria"),
         "triage submit": api("POST", "/v1/service-requests",
                              {"category": "other", "zip": "02108", **person}),
@@ -89,7 +92,7 @@ def main() -> dict:
             "cancel_for_closures": "chalicelib.offices.jobs"}
     import importlib
     scheduled = {"version": "0", "id": "bench", "detail-type": "Scheduled Event",
-                 "source": "aws.events", "time": "2026-12-01T14:00:00Z", "region": "us-east-1",
+                 "source": "aws.events", "account": "000000000000", "time": "2026-12-01T14:00:00Z", "region": "us-east-1",
                  "resources": [], "detail": {}}
     for name, module in jobs.items():
         handler = getattr(importlib.import_module(module), name, None)
