@@ -168,11 +168,17 @@ def is_unused(name: str, kept: dict[str, frozenset[str]]) -> bool:
 
 
 def only_kept_imports(source: str, package: str, kept: frozenset[str]) -> str:
-    """`from holidays.countries.x import X` lines stay only for modules that are kept."""
-    prefix = f"from {package.replace('/', '.')}."
-    return "".join(line for line in source.splitlines(keepends=True)
-                   if not line.startswith(prefix)
-                   or f"{package}/{line[len(prefix):].split()[0]}.py" in kept)
+    """`from holidays.countries.x import (X, ...)` statements stay only for kept modules."""
+    import ast
+
+    lines = source.splitlines(keepends=True)
+    dropped: set[int] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(
+                package.replace("/", ".") + ".") \
+                and f"{node.module.replace('.', '/')}.py" not in kept:
+            dropped.update(range(node.lineno - 1, node.end_lineno))
+    return "".join(line for number, line in enumerate(lines) if number not in dropped)
 
 
 def strip_runtime_provided(archive: Path) -> None:
