@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.package import api_event, cold_start, lambda_like, probe_env
-from infra.package import RUNTIME_PROVIDED
+from bench.package import api_event, cold_start, lambda_like, loaded_files, probe_env
+from infra.package import NEVER_LOADED, RUNTIME_PROVIDED, only_kept_imports
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = "prod-us-west-2"
@@ -74,3 +74,60 @@ print(json.dumps({{language: Translator(language).date(moment) for language in L
     assert done.returncode == 0, done.stderr
     dates = json.loads(done.stdout)
     assert len(dates) == 12 and all("2026" in text for text in dates.values())
+
+
+def test_the_pruned_zip_still_serves_every_exercised_route_and_job(extracted):
+    # bench.exercise runs each route family and job up to its first AWS call (none listens):
+    # a file pruned that one of them needs fails its import (an ImportError, or a 500 from a
+    # route that works without AWS).
+    task, runtime = extracted
+    statuses, loaded = loaded_files(task, runtime, STAGE)
+    assert {k: statuses[k] for k in ("health", "languages", "reasons", "openapi",
+                                     "triage criteria")} == dict.fromkeys(
+        ("health", "languages", "reasons", "openapi", "triage criteria"), 200)
+    assert statuses["dates"] == 12 and statuses["ics"] > 0
+    assert not [k for k, v in statuses.items() if v in ("ImportError", "ModuleNotFoundError")]
+    assert "holidays/countries/united_states.py" in loaded and "cryptography" in str(loaded)
+
+
+def test_the_pruned_holidays_give_the_us_federal_holidays_of_any_year(extracted, archive):
+    task, runtime = extracted
+    code = f"""
+import json, sys
+sys.path[:0] = [{str(task)!r}, {str(runtime)!r}]
+import holidays
+print(json.dumps({{y: [(str(d), n) for d, n in sorted(holidays.US(years=y).items())]
+                  for y in (2026, 2031, 2040)}}))
+"""
+    done = subprocess.run([sys.executable, "-S", "-B", "-c", code], capture_output=True,
+                          text=True, cwd=task)
+    assert done.returncode == 0, done.stderr
+    import holidays  # the development venv's complete copy, same pinned version
+    assert json.loads(done.stdout) == {
+        str(y): [[str(d), n] for d, n in sorted(holidays.US(years=y).items())]
+        for y in (2026, 2031, 2040)}
+    with zipfile.ZipFile(archive) as z:
+        countries = [n for n in z.namelist() if n.startswith("holidays/countries/")]
+    assert sorted(countries) == ["holidays/countries/__init__.py",
+                                 "holidays/countries/united_states.py"]
+
+
+def test_what_no_route_or_job_loads_stays_out_of_the_zip(archive):
+    with zipfile.ZipFile(archive) as z:
+        names = z.namelist()
+        locales = {n.rsplit("/", 1)[1] for n in names if n.startswith("babel/locale-data/")}
+    assert not [n for n in names if n.startswith(NEVER_LOADED)]
+    assert not [n for n in names if n.startswith(("zipcodes/", "holidays/financial/nyse"))]
+    # Our locales and the parents Babel loads for them (es_US -> es_419 -> es -> root), no more.
+    assert {"es_US.dat", "es_419.dat", "es.dat", "root.dat", "fil.dat"} <= locales
+    assert "es_MX.dat" not in locales and "de.dat" not in locales
+
+
+def test_only_kept_imports_drops_whole_statements_of_pruned_modules():
+    source = ("from holidays.countries.albania import Albania, AL\n"
+              "from holidays.countries.french_southern_territories import (\n"
+              "    FrenchSouthernTerritories,\n    TF,\n)\n"
+              "from holidays.countries.united_states import UnitedStates, US, USA\n")
+    assert only_kept_imports(source, "holidays/countries",
+                             frozenset({"holidays/countries/united_states.py"})) == \
+        "from holidays.countries.united_states import UnitedStates, US, USA\n"
