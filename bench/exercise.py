@@ -47,7 +47,8 @@ def run(step, *args) -> str:
 
 def main() -> dict:
     person = {"first_name": "José", "last_name": "Núñez", "date_of_birth": "1980-02-03",
-              "email": "jose@example.com", "phone": "+16175550123", "language": "es"}
+              "email": "jose@example.com", "phone": "(617) 555-0123"}
+    address = {"line1": "1 Pike St", "city": "Seattle", "state": "WA", "zip": "98101"}
     statuses = {
         "health": api("GET", "/v1/health"),
         "languages": api("GET", "/v1/languages"),
@@ -57,13 +58,16 @@ def main() -> dict:
         "slots": api("GET", "/v1/offices/{office_id}/slots", query={"from": "2026-12-01"},
                      office_id="bos"),
         "book": api("POST", "/v1/appointments",
-                    {"slot_id": "bos.20261201t1400z", "reason": "other", **person}),
+                    {"slot_id": "bos.20261201t1400z", "applicant": {**person, "address": address},
+                     "reason": {"category": "case_inquiry"}, "language": "vi"}),
         "lookup": api("POST", "/v1/appointments/{confirmation_number}/lookup",
                       {"last_name": "Núñez", "date_of_birth": "1980-02-03"},
                       confirmation_number="7K3M9Q2XHD4P"),
         "triage criteria": api("GET", "/v1/triage/criteria"),
         "triage submit": api("POST", "/v1/service-requests",
-                             {"category": "other", "zip": "02108", **person}),
+                             {"applicant": person, "callback_period": "morning", "language": "es",
+                              "zip": "06103", "inquiry_type": "emergency_travel_document",
+                              "description": "Mi madre está muy enferma en Lima."}),
         "staff queue": api("GET", "/v1/staff/queue", headers={"authorization": "Bearer a.b.c"}),
     }
     from chalicelib.staff.auth import CognitoVerifier

@@ -70,11 +70,23 @@ def is_runtime_provided(name: str) -> bool:
 
 
 # Parts of dependencies that no route or job loads (`make bench-package` audits every file a
-# run opens): the app routes with Chalice, not Powertools' event handler; email addresses are
-# checked for syntax only, so email-validator never imports dnspython; cryptography's Rust
-# bindings need `_cffi_backend` but never the pure-Python cffi and its C parser.
+# run opens): the app routes with Chalice, not Powertools' event handler, and of Powertools'
+# utilities it uses only `batch` (which loads parts of data_classes and parser); email
+# addresses are checked for syntax only, so email-validator never imports dnspython;
+# cryptography's Rust bindings need `_cffi_backend` but never the pure-Python cffi and its C
+# parser; time zones come from the stdlib's zoneinfo and tzdata, never dateutil's own copy
+# (without its tarball dateutil's gettz finds no zone and warns; nothing here calls it);
+# phone numbers are parsed and validated, never matched against short codes (911, 311).
+_POWERTOOLS_UNUSED = ("auth_alpha", "circuit_breaker", "data_masking", "feature_flags",
+                      "idempotency", "kafka", "metadata", "parameters", "streaming",
+                      "validation")
 NEVER_LOADED = ("aws_lambda_powertools/event_handler/", "dns/", "icalendar/tests/",
-                "pydantic/v1/", "cffi/", "pycparser/")
+                "pydantic/v1/", "cffi/", "pycparser/", "dateutil/zoneinfo/dateutil-zoneinfo.tar.gz",
+                "phonenumbers/shortdata/region_",
+                *(f"aws_lambda_powertools/utilities/{name}/" for name in _POWERTOOLS_UNUSED))
+# Never read at run time: type stubs (for type checkers) and the install RECORD (for pip's
+# uninstall, and no longer true once the zip is pruned). Licenses and METADATA stay.
+NEVER_LOADED_SUFFIXES = (".pyc", ".pyi", ".dist-info/RECORD")
 # Packages whose __init__ imports every sibling module: rewritten to import the ones kept.
 EAGER_PACKAGES = ("holidays/countries/__init__.py", "holidays/financial/__init__.py")
 
@@ -159,7 +171,7 @@ def kept_data() -> dict[str, frozenset[str]]:
 
 
 def is_unused(name: str, kept: dict[str, frozenset[str]]) -> bool:
-    if name.startswith(NEVER_LOADED) or name.endswith(".pyc"):
+    if name.startswith(NEVER_LOADED) or name.endswith(NEVER_LOADED_SUFFIXES):
         return True
     for tree, files in kept.items():
         if name.startswith(tree) and not name.endswith("/"):
