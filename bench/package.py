@@ -193,7 +193,7 @@ def main() -> None:
         " |",
         f"| added by the first `/v1/offices` | {added or 'none'} |",
         "",
-        f"Never loaded: **{unused / total:.0%}** of the zip ({unused / 1e6:.1f} of "
+        f"Never loaded: **{unused / total:.1%}** of the zip ({unused / 1e6:.1f} of "
         f"{total / 1e6:.1f} MB compressed): the files no step of `bench/exercise.py` opened or "
         "imported (audit hook on `open` plus `sys.modules`, fresh interpreter, only the zip "
         "and the runtime's SDK on the path). The steps run every route family and every job "
