@@ -6,8 +6,10 @@ first AWS call: parsing, validation, translations, the ZIP table, the libraries 
 notice rendering and the holiday calendar, which come after AWS reads, are called directly."""
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import app
 
@@ -78,7 +80,6 @@ def main() -> dict:
                                for d in range(365))
     from chalicelib.i18n import LANGUAGES, translator
     moment = datetime(2026, 12, 1, 14, tzinfo=timezone.utc)
-    from zoneinfo import ZoneInfo
     statuses["dates"] = len({translator(language).when(moment.astimezone(
         ZoneInfo("America/New_York"))) for language in LANGUAGES})
     from chalicelib.notices.calendar import ics
@@ -94,10 +95,9 @@ def main() -> dict:
             "sweep_outbox": "chalicelib.notices.handlers",
             "watch_deadlines": "chalicelib.triage.jobs",
             "cancel_for_closures": "chalicelib.offices.jobs"}
-    import importlib
     scheduled = {"version": "0", "id": "bench", "detail-type": "Scheduled Event",
-                 "source": "aws.events", "account": "000000000000", "time": "2026-12-01T14:00:00Z", "region": "us-east-1",
-                 "resources": [], "detail": {}}
+                 "source": "aws.events", "account": "000000000000", "region": "us-east-1",
+                 "time": "2026-12-01T14:00:00Z", "resources": [], "detail": {}}
     for name, module in jobs.items():
         handler = getattr(importlib.import_module(module), name, None)
         statuses[name] = run(handler, scheduled, Context()) if handler else "missing"

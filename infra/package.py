@@ -81,8 +81,8 @@ _POWERTOOLS_UNUSED = ("auth_alpha", "circuit_breaker", "data_masking", "feature_
                       "idempotency", "kafka", "metadata", "parameters", "streaming",
                       "validation")
 NEVER_LOADED = ("aws_lambda_powertools/event_handler/", "dns/", "icalendar/tests/",
-                "pydantic/v1/", "cffi/", "pycparser/", "dateutil/zoneinfo/dateutil-zoneinfo.tar.gz",
-                "phonenumbers/shortdata/region_",
+                "pydantic/v1/", "cffi/", "pycparser/", "phonenumbers/shortdata/region_",
+                "dateutil/zoneinfo/dateutil-zoneinfo.tar.gz",
                 *(f"aws_lambda_powertools/utilities/{name}/" for name in _POWERTOOLS_UNUSED))
 # Never read at run time: type stubs (for type checkers) and the install RECORD (for pip's
 # uninstall, and no longer true once the zip is pruned). Licenses and METADATA stay.
