@@ -388,7 +388,7 @@ def _keys_in(kwargs: dict):
 def _key_of(table_name: str, item: dict) -> dict:
     from chalicelib import tables
 
-    model = next(m for m in tables.TABLES if m.Meta.table_name == table_name)
+    model = next(m for m in tables.all_tables() if m.Meta.table_name == table_name)
     names = [a.attr_name for a in model.get_attributes().values() if a.is_hash_key or a.is_range_key]
     return {n: item[n] for n in names if n in item}
 

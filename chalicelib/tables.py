@@ -190,8 +190,32 @@ TABLES: list[type[_Table]] = [SlotRecord, AppointmentRecord, PersonRecord, Idemp
                               ContactSeatRecord]
 
 
+# The modules that define the other contexts' tables, each registering its own when imported.
+# `all_tables()` imports them, so infra, the local stack and the tests see every table without
+# relying on what `app` or `wiring` happen to import (wiring imports each context lazily).
+TABLE_MODULES = ("chalicelib.offices.records", "chalicelib.booking.hold_repository",
+                 "chalicelib.limits.repository", "chalicelib.notices.records",
+                 "chalicelib.performance.records", "chalicelib.triage.records",
+                 "chalicelib.waitlist.repository")
+
+
+def all_tables() -> list[type[_Table]]:
+    """Every table model, in a fixed order (this module's, then TABLE_MODULES' in turn),
+    whatever was imported before."""
+    import importlib
+
+    for name in TABLE_MODULES:
+        importlib.import_module(name)
+    order = (__name__,) + TABLE_MODULES
+    unknown = [m for m in TABLES if m.__module__ not in order]
+    if unknown:  # a table registered from a module missing above would vanish from infra
+        raise RuntimeError(f"tables registered outside TABLE_MODULES: {unknown}")
+    return sorted(TABLES, key=lambda m: order.index(m.__module__))  # stable within a module
+
+
 def register(model: type[_Table]) -> type[_Table]:
-    """Later contexts (triage, notices) add their tables here so every consumer sees them."""
+    """Later contexts (triage, notices) add their tables here so every consumer sees them.
+    Their module must be listed in TABLE_MODULES."""
     TABLES.append(model)
     bind_one(model, _settings.settings)
     return model

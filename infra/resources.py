@@ -1,9 +1,8 @@
 """CloudFormation for the stage's own resources, rendered from the shared definitions.
 
-Tables come from `chalicelib.tables.TABLES` (the PynamoDB models: keys, indexes, TTL) and queues
-from `chalicelib.queues.QUEUES`, the same definitions `local/provision.py` creates in moto, so
-what runs locally and what is deployed cannot drift. Importing `app` first makes every context
-register its tables and queues, exactly as in the Lambda runtime.
+Tables come from `chalicelib.tables.all_tables()` (the PynamoDB models: keys, indexes, TTL) and
+queues from `chalicelib.queues.QUEUES`, the same definitions `local/provision.py` creates in moto,
+so what runs locally and what is deployed cannot drift.
 """
 from __future__ import annotations
 
@@ -49,12 +48,10 @@ TRIAGE_BREACH_METRIC = "TriageDeadlineBreaches"
 
 
 def definitions() -> tuple[list, list]:
-    """Every table model and queue, after every context has registered its own."""
-    import app  # noqa: F401  - registers each context's tables and queues
-
+    """Every table model and queue."""
     from chalicelib import queues, tables
 
-    return list(tables.TABLES), list(queues.QUEUES)
+    return tables.all_tables(), list(queues.QUEUES)
 
 
 def camel(name: str) -> str:

@@ -9,7 +9,7 @@ from chalicelib.queues import QUEUES
 
 
 def create_tables() -> None:
-    for model in tables.TABLES:
+    for model in tables.all_tables():
         if not model.exists():
             model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
             if model.ttl_attribute:

@@ -262,6 +262,23 @@ def test_tables_registered_by_any_context_are_in_the_shared_definitions():
     assert models == table_defs.TABLES and len({m.short_name for m in models}) == len(models)
 
 
+def test_the_shared_definitions_hold_every_table_the_app_registers_without_importing_the_app():
+    # A fresh interpreter: in this one other tests have imported the app already.
+    import subprocess
+    import sys
+
+    code = ("from chalicelib import tables\n"
+            "found = [m.short_name for m in tables.all_tables()]\n"
+            "import sys; assert 'app' not in sys.modules and 'chalicelib.wiring' not in sys.modules\n"
+            "import app\n"
+            "assert found == [m.short_name for m in tables.all_tables()], found\n"
+            "assert sorted(found) == sorted(m.short_name for m in tables.TABLES), found\n"
+            "print(len(found))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == len(table_defs.all_tables())
+
+
 @pytest.mark.parametrize("name", STAGES)
 def test_a_regional_web_acl_guards_the_stage_api_with_per_ip_rates_and_a_booking_challenge(
         templates, name):
