@@ -3,50 +3,38 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from chalicelib import aws, settings as _settings, tables
-from chalicelib.observability import configure_logging
-from chalicelib.booking.domain import Policy
-from chalicelib.booking.notices import SqsNoticePublisher
-from chalicelib.booking.repository import DynamoBookingRepository
-from chalicelib.booking.generation_repository import DynamoGenerationMarks
-from chalicelib.booking.hold_repository import DynamoHoldRepository  # registers its table
-from chalicelib.booking.holds import HoldService
-from chalicelib.booking.release import ReservedSeatRelease
-from chalicelib.booking.service import BookingService
-from chalicelib.limits import service as limits
-from chalicelib.limits.domain import Rule
-from chalicelib.limits.repository import DynamoCounters  # registers its table
-from chalicelib.notices import registry as notice_registry
-from chalicelib.notices.appointments import AppointmentNoticePolicy, AppointmentNotices
-from chalicelib.notices.letters import OfficeLetters
-from chalicelib.notices.events import SqsNoticeQueue
-from chalicelib.notices.repository import (DynamoAppointmentStore, DynamoLetterBox,
-                                           DynamoSentLog)
-from chalicelib.notices.service import NoticeService
-from chalicelib.notices.ses import LOCAL_SENDER, SesV2Sender
+from chalicelib import settings as _settings
 from chalicelib.booking import offices as office_directory
-from chalicelib.offices.assisted import AssistedDigital
-from chalicelib.offices.closures import ClosureJob
-from chalicelib.offices.repository import (DynamoOfficeRepository,  # registers its tables
-                                           DynamoRosterRepository)
-from chalicelib.offices.roster import AttendancePolicy, FrontDesk
-from chalicelib.offices.service import OfficeAdministration
-from chalicelib.performance import metrics as performance_metrics
-from chalicelib.performance.repository import DynamoPerformanceStore  # registers its table
-from chalicelib.performance.service import Figures, Publication
-from chalicelib.performance.sources import DynamoSources
-from chalicelib.staff import auth as staff_auth
-from chalicelib.triage.deadlines import DeadlinePolicy
-from chalicelib.triage.events import SqsRequestNotices
-from chalicelib.triage.repository import DynamoTriageRepository  # registers its table
-from chalicelib.triage.service import TriageService
-from chalicelib.waitlist.notices import SqsOfferNotices
-from chalicelib.waitlist.repository import DynamoWaitlistRepository  # registers its table
-from chalicelib.waitlist.service import WAITLIST_PROOF, WaitlistService
+from chalicelib.observability import configure_logging
+
+# Each factory imports its context when first called: a container answering office searches
+# never loads triage, notices or performance (cold start, issue 14). Every table is registered by
+# `chalicelib.tables.all_tables()`, not by the imports here.
+if TYPE_CHECKING:
+    from chalicelib.booking.domain import Policy
+    from chalicelib.booking.holds import HoldService
+    from chalicelib.booking.release import ReservedSeatRelease
+    from chalicelib.booking.service import BookingService
+    from chalicelib.limits.service import Limiter
+    from chalicelib.notices.appointments import AppointmentNotices
+    from chalicelib.notices.events import SqsNoticeQueue
+    from chalicelib.notices.letters import OfficeLetters
+    from chalicelib.notices.service import NoticeService
+    from chalicelib.offices.assisted import AssistedDigital
+    from chalicelib.offices.closures import ClosureJob
+    from chalicelib.offices.roster import FrontDesk
+    from chalicelib.offices.service import OfficeAdministration
+    from chalicelib.performance.service import Figures, Publication
+    from chalicelib.triage.deadlines import DeadlinePolicy
+    from chalicelib.triage.service import TriageService
+    from chalicelib.waitlist.service import WaitlistService
 
 
 def policy(s: _settings.Settings) -> Policy:
+    from chalicelib.booking.domain import Policy
+
     return Policy(booking_window_days=s.booking_window_days,
                   change_cutoff=timedelta(hours=s.change_cutoff_hours),
                   min_interval=timedelta(days=s.min_interval_days),
@@ -54,7 +42,12 @@ def policy(s: _settings.Settings) -> Policy:
 
 
 @lru_cache(maxsize=1)
-def limiter() -> limits.Limiter:
+def limiter() -> Limiter:
+    from chalicelib.limits import service as limits
+    from chalicelib.limits.domain import Rule
+    from chalicelib.limits.repository import DynamoCounters
+    from chalicelib.waitlist.service import WAITLIST_PROOF
+
     s = _settings.settings
     proofs = Rule(s.proof_attempts, timedelta(seconds=s.proof_window_seconds))
     return limits.Limiter(DynamoCounters(), {
@@ -68,6 +61,12 @@ def limiter() -> limits.Limiter:
 
 @lru_cache(maxsize=1)
 def booking_service() -> BookingService:
+    from chalicelib.booking.generation_repository import DynamoGenerationMarks
+    from chalicelib.booking.hold_repository import DynamoHoldRepository
+    from chalicelib.booking.notices import SqsNoticePublisher
+    from chalicelib.booking.repository import DynamoBookingRepository
+    from chalicelib.booking.service import BookingService
+
     configure_logging()
     s = _settings.settings
     return BookingService(DynamoBookingRepository(), SqsNoticePublisher(s.notices_queue_url),
@@ -93,6 +92,10 @@ def _cancelled(appointment) -> None:
 
 @lru_cache(maxsize=1)
 def waitlist_service() -> WaitlistService:
+    from chalicelib.waitlist.notices import SqsOfferNotices
+    from chalicelib.waitlist.repository import DynamoWaitlistRepository
+    from chalicelib.waitlist.service import WaitlistService
+
     s = _settings.settings
     return WaitlistService(booking_service(), DynamoWaitlistRepository(),
                            SqsOfferNotices(notice_queue()), offer_minutes=s.offer_minutes,
@@ -101,6 +104,9 @@ def waitlist_service() -> WaitlistService:
 
 @lru_cache(maxsize=1)
 def hold_service() -> HoldService:
+    from chalicelib.booking.hold_repository import DynamoHoldRepository
+    from chalicelib.booking.holds import HoldService
+
     s = _settings.settings
     return HoldService(booking_service(), DynamoHoldRepository(), limiter(),
                        hold_minutes=s.hold_minutes,
@@ -110,6 +116,9 @@ def hold_service() -> HoldService:
 
 @lru_cache(maxsize=1)
 def reserved_seat_release() -> ReservedSeatRelease:
+    from chalicelib.booking.release import ReservedSeatRelease
+    from chalicelib.booking.repository import DynamoBookingRepository
+
     configure_logging()
     return ReservedSeatRelease(DynamoBookingRepository(), clock=_utc_now,
                                on_freed=lambda office_id, start: waitlist_service().seat_freed(
@@ -118,6 +127,9 @@ def reserved_seat_release() -> ReservedSeatRelease:
 
 @lru_cache(maxsize=1)
 def office_administration() -> OfficeAdministration:
+    from chalicelib.offices.repository import DynamoOfficeRepository
+    from chalicelib.offices.service import OfficeAdministration
+
     configure_logging()
     return OfficeAdministration(DynamoOfficeRepository(),
                                 lambda ids: booking_service().generate_slots(ids),
@@ -126,6 +138,10 @@ def office_administration() -> OfficeAdministration:
 
 @lru_cache(maxsize=1)
 def closure_job() -> ClosureJob:
+    from chalicelib.booking.notices import SqsNoticePublisher
+    from chalicelib.offices.closures import ClosureJob
+    from chalicelib.offices.repository import DynamoOfficeRepository
+
     configure_logging()
     return ClosureJob(DynamoOfficeRepository(),
                       SqsNoticePublisher(_settings.settings.notices_queue_url))
@@ -133,6 +149,9 @@ def closure_job() -> ClosureJob:
 
 @lru_cache(maxsize=1)
 def front_desk() -> FrontDesk:
+    from chalicelib.offices.repository import DynamoRosterRepository
+    from chalicelib.offices.roster import AttendancePolicy, FrontDesk
+
     configure_logging()
     s = _settings.settings
     return FrontDesk(DynamoRosterRepository(), AttendancePolicy(
@@ -143,11 +162,18 @@ def front_desk() -> FrontDesk:
 
 @lru_cache(maxsize=1)
 def assisted_digital() -> AssistedDigital:
+    from chalicelib.offices.assisted import AssistedDigital
+
     return AssistedDigital(booking_service(), clock=_utc_now)
 
 
 @lru_cache(maxsize=1)
 def publication() -> Publication:
+    from chalicelib.performance import metrics as performance_metrics
+    from chalicelib.performance.repository import DynamoPerformanceStore
+    from chalicelib.performance.service import Publication
+    from chalicelib.performance.sources import DynamoSources
+
     configure_logging()
     return Publication(office_directory.all_offices, DynamoSources(), DynamoPerformanceStore(),
                        performance_metrics.emit, _settings.settings.booking_window_days)
@@ -155,6 +181,9 @@ def publication() -> Publication:
 
 @lru_cache(maxsize=1)
 def figures() -> Figures:
+    from chalicelib.performance.repository import DynamoPerformanceStore
+    from chalicelib.performance.service import Figures
+
     configure_logging()
     return Figures(DynamoPerformanceStore(),
                    lambda: {office["id"] for office in office_directory.all_offices()})
@@ -162,6 +191,8 @@ def figures() -> Figures:
 
 def _load_offices() -> list[dict]:
     """Every office, from the table; a new stage's empty table is seeded first (once)."""
+    from chalicelib.offices.repository import DynamoOfficeRepository
+
     found = DynamoOfficeRepository().all()
     if not found:
         office_administration().seed()
@@ -169,8 +200,14 @@ def _load_offices() -> list[dict]:
     return found
 
 
+def _load_office(office_id: str) -> dict | None:
+    from chalicelib.offices.repository import DynamoOfficeRepository
+
+    return DynamoOfficeRepository().get(office_id)
+
+
 def _install_office_directory() -> None:
-    office_directory.use(_load_offices, DynamoOfficeRepository().get,
+    office_directory.use(_load_offices, _load_office,
                          _settings.settings.offices_cache_seconds)
 
 
@@ -178,11 +215,18 @@ _install_office_directory()
 
 
 def notice_queue() -> SqsNoticeQueue:
+    from chalicelib.notices.events import SqsNoticeQueue
+
     return SqsNoticeQueue(_settings.settings.notices_queue_url)
 
 
 @lru_cache(maxsize=1)
 def notice_service() -> NoticeService:
+    from chalicelib.notices import registry as notice_registry
+    from chalicelib.notices.repository import DynamoLetterBox, DynamoSentLog
+    from chalicelib.notices.service import NoticeService
+    from chalicelib.notices.ses import LOCAL_SENDER, SesV2Sender
+
     s = _settings.settings
     return NoticeService(notice_registry.get, DynamoSentLog(),
                          SesV2Sender(s.ses_sender or LOCAL_SENDER,
@@ -193,6 +237,9 @@ def notice_service() -> NoticeService:
 
 @lru_cache(maxsize=1)
 def appointment_notices() -> AppointmentNotices:
+    from chalicelib.notices.appointments import AppointmentNoticePolicy, AppointmentNotices
+    from chalicelib.notices.repository import DynamoAppointmentStore
+
     s = _settings.settings
     return AppointmentNotices(DynamoAppointmentStore(), AppointmentNoticePolicy(
         change_cutoff=timedelta(hours=s.change_cutoff_hours),
@@ -202,6 +249,9 @@ def appointment_notices() -> AppointmentNotices:
 
 @lru_cache(maxsize=1)
 def office_letters() -> OfficeLetters:
+    from chalicelib.notices.letters import OfficeLetters
+    from chalicelib.notices.repository import DynamoLetterBox
+
     configure_logging()
     return OfficeLetters(DynamoLetterBox(), clock=_utc_now)
 
@@ -212,6 +262,8 @@ def _utc_now():
 
 
 def deadline_policy(s: _settings.Settings) -> DeadlinePolicy:
+    from chalicelib.triage.deadlines import DeadlinePolicy
+
     return DeadlinePolicy(emergency_business_days=s.triage_emergency_business_days,
                           urgent_business_days=s.triage_urgent_business_days,
                           standard_calendar_days=s.triage_standard_calendar_days,
@@ -227,6 +279,10 @@ def deadline_policy(s: _settings.Settings) -> DeadlinePolicy:
 
 @lru_cache(maxsize=1)
 def triage_service() -> TriageService:
+    from chalicelib.triage.events import SqsRequestNotices
+    from chalicelib.triage.repository import DynamoTriageRepository
+    from chalicelib.triage.service import TriageService
+
     configure_logging()
     s = _settings.settings
     return TriageService(DynamoTriageRepository(), booking_service(),
@@ -238,6 +294,9 @@ def triage_service() -> TriageService:
 
 def rewire() -> None:
     """Re-read settings and rebuild everything (tests and the local stack)."""
+    from chalicelib import aws, tables
+    from chalicelib.staff import auth as staff_auth
+
     _settings.reload()
     tables.bind()
     aws.reset()
