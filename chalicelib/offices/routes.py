@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 from chalicelib import contract, errors, params, wiring
 from chalicelib.booking import responses as booking_responses
 from chalicelib.offices import responses
-from chalicelib.offices.service import ScheduleChange
 from chalicelib.offices.validation import (AssistedBooking, AssistedCancellation,
                                            AssistedReschedule, ClosureBody, ModeBody,
                                            ScheduleBody, parse)
@@ -86,6 +85,9 @@ def settings(actor: Actor, office_id):
 @handled
 @staff(*ADMINS)
 def change_schedule(actor: Actor, office_id):
+    # Here, not at the top: the service brings PynamoDB, which a cold office search defers.
+    from chalicelib.offices.service import ScheduleChange
+
     body = parse(ScheduleBody, _body())
     change = ScheduleChange(_version(body.version), body.effective_from, body.slot_minutes,
                             body.capacity, {d: [list(p) for p in r] for d, r in body.hours.items()},
