@@ -225,7 +225,8 @@ class DynamoAppointmentStore:
 
     def pending_outbox(self, older_than: datetime) -> Iterable[tuple[str, frozenset[str]]]:
         for r in AppointmentRecord.outbox_index.query(
-                "pending", AppointmentRecord.updated_at < iso_utc(older_than)):
+                # Stored to the second: a record of the cut-off's own second is older too.
+                "pending", AppointmentRecord.updated_at <= iso_utc(older_than)):
             yield r.confirmation_number, frozenset(r.pending_notices or ())
 
     def due_reminders(self, now: datetime, lookback_days: int) -> Iterable[DueReminder]:

@@ -246,5 +246,6 @@ class DynamoTriageRepository:
 
     def pending_outbox(self, older_than: datetime) -> Iterable[tuple[str, set[str]]]:
         for r in ServiceRequestRecord.outbox_index.query(
-                _PENDING, ServiceRequestRecord.updated_at < iso_utc(older_than)):
+                # Stored to the second: a record of the cut-off's own second is older too.
+                _PENDING, ServiceRequestRecord.updated_at <= iso_utc(older_than)):
             yield r.request_id, set(r.pending_notices or ())

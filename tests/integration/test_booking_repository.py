@@ -78,6 +78,17 @@ def test_a_booking_writes_slot_appointment_and_person_together(service):
     assert "santos" not in record.person_key and "Santos" not in record.proof
 
 
+def test_the_outbox_counts_a_booking_of_the_cut_offs_own_second_as_older(service):
+    """Times are stored to the second: a sweep half a second after a booking finds its notice."""
+    from chalicelib.notices.repository import DynamoAppointmentStore
+
+    slot = slot_after(service, 3)
+    cn = normalize_confirmation_number(
+        service.book(request(slot["slot_id"])).body["confirmation_number"])
+    pending = dict(DynamoAppointmentStore().pending_outbox(MONDAY_NOON + timedelta(milliseconds=500)))
+    assert pending == {cn: frozenset({"booking_confirmation:1"})}
+
+
 def test_a_rejected_booking_leaves_nothing_behind(service):
     slot = slot_after(service, 3)
     for n in range(slot["available"]):

@@ -104,6 +104,15 @@ def test_the_office_queue_index_orders_by_level_then_deadline_and_drops_closed(s
     assert ServiceRequestRecord.get(closed).watch is None
 
 
+def test_the_outbox_counts_a_request_of_the_cut_offs_own_second_as_older(service, repo):
+    """Times are stored to the second: a sweep half a second after a submission must find it
+    (it missed it while `updated_at` was compared with `<`, and a test sweeping at once was
+    flaky)."""
+    request_id = normalize_request_id(service.submit(body())["request_id"])
+    assert [i for i, _ in repo.pending_outbox(MONDAY_NOON + timedelta(milliseconds=500))] == [
+        request_id]
+
+
 def test_a_settled_notice_leaves_the_outbox(service, repo):
     request_id = normalize_request_id(service.submit(body())["request_id"])
     assert [i for i, _ in repo.pending_outbox(MONDAY_NOON + timedelta(minutes=1))] == [request_id]
