@@ -171,3 +171,23 @@ def test_a_query_reads_its_partition_in_order_and_pages_and_index_queries_still_
                         ExpressionAttributeValues={":d": {"S": "2026-12-07"}})
         assert sum(len(page) for page in by_day) == 12
         assert walked == []  # no query gathered (and sorted) the whole table
+
+
+def test_sending_a_message_does_not_count_the_waiting_ones_but_the_queue_still_does(monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    moto_server.cheap_sends()
+    from moto.sqs.models import Queue
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="notices")["QueueUrl"]
+        walks = []
+        real = Queue.messages
+        monkeypatch.setattr(Queue, "messages", property(lambda q: walks.append(1) or real.fget(q)))
+        for n in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody=f"notice {n}")
+        assert walks == []  # no send walked the waiting messages
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert counts["ApproximateNumberOfMessages"] == "3"
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert sorted(m["Body"] for m in got) == ["notice 0", "notice 1", "notice 2"]
