@@ -13,8 +13,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,29 +60,17 @@ def _runs(code: str, env: dict) -> tuple[float, float]:
 
 
 def measure() -> dict[str, tuple[float, float]]:
-    from bench.operations import free_port
+    from bench.operations import free_port, moto_server
 
     port = free_port()
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
            "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "RESOURCE_PREFIX": "infopass-cold",
            "STAGE": "bench", "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([sys.executable, "-m", "local.moto_server", "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/data.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with moto_server(port, env):
         subprocess.run([sys.executable, "-m", "local.provision"], cwd=ROOT, check=True,
                        env={**env, "BOOKING_WINDOW_DAYS": "1"}, capture_output=True)
         return {"app": _runs(APP, env), "raw": _runs(RAW, env)}
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def render(figures: dict[str, tuple[float, float]]) -> str:

@@ -19,8 +19,10 @@ import sys
 import time
 import urllib.request
 from collections import Counter
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -112,6 +114,27 @@ class DynamoCalls:
         return result, measured
 
 
+@contextmanager
+def moto_server(port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    """The local moto server (`local/moto_server.py`) on `port`, ready, stopped afterwards."""
+    server = subprocess.Popen([sys.executable, "-m", "local.moto_server", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                # The cheap readiness probe: data.json serializes every item.
+                urllib.request.urlopen(f"{endpoint}/infopass/sent-mail.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def main() -> None:
     moto_port = free_port()
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
@@ -121,18 +144,8 @@ def main() -> None:
                        "MIN_INTERVAL_DAYS": "0",
                        # The timing runs book far more than one client may in a window.
                        "BOOKING_CLIENT_LIMIT": "100000"})
-    server = subprocess.Popen([sys.executable, "-m", "local.moto_server", "--port", str(moto_port)],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{moto_port}/moto-api/data.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        rows = run_operations(f"http://127.0.0.1:{moto_port}")
-    finally:
-        server.terminate()
+    with moto_server(moto_port) as endpoint:
+        rows = run_operations(endpoint)
     app_import = cold_import("import app")
     boto_import = cold_import("import boto3; boto3.client('sqs')")
     report = render(rows, app_import, boto_import)
