@@ -28,6 +28,13 @@ def parse_origins(raw: str | None, stage: str) -> tuple[str, ...]:
     return tuple(o.strip().rstrip("/") for o in raw.replace(" ", ",").split(",") if o.strip())
 
 
+def _region_urls(raw: str | None) -> dict[str, str]:
+    """`REGION_URLS`: a JSON object {region: API base URL}; unset or empty is one region."""
+    import json
+
+    return {str(k): str(v).rstrip("/") for k, v in json.loads(raw).items()} if raw else {}
+
+
 def _origins() -> tuple[str, ...]:
     return parse_origins(os.environ.get("CORS_ALLOWED_ORIGINS"), os.environ.get("STAGE", "local"))
 
@@ -132,6 +139,23 @@ class Settings:
     offer_minutes: int = field(default_factory=lambda: _int("OFFER_MINUTES", 120))
     rate_limit_exempt: tuple[str, ...] = field(default_factory=lambda: tuple(
         n.strip() for n in os.environ.get("RATE_LIMIT_EXEMPT", "").split(",") if n.strip()))
+
+    # Regions (issue 16): {region: API base URL} of the stage's regions; more than one region
+    # is multi-region mode. The person-claims table (one active appointment per person
+    # nationwide) has the same name in every region, and locally a shared endpoint of its own
+    # that stands in for the multi-Region strongly consistent global table.
+    region_urls: dict[str, str] = field(default_factory=lambda: _region_urls(
+        os.environ.get("REGION_URLS")))
+    claims_table: str = field(default_factory=lambda: os.environ.get("CLAIMS_TABLE") or (
+        os.environ.get("RESOURCE_PREFIX", "infopass-local") + "-claims"))
+    claims_endpoint_url: str | None = field(default_factory=lambda: os.environ.get(
+        "CLAIMS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL") or None)
+    # Local stacks and tests only: the region the claims endpoint is signed for, so that two
+    # local regions see one table (moto keeps tables per region). In AWS, the stage's region.
+    claims_region: str | None = field(default_factory=lambda: os.environ.get("CLAIMS_REGION") or None)
+    # A pending claim's lease: well above the API Lambda timeout (30 s), so a claim whose lease
+    # ran out belongs to a request that is no longer running.
+    claim_lease_seconds: int = field(default_factory=lambda: _int("CLAIM_LEASE_SECONDS", 120))
 
     def table_name(self, short: str) -> str:
         return f"{self.resource_prefix}-{short}"

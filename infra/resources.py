@@ -97,7 +97,7 @@ def _projection(projection: dict[str, Any]) -> dict[str, Any]:
 def table(model, stage: Stage) -> dict[str, Any]:
     schema = model._get_schema()
     properties: dict[str, Any] = {
-        "TableName": stage.settings.table_name(model.short_name),
+        "TableName": model.full_name(stage.settings),
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": sorted(
             ({"AttributeName": a["AttributeName"], "AttributeType": a["AttributeType"]}
