@@ -46,7 +46,7 @@ _JOB = """
 import importlib, json, sys
 from local.worker import scheduled_event
 module, _, name = sys.argv[1].partition(":")
-print(json.dumps(getattr(importlib.import_module(module), name)(scheduled_event())))
+print(json.dumps(getattr(importlib.import_module(module), name)(scheduled_event(), None)))
 """
 
 
@@ -118,10 +118,11 @@ class TwoRegions:
     def run_job(self, region: str, job: str) -> dict:
         """A scheduled job (`module:function`) invoked once in that region, as its schedule
         would: e.g. `chalicelib.booking.jobs:sweep_claims`."""
-        out = subprocess.run([sys.executable, "-c", _JOB, job], cwd=ROOT,
-                             env=self.regions[region].env, check=True, capture_output=True,
-                             text=True).stdout
-        return json.loads(out.strip().splitlines()[-1])
+        done = subprocess.run([sys.executable, "-c", _JOB, job], cwd=ROOT,
+                              env=self.regions[region].env, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"{job} in {region} failed:\n{done.stderr[-3000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
 
     def claims(self):
         """The shared person-claims table (boto3), to read or to set up a crashed saga."""
