@@ -146,8 +146,8 @@ class Settings:
     # that stands in for the multi-Region strongly consistent global table.
     region_urls: dict[str, str] = field(default_factory=lambda: _region_urls(
         os.environ.get("REGION_URLS")))
-    claims_table: str = field(default_factory=lambda: os.environ.get("CLAIMS_TABLE") or (
-        os.environ.get("RESOURCE_PREFIX", "infopass-local") + "-claims"))
+    # Unset: `{RESOURCE_PREFIX}-claims` (`claims_table_name`).
+    claims_table: str = field(default_factory=lambda: os.environ.get("CLAIMS_TABLE", ""))
     claims_endpoint_url: str | None = field(default_factory=lambda: os.environ.get(
         "CLAIMS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL") or None)
     # Local stacks and tests only: the region the claims endpoint is signed for, so that two
@@ -159,6 +159,9 @@ class Settings:
 
     def table_name(self, short: str) -> str:
         return f"{self.resource_prefix}-{short}"
+
+    def claims_table_name(self) -> str:
+        return self.claims_table or self.table_name("claims")
 
 
 settings = Settings()

@@ -84,7 +84,8 @@ class Stage:
     def settings(self) -> Settings:
         """The names the app computes in this stage (tables, queues), without touching os.environ."""
         return Settings(stage=self.name, region=self.region, aws_endpoint_url=None,
-                        resource_prefix=self.prefix)
+                        resource_prefix=self.prefix,
+                        claims_table=self.env.get("CLAIMS_TABLE", ""))
 
     @property
     def ses_identity(self) -> str:

@@ -48,7 +48,7 @@ class ClaimRecord(tables._Table):
 
     @classmethod
     def full_name(cls, s: _settings.Settings) -> str:
-        return s.claims_table  # one name in every region: the replicas of one global table
+        return s.claims_table_name()  # one name in every region: one global table's replicas
 
     @classmethod
     def endpoint(cls, s: _settings.Settings) -> str | None:

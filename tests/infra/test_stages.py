@@ -71,7 +71,9 @@ def test_every_environment_variable_of_a_stage_is_a_setting_the_app_reads(name):
 
 # Settings a deployed stage never sets: the runtime provides the region, and only the local
 # stack and tests point at an endpoint.
-NOT_PER_STAGE = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"}
+# Local stacks and tests only: the endpoints (and the claims table's signing region) of moto.
+NOT_PER_STAGE = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "CLAIMS_ENDPOINT_URL",
+                 "CLAIMS_REGION"}
 
 
 @pytest.mark.parametrize("name", STAGES)
