@@ -136,3 +136,43 @@ def test_the_sweep_confirms_a_committed_booking_and_deletes_a_claim_with_no_book
     assert store.get("nobody") is None
     assert store.get("west").state == PENDING  # the west's sweep resolves it
     assert store.expired_pending(EAST, NOW + timedelta(days=1).total_seconds()) == []
+
+
+def claim_requests(sent) -> list[str]:
+    return [op for connection, op in sent if connection is aws_clients.claims_dynamodb()]
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Every DynamoDB request as (connection, operation)."""
+    from pynamodb.connection.base import Connection
+
+    calls = []
+    original = Connection.dispatch
+
+    def dispatch(connection, operation, kwargs):
+        calls.append((connection, operation))
+        return original(connection, operation, kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", dispatch)
+    return calls
+
+
+def test_a_cancel_releases_the_claim_in_one_request_and_a_reschedule_moves_it_in_one(
+        aws, clock, sent):
+    from chalicelib.booking.validation import Proof, RescheduleRequest
+
+    service = region_service(clock)
+    listed = service.availability(OFFICE, None, None)["slots"]
+    booked = service.book(request(listed[-2]["slot_id"]))
+    cn = normalize_confirmation_number(booked.body["confirmation_number"])
+    sent.clear()
+    service.reschedule(cn, RescheduleRequest(slot_id=listed[-1]["slot_id"], last_name="Santos",
+                                             date_of_birth="1985-03-04"))
+    assert claim_requests(sent) == ["UpdateItem"]
+    (claim,) = [DynamoClaims().get(r.person_key) for r in ClaimRecord.scan()]
+    assert claim.slot_id == listed[-1]["slot_id"] and claim.confirmation_number == cn
+    sent.clear()
+    service.cancel(cn, Proof(last_name="Santos", date_of_birth="1985-03-04"))
+    assert claim_requests(sent) == ["DeleteItem"]
+    assert list(ClaimRecord.scan()) == []
