@@ -83,6 +83,7 @@ def test_the_same_person_booking_in_both_regions_at_once_gets_one_appointment_na
         assert loser.json()["code"] == "appointment_in_other_region"
         assert loser.json()["region"] == winner_region
         assert loser.json()["base_url"] == two_regions[winner_region].api
+        assert winner_region in loser.json()["detail"]
         assert "Moreau" not in loser.text and applicant["first_name"] not in loser.text
         claim = two_regions.claims().get_item(Key={"person_key": key_of(applicant)},
                                               ConsistentRead=True)["Item"]
