@@ -18,7 +18,8 @@ A request that dies between 1 and 3 leaves a pending claim. Only its region can 
 booking committed (its tables hold the appointment), so no other region takes over a pending
 claim: the region's sweep (and a booking of the same person in that region) resolves a claim
 whose lease ran out: the person's appointment is there and active? confirm it; otherwise delete
-it. A cancellation releases the claim after its transaction; a reschedule moves it.
+it. A cancellation releases the claim after its transaction; a reschedule moves it (covering
+both visits while its transaction runs).
 """
 from __future__ import annotations
 
@@ -103,8 +104,10 @@ class NoClaims:
     def held(self, person_key: str, office_id: str, slot_id: str) -> Iterator[Taken]:
         yield Taken(Claim(person_key, "", PENDING, ""))
 
-    def moved(self, appointment) -> None:
-        pass
+    @contextmanager
+    def moving(self, appointment, office_id: str, slot_id: str, end: datetime
+               ) -> Iterator[Taken]:
+        yield Taken(Claim(appointment.person_key, "", ACTIVE, ""))
 
     def released(self, person_key: str, confirmation_number: str) -> None:
         pass
@@ -191,18 +194,38 @@ class NationwideClaims:
 
     # --- changes ------------------------------------------------------------------------
 
-    def moved(self, appointment) -> None:
-        """After a reschedule's transaction: the claim names the new slot and ends with it."""
+    @contextmanager
+    def moving(self, appointment, office_id: str, slot_id: str, end: datetime
+               ) -> Iterator[Taken]:
+        """A reschedule to (office_id, slot_id, ending at `end`). While its transaction runs the
+        claim names the new slot and lasts to the later of the two ends, so a process dying
+        in between leaves the person claimed, never free. On exit the claim is exact: as it
+        was if the block recorded no move, else the moved appointment's (written again only
+        when that differs from what was written before: a move earlier, a slot read anew)."""
+        key, cn = appointment.person_key, appointment.confirmation_number
+        before = (appointment.office_id, appointment.slot_id, int(appointment.end.timestamp()))
+        during = (office_id, slot_id, max(before[2], int(end.timestamp())))
+        self._move(key, cn, *during)
+        taken = Taken(Claim(key, "", ACTIVE, self.region, confirmation_number=cn))
         try:
-            moved = self.store.move(appointment.person_key, appointment.confirmation_number,
-                                    appointment.office_id, appointment.slot_id,
-                                    int(appointment.end.timestamp()), self._now())
+            yield taken
+        except BaseException:
+            self._move(key, cn, *before)
+            raise
+        moved = taken.appointment
+        after = (moved.office_id, moved.slot_id, int(moved.end.timestamp())) if moved else before
+        if after != during:
+            self._move(key, cn, *after)
+
+    def _move(self, person_key: str, confirmation_number: str, office_id: str, slot_id: str,
+              until: int) -> None:
+        try:
+            if not self.store.move(person_key, confirmation_number, office_id, slot_id, until,
+                                   self._now()):
+                log.warning("no active claim names the appointment being moved",
+                            extra={"office_id": office_id})
         except Exception:
             log.exception("claim not moved with its appointment")
-            return
-        if not moved:
-            log.warning("no active claim named the rescheduled appointment",
-                        extra={"office_id": appointment.office_id})
 
     def released(self, person_key: str, confirmation_number: str) -> None:
         """After a cancellation's transaction. A failure leaves an active claim no appointment

@@ -616,37 +616,41 @@ class BookingService:
                     "A visit granted through a service request moves within its office only.")
         office, slot, guessed = self.slot_to_book(request.slot_id, any_office=granted)
         freed = (appointment.office_id, appointment.start)  # the repository moves `appointment`
-        for _ in range(_RETRIES_ON_CONFLICT):
-            try:
-                moved = self.repo.reschedule(
-                    appointment, slot, office["timezone"], now,
-                    last_visit_before=slot.start if granted
-                    else slot.start - self.policy.min_interval,
-                    seat=self._seat(office, slot, now),
-                    old_to_pool=self._returned_pool(appointment, now),
-                    together_with=[*(together_with(appointment.confirmation_number,
-                                                   slot.office_id) if together_with else ()),
-                                   held],
-                    office_mode=None if granted else "self_service")
-            except Rejected as rejected:
-                if held.rejected(rejected.failed) and not rejected.failed:
-                    continue  # the proof's window closed meanwhile: nothing to give back
-                corrected = self._guess_corrected(rejected.failed, office, slot, guessed)
-                if corrected:
-                    office, slot, guessed = corrected
-                    continue
-                if "slot" in rejected.failed:
-                    raise errors.SlotUnavailable(
-                        alternatives=self.alternatives(office, slot.start)) from None
-                if rejected.failed == {"person"}:
-                    raise errors.TooSoon() from None
-                raise errors.ConcurrentUpdate() from None
-            held.committed()
-            break
-        else:
-            raise errors.ConcurrentUpdate()
+        # The claim covers both visits while the transaction runs (chalicelib/booking/claims.py).
+        with self.claims.moving(appointment, slot.office_id,
+                                schedule.slot_id(slot.office_id, slot.start), slot.end) \
+                as nationwide:
+            for _ in range(_RETRIES_ON_CONFLICT):
+                try:
+                    moved = self.repo.reschedule(
+                        appointment, slot, office["timezone"], now,
+                        last_visit_before=slot.start if granted
+                        else slot.start - self.policy.min_interval,
+                        seat=self._seat(office, slot, now),
+                        old_to_pool=self._returned_pool(appointment, now),
+                        together_with=[*(together_with(appointment.confirmation_number,
+                                                       slot.office_id) if together_with else ()),
+                                       held],
+                        office_mode=None if granted else "self_service")
+                except Rejected as rejected:
+                    if held.rejected(rejected.failed) and not rejected.failed:
+                        continue  # the proof's window closed meanwhile: nothing to give back
+                    corrected = self._guess_corrected(rejected.failed, office, slot, guessed)
+                    if corrected:
+                        office, slot, guessed = corrected
+                        continue
+                    if "slot" in rejected.failed:
+                        raise errors.SlotUnavailable(
+                            alternatives=self.alternatives(office, slot.start)) from None
+                    if rejected.failed == {"person"}:
+                        raise errors.TooSoon() from None
+                    raise errors.ConcurrentUpdate() from None
+                held.committed()
+                break
+            else:
+                raise errors.ConcurrentUpdate()
+            nationwide.booked(moved)
         appointment = moved
-        self.claims.moved(appointment)
         self._notify("reschedule_confirmation", appointment)
         if self.on_seat_freed:
             try:

@@ -287,3 +287,39 @@ def test_a_rejected_transaction_carries_no_claim_into_the_next_request(east, sto
         east.book(request(open_ids(east, 1)[0]))
     assert calls and store.items == {}
     east.repo.book = original
+
+
+def reschedule_to(service, cn, slot_id):
+    return service.reschedule(cn, RescheduleRequest(slot_id=slot_id, last_name="Santos",
+                                                    date_of_birth="1985-03-04"))
+
+
+def test_while_a_reschedule_commits_the_claim_covers_both_visits(east, store):
+    ids = open_ids(east)
+    outcome = east.book(request(ids[-1]))
+    late = only_claim(store)
+    seen = []
+    original = east.repo.reschedule
+
+    def watched(*args, **kwargs):
+        seen.append(only_claim(store))  # what a process dying here would leave
+        return original(*args, **kwargs)
+    east.repo.reschedule = watched
+    reschedule_to(east, cn_of(outcome), ids[-2])  # earlier
+    assert seen[0].slot_id == east.repo.get_appointment(cn_of(outcome)).slot_id
+    assert seen[0].until == late.until  # the later visit's end: the person stays claimed
+    moved = east.repo.get_appointment(cn_of(outcome))
+    assert only_claim(store).until == int(moved.end.timestamp()) < late.until
+
+
+def test_a_reschedule_that_fails_leaves_the_claim_as_it_was(east, store):
+    ids = open_ids(east)
+    outcome = east.book(request(ids[-2]))
+    before = only_claim(store)
+
+    def refused(*args, **kwargs):
+        raise Rejected({"slot"})
+    east.repo.reschedule = refused
+    with pytest.raises(errors.SlotUnavailable):
+        reschedule_to(east, cn_of(outcome), ids[-1])
+    assert only_claim(store) == before
