@@ -101,6 +101,22 @@ class DynamoClaims:
             raise
         return True
 
+    def adopt(self, claim: Claim, now: int) -> bool:
+        """An active claim for an appointment booked before claims existed (the backfill),
+        on the same condition as `take`: the person has no live claim."""
+        record = ClaimRecord(claim.person_key, claim_id=claim.claim_id, state=ACTIVE,
+                             region=claim.region, office_id=claim.office_id,
+                             slot_id=claim.slot_id, confirmation_number=claim.confirmation_number,
+                             until=claim.until, updated_at=now)
+        try:
+            record.save(condition=ClaimRecord.person_key.does_not_exist()
+                        | ((ClaimRecord.state == ACTIVE) & (ClaimRecord.until < now)))
+        except PutError as error:
+            if _failed(error):
+                return False
+            raise
+        return True
+
     def get(self, person_key: str) -> Claim | None:
         try:
             return _claim(ClaimRecord.get(person_key, consistent_read=True))

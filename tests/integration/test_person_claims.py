@@ -2,7 +2,7 @@
 index, racing takes from real threads, and what a booking costs with its claim."""
 import threading
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -176,3 +176,25 @@ def test_a_cancel_releases_the_claim_in_one_request_and_a_reschedule_moves_it_in
     service.cancel(cn, Proof(last_name="Santos", date_of_birth="1985-03-04"))
     assert claim_requests(sent) == ["DeleteItem"]
     assert list(ClaimRecord.scan()) == []
+
+
+def test_the_backfill_claims_upcoming_appointments_booked_before_claims_once(aws, clock, store):
+    from chalicelib.booking.claim_backfill import backfill
+    from chalicelib.tables import AppointmentRecord
+
+    unclaimed = BookingService(DynamoBookingRepository(), FakePublisher(), pepper="test",
+                               clock=clock, policy=Policy())  # as before claims existed
+    unclaimed.generate_slots([OFFICE])
+    listed = unclaimed.availability(OFFICE, None, None)["slots"]
+    for first, slot in (("Ana", listed[0]), ("Bia", listed[-1]), ("Cai", listed[-2])):
+        unclaimed.book(request(slot["slot_id"], first=first))
+    keys = {r.applicant["first_name"]: r for r in AppointmentRecord.scan()}
+    store.take(pending(keys["Cai"].person_key, "west-claim", WEST), NOW)  # booked there too
+    after_ana = datetime.fromisoformat(listed[0]["end"]) + timedelta(seconds=1)
+    assert backfill(store, EAST, after_ana) == {"claimed": 1, "already": 0, "conflicts": 1}
+    assert store.get(keys["Ana"].person_key) is None  # her visit is over
+    bia = store.get(keys["Bia"].person_key)
+    assert (bia.state, bia.region, bia.confirmation_number) == (
+        ACTIVE, EAST, keys["Bia"].confirmation_number)
+    assert store.get(keys["Cai"].person_key).claim_id == "west-claim"
+    assert backfill(store, EAST, after_ana) == {"claimed": 0, "already": 1, "conflicts": 1}
