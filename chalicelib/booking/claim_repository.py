@@ -88,26 +88,20 @@ class DynamoClaims:
         whose visit is over. A pending claim is never taken over, even with its lease run out:
         its booking may have committed before it died, and only its own region can tell
         (`NationwideClaims.resolve`)."""
-        record = ClaimRecord(claim.person_key, claim_id=claim.claim_id, state=PENDING,
-                             region=claim.region, office_id=claim.office_id,
-                             slot_id=claim.slot_id, lease_until=claim.lease_until,
-                             sweep=claim.region, updated_at=now)
-        try:
-            record.save(condition=ClaimRecord.person_key.does_not_exist()
-                        | ((ClaimRecord.state == ACTIVE) & (ClaimRecord.until < now)))
-        except PutError as error:
-            if _failed(error):
-                return False
-            raise
-        return True
+        return self._put_if_free(claim, now, state=PENDING, lease_until=claim.lease_until,
+                                 sweep=claim.region)
 
     def adopt(self, claim: Claim, now: int) -> bool:
         """An active claim for an appointment booked before claims existed (the backfill),
-        on the same condition as `take`: the person has no live claim."""
-        record = ClaimRecord(claim.person_key, claim_id=claim.claim_id, state=ACTIVE,
-                             region=claim.region, office_id=claim.office_id,
-                             slot_id=claim.slot_id, confirmation_number=claim.confirmation_number,
-                             until=claim.until, updated_at=now)
+        on the same condition as `take`."""
+        return self._put_if_free(claim, now, state=ACTIVE,
+                                 confirmation_number=claim.confirmation_number, until=claim.until)
+
+    @staticmethod
+    def _put_if_free(claim: Claim, now: int, **fields) -> bool:
+        record = ClaimRecord(claim.person_key, claim_id=claim.claim_id, region=claim.region,
+                             office_id=claim.office_id, slot_id=claim.slot_id, updated_at=now,
+                             **fields)
         try:
             record.save(condition=ClaimRecord.person_key.does_not_exist()
                         | ((ClaimRecord.state == ACTIVE) & (ClaimRecord.until < now)))
