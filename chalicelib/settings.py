@@ -28,6 +28,21 @@ def parse_origins(raw: str | None, stage: str) -> tuple[str, ...]:
     return tuple(o.strip().rstrip("/") for o in raw.replace(" ", ",").split(",") if o.strip())
 
 
+def parse_region_urls(raw: str | None) -> dict[str, str]:
+    """`REGION_URLS`: a JSON object {region: the API base URL of that region's stage}. More
+    than one entry makes a multi-region stage (README "Regions"); unset or one entry: every
+    office is at home here."""
+    import json
+
+    if not raw:
+        return {}
+    parsed = json.loads(raw)
+    if not isinstance(parsed, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()):
+        raise ValueError("REGION_URLS must be a JSON object of region -> base URL")
+    return {region: url.rstrip("/") for region, url in parsed.items()}
+
+
 def _origins() -> tuple[str, ...]:
     return parse_origins(os.environ.get("CORS_ALLOWED_ORIGINS"), os.environ.get("STAGE", "local"))
 
@@ -132,6 +147,13 @@ class Settings:
     offer_minutes: int = field(default_factory=lambda: _int("OFFER_MINUTES", 120))
     rate_limit_exempt: tuple[str, ...] = field(default_factory=lambda: tuple(
         n.strip() for n in os.environ.get("RATE_LIMIT_EXEMPT", "").split(",") if n.strip()))
+
+    # Regions (issue 16): the API base URL of every region's stage; see parse_region_urls.
+    region_urls: dict[str, str] = field(
+        default_factory=lambda: parse_region_urls(os.environ.get("REGION_URLS")))
+    # How long an office is fenced (no region writes it) before its home moves: the offices
+    # cache, a Lambda's whole run and replication must all have passed.
+    move_fence_seconds: int = field(default_factory=lambda: _int("MOVE_FENCE_SECONDS", 60))
 
     def table_name(self, short: str) -> str:
         return f"{self.resource_prefix}-{short}"
