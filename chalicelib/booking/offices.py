@@ -112,6 +112,16 @@ def home_offices() -> list[dict]:
     return [office for office in _directory.entries().values() if here.is_home(office)]
 
 
+def serves(office_id: str) -> bool:
+    """Whether this stage serves the office now: jobs that read a table every region holds
+    (expired holds, reminders, the outbox) skip the other regions' items."""
+    here = _directory.regions
+    if not here.multi:
+        return True
+    office = _directory.entries().get(office_id)
+    return office is not None and here.is_home(office)
+
+
 def get(office_id: str, fresh: bool = False, anywhere: bool = False) -> dict:
     """The office, if this stage serves it now; otherwise `office_in_other_region` (421) or
     `office_moving` (503). `anywhere`: any region's office, for what only describes it (a

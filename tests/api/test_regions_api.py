@@ -178,3 +178,20 @@ def test_the_slot_and_release_jobs_work_on_this_regions_offices_only(single, mon
 
     created = wiring.booking_service().generate_slots()
     assert set(created) == served
+
+
+def test_the_outbox_sweep_leaves_another_regions_notices_to_that_region(single, monkeypatch):
+    """The appointments table is a global table: the east stage sees the west's pending
+    notices too, and must not send them a second time."""
+    from chalicelib.notices import registry
+
+    west_slot, east_slot = first_slot(single, WEST), first_slot(single, EAST)
+    for slot, first in ((west_slot, "Lan"), (east_slot, "Mai")):
+        status, booked, _ = call(single, "post", "/v1/appointments", booking(slot["slot_id"], first))
+        assert status == 201, booked
+    monkeypatch.setenv("OUTBOX_GRACE_MINUTES", "-5")  # everything pending counts as overdue
+    go_multi(monkeypatch)
+
+    published = wiring.notice_service().sweep_outbox(registry.all_subjects())
+
+    assert published == 1  # the east booking's confirmation only
