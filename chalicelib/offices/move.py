@@ -31,13 +31,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="every region of the deployment (repeat)")
     parser.add_argument("--endpoint", action="append", default=[],
                         help="REGION=URL: a local stand-in for a region's DynamoDB")
-    parser.add_argument("--prefix", default=s.resource_prefix, help="the tables' name prefix")
+    parser.add_argument("--prefix", action="append", default=[],
+                        help="the tables' name prefix (global tables: one for every region), "
+                             "or REGION=PREFIX for each region (local stacks)")
     parser.add_argument("--fence-seconds", type=float, default=s.move_fence_seconds)
     parser.add_argument("--copy", action="store_true",
                         help="local stacks only: copy the office's items to the new home")
     args = parser.parse_args(argv)
     endpoints = dict(e.split("=", 1) for e in args.endpoint)
-    regions = {r: RegionTables(r, args.prefix, endpoints.get(r)) for r in args.region}
+    prefixes = dict(p.split("=", 1) for p in args.prefix if "=" in p)
+    shared = next((p for p in args.prefix if "=" not in p), s.resource_prefix)
+    regions = {r: RegionTables(r, prefixes.get(r, shared), endpoints.get(r)) for r in args.region}
     replicate = None
     if args.copy:
         from local.replicate import copy_office
