@@ -33,6 +33,27 @@ class RegionOffices(Protocol):
         counts and holds, its appointments' versions and states."""
 
 
+class SurvivingRegion(RegionOffices, Protocol):
+    """What a failover needs of the region that takes a lost region's offices over."""
+
+    def offices_served_by(self, region: str, default_home: str) -> list[str]: ...
+
+    def has_appointment(self, confirmation_number: str) -> bool: ...
+
+    def keep_seat(self, slot_id: str) -> bool:
+        """Take one free seat of the slot (public, else reserved) for a booking the lost region
+        made and never replicated; False when none is free."""
+
+
+class LostRegionClaims(Protocol):
+    """The person claims (an MRSC table: nothing its lost replica confirmed is lost)."""
+
+    def of_region(self, region: str) -> list[dict]:
+        """{person_key, claim_id, state, office_id, slot_id, confirmation_number} each."""
+
+    def reassign(self, person_key: str, claim_id: str, region: str, pending: bool) -> bool: ...
+
+
 class MoveFailed(Exception):
     """The office stays fenced (503) until `resume` or another `move`."""
 
@@ -82,6 +103,46 @@ class OfficeMove:
         self.log(f"{office_id} is served by {to_region}")
         return {"office_id": office_id, "from": from_region, "to": to_region,
                 "calendar_items": len(expected)}
+
+    def failover(self, lost_region: str, to_region: str, default_home: str,
+                 claims: LostRegionClaims) -> dict:
+        """A region is gone (unplanned): its offices move to `to_region` without its consent.
+        The survivors' replicas trail the lost one by the replication lag, so a booking it made
+        in its last seconds may be missing here. The claims (strongly consistent across regions)
+        name every booking the lost region took: each one missing here keeps its seat before the
+        offices reopen, so no seat is sold twice; its confirmation number is reported for the
+        office to call the person (the appointment itself arrives if the region comes back)."""
+        survivors = {name: r for name, r in self.regions.items() if name != lost_region}
+        if to_region not in survivors:
+            raise MoveFailed(f"{to_region} is not a surviving region")
+        target: SurvivingRegion = survivors[to_region]  # type: ignore[assignment]
+        moved = target.offices_served_by(lost_region, default_home)
+        self.log(f"fencing {len(moved)} offices of {lost_region} in {', '.join(survivors)}")
+        for office_id in moved:
+            for region in survivors.values():
+                region.set_placement(office_id, lost_region, MOVING)
+        self.sleep(self.fence_seconds)
+        kept, unseated, present = [], [], 0
+        for claim in claims.of_region(lost_region):
+            cn = claim.get("confirmation_number")
+            if claim.get("office_id") in moved and not (cn and target.has_appointment(cn)):
+                # Lost in replication, or a booking that died mid-way: keep its seat either way.
+                if claim.get("slot_id") and target.keep_seat(claim["slot_id"]):
+                    kept.append(cn or "(pending)")
+                else:
+                    unseated.append(cn or "(pending)")
+            elif cn:
+                present += 1
+            # From now on the survivor's sweep and cancellations look after the claim.
+            claims.reassign(claim["person_key"], claim["claim_id"], to_region,
+                            claim.get("state") == "pending")
+        for office_id in moved:
+            for region in sorted(survivors.values(), key=lambda r: r.region != to_region):
+                region.set_placement(office_id, to_region, None)
+        self.log(f"{len(moved)} offices served by {to_region}; {len(kept)} seats kept for "
+                 f"bookings not replicated, {len(unseated)} without a free seat")
+        return {"lost": lost_region, "to": to_region, "offices": moved,
+                "bookings_present": present, "seats_kept": kept, "without_seat": unseated}
 
     def resume(self, office_id: str, default_home: str) -> dict:
         """Lift a fence left by a failed move: the office is served by its home as before."""

@@ -86,3 +86,74 @@ def test_moving_an_office_to_where_it_is_already_served_is_refused():
     with pytest.raises(MoveFailed):
         OfficeMove(both, 0, sleep=lambda s: None).move("miami", "eu-west-1", "us-east-1")
     assert journal == []
+
+
+class FakeSurvivor(FakeRegion):
+    def __init__(self, region, journal, homes, appointments, free_seats):
+        super().__init__(region, set(), journal)
+        self.homes, self.appointments, self.free = homes, appointments, free_seats
+
+    def offices_served_by(self, region, default_home):
+        return sorted(o for o, home in self.homes.items() if (home or default_home) == region)
+
+    def has_appointment(self, cn):
+        return cn in self.appointments
+
+    def keep_seat(self, slot_id):
+        if self.free.get(slot_id, 0) <= 0:
+            return False
+        self.free[slot_id] -= 1
+        return True
+
+
+class FakeClaims:
+    def __init__(self, claims):
+        self.claims = claims
+
+    def of_region(self, region):
+        return [dict(c) for c in self.claims if c["region"] == region]
+
+    def reassign(self, person_key, claim_id, region, pending):
+        for c in self.claims:
+            if c["person_key"] == person_key and c["claim_id"] == claim_id:
+                c["region"] = region
+                c["sweep"] = region if pending else None
+        return True
+
+
+def test_a_failover_keeps_a_seat_for_every_claimed_booking_the_survivor_never_received():
+    journal = []
+    east = FakeSurvivor("us-east-1", journal, {"seattle": "us-west-2", "denver": "us-west-2",
+                                               "miami": None},
+                        appointments={"CN1"}, free_seats={"seattle.a": 1, "denver.b": 0})
+    claims = FakeClaims([
+        {"person_key": "p1", "claim_id": "c1", "state": "active", "region": "us-west-2",
+         "office_id": "seattle", "slot_id": "seattle.a", "confirmation_number": "CN1"},
+        {"person_key": "p2", "claim_id": "c2", "state": "active", "region": "us-west-2",
+         "office_id": "seattle", "slot_id": "seattle.a", "confirmation_number": "CN2"},
+        {"person_key": "p3", "claim_id": "c3", "state": "pending", "region": "us-west-2",
+         "office_id": "denver", "slot_id": "denver.b"},
+        {"person_key": "p4", "claim_id": "c4", "state": "active", "region": "us-east-1",
+         "office_id": "miami", "slot_id": "miami.c", "confirmation_number": "CN4"}])
+    slept = []
+    move = OfficeMove({"us-east-1": east}, fence_seconds=30, sleep=slept.append)
+
+    report = move.failover("us-west-2", "us-east-1", "us-east-1", claims)
+
+    assert report == {"lost": "us-west-2", "to": "us-east-1", "offices": ["denver", "seattle"],
+                      "bookings_present": 1, "seats_kept": ["CN2"],
+                      "without_seat": ["(pending)"]}
+    assert east.free == {"seattle.a": 0, "denver.b": 0}
+    # Fenced first, then the new home named, and only for the lost region's offices.
+    assert journal[:2] == [("us-east-1", "us-west-2", MOVING)] * 2
+    assert journal[2:] == [("us-east-1", "us-east-1", None)] * 2
+    assert 30 in slept
+    assert [c["region"] for c in claims.claims] == ["us-east-1"] * 4
+    assert [c.get("sweep") for c in claims.claims] == [None, None, "us-east-1", None]
+
+
+def test_a_failover_to_the_lost_region_itself_is_refused():
+    east = FakeSurvivor("us-east-1", [], {}, set(), {})
+    with pytest.raises(MoveFailed):
+        OfficeMove({"us-east-1": east}, 0).failover("us-east-1", "us-east-1", "us-east-1",
+                                                   FakeClaims([]))
