@@ -76,3 +76,13 @@ def reset() -> None:
     client.cache_clear()
     dynamodb.cache_clear()
     claims_dynamodb.cache_clear()
+
+
+@lru_cache(maxsize=None)
+def regional_dynamodb(region: str, endpoint_url: str | None = None) -> Any:
+    """A DynamoDB client of another region, for operator tools that work across regions (moving
+    an office); the functions themselves only ever use their own region's `dynamodb()`."""
+    import boto3
+
+    return boto3.session.Session().client("dynamodb", region_name=region,
+                                          endpoint_url=endpoint_url)

@@ -112,7 +112,13 @@ class Problem(Body):
     window: Window | None = optional("invalid_range: the dates that can be asked for.")
     request_path: str | None = optional(
         "office_not_self_service: where to submit a service request instead.")
-    retry_after: int | None = optional("rate_limited, too_many_attempts: seconds to wait.")
+    retry_after: int | None = optional(
+        "rate_limited, too_many_attempts, office_moving: seconds to wait.")
+    home_region: str | None = optional(
+        "office_in_other_region: the region whose API serves the office.")
+    home_base_url: str | None = optional(
+        "office_in_other_region: that region's API base URL (also in the Link header).",
+        json_schema_extra={"format": "uri"})
     changes_close_at: str | None = optional(
         "too_late: when online changes closed (office-local time with its offset).",
         json_schema_extra={"format": "date-time"})
@@ -162,6 +168,7 @@ IF_MATCH = Header("If-Match", "The settings' version you read (the ETag); or sen
 RETRY_AFTER = Header("Retry-After", "Seconds to wait before trying again.",
                      {"type": "string", "pattern": "^[0-9]+$"})
 WWW_AUTHENTICATE = Header("WWW-Authenticate", "How to authenticate: Bearer.")
+LINK = Header("Link", 'office_in_other_region: <home_base_url>; rel="alternate".')
 
 # Problems any route of a kind can answer, added to every declaration of that kind.
 BODY_PROBLEMS: Mapping[int, tuple[str, ...]] = {
@@ -170,6 +177,14 @@ BODY_PROBLEMS: Mapping[int, tuple[str, ...]] = {
 STAFF_PROBLEMS: Mapping[int, tuple[str, ...]] = {
     401: ("missing_token", "invalid_token", "token_expired", "unauthorized"),
     403: ("role_not_allowed", "other_office")}
+# Regions (chalicelib/regions.py): a route that reaches one office's calendar answers these in a
+# multi-region stage when another region serves that office, or while it moves.
+REGION_PROBLEMS: Mapping[int, tuple[str, ...]] = {
+    421: ("office_in_other_region",), 503: ("office_moving",)}
+# The not-found codes of routes that reach an office (so they also answer REGION_PROBLEMS).
+_OFFICE_REACHING = frozenset({"unknown_office", "unknown_slot", "appointment_not_found",
+                              "hold_not_found", "service_request_not_found",
+                              "waitlist_entry_not_found"})
 COMMON_PROBLEMS: Mapping[int, tuple[str, ...]] = {
     429: ("too_many_requests", "rate_limited", "too_many_attempts"), 500: ("internal_error",)}
 
@@ -192,6 +207,15 @@ class Operation:
     # OpenAPI links from a 2xx answer to the next operations (stateful contract tests, clients).
     links: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
     staff: bool = False  # filled in from the route table by the generator and the tests
+    # Whether the route reaches one office's calendar (REGION_PROBLEMS); None: inferred from
+    # its not-found codes.
+    regional: bool | None = None
+
+    @property
+    def reaches_an_office(self) -> bool:
+        if self.regional is not None:
+            return self.regional
+        return bool(_OFFICE_REACHING & set(self.problems.get(404, ())))
 
     def all_problems(self, staff: bool) -> dict[int, tuple[str, ...]]:
         merged: dict[int, list[str]] = {}
@@ -200,6 +224,8 @@ class Operation:
             extra.append(BODY_PROBLEMS)
         if staff:
             extra.append(STAFF_PROBLEMS)
+        if self.reaches_an_office:
+            extra.append(REGION_PROBLEMS)
         for source in extra:
             for status, codes in source.items():
                 bucket = merged.setdefault(status, [])

@@ -16,6 +16,10 @@ class DomainError(Exception):
         self.detail = detail or self.title
         self.extra = extra
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the problem carries besides its body (Retry-After, Link)."""
+        return {}
+
 
 class BadRequest(DomainError):
     code = "bad_request"
@@ -231,6 +235,34 @@ class AlreadyPrinted(Conflict):
 
 # --- limits (issue 9) ---------------------------------------------------------------------------
 
+class OfficeInOtherRegion(DomainError):
+    """421: the office's home is another region's stage; only that stage reads and writes its
+    calendar. The problem names the home region and its API base URL so a client can follow."""
+    code = "office_in_other_region"
+    title = "This office is served by another region"
+
+    def __init__(self, home_region: str, home_base_url: str | None) -> None:
+        super().__init__(None, home_region=home_region, home_base_url=home_base_url)
+        self.home_base_url = home_base_url
+
+    def headers(self) -> dict[str, str]:
+        return {"Link": f'<{self.home_base_url}>; rel="alternate"'} if self.home_base_url else {}
+
+
+class OfficeMoving(DomainError):
+    """503: the office is moving to another region; nothing reads or writes its calendar until
+    the move ends (about a minute)."""
+    code = "office_moving"
+    title = "This office is moving to another region; try again in a minute"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(None, retry_after=retry_after)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class TooManyRequests(DomainError):
     """429: counted out for now. `retry_after` (seconds) becomes the Retry-After header and a
     field of the body."""
@@ -240,6 +272,9 @@ class TooManyRequests(DomainError):
     def __init__(self, retry_after: int, detail: str | None = None) -> None:
         super().__init__(detail, retry_after=retry_after)
         self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class TooManyAttempts(TooManyRequests):

@@ -5,13 +5,28 @@ Log calls pass ids and codes in `extra`, never names, birth dates, A-numbers, ph
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+import threading
 
 from chalicelib import settings as _settings
 
+_configuring = threading.Lock()
+_configured = False
 
-@lru_cache(maxsize=1)
+
 def configure_logging() -> None:
+    """Once per process. Under a lock: the local API serves requests on threads, and two first
+    requests configuring the loggers at once broke Powertools' formatter (500s: "'Formatter'
+    object has no attribute 'append_keys'")."""
+    global _configured
+    if _configured:
+        return
+    with _configuring:
+        if not _configured:
+            _configure()
+            _configured = True
+
+
+def _configure() -> None:
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 

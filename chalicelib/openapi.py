@@ -48,7 +48,8 @@ _STATUS_TEXT = {200: "OK", 201: "Created", 204: "No content", 400: "Bad request"
                 401: "Authentication required", 403: "Forbidden", 404: "Not found",
                 409: "Conflict", 413: "Payload too large", 415: "Unsupported media type",
                 422: "Unprocessable content", 429: "Too many requests",
-                500: "Internal error"}
+                421: "Misdirected request", 500: "Internal error",
+                503: "Service unavailable"}
 
 
 def _routes(app: Any) -> list[tuple[str, str, Any, Operation]]:
@@ -92,6 +93,7 @@ def _components(routes: list[tuple[str, str, Any, Operation]]) -> tuple[dict, di
     """Every header used, once: as a response header and (if sent) as a request parameter."""
     sent = [contract.ACCEPT_LANGUAGE, *(h for *_, op in routes for h in op.request_headers)]
     answered = [contract.CONTENT_LANGUAGE, contract.WWW_AUTHENTICATE, contract.RETRY_AFTER,
+                contract.LINK,
                 *(h for *_, op in routes for hs in op.response_headers.values() for h in hs)]
     headers = {_key(h): {"description": h.description, "schema": dict(h.schema)}
                for h in sorted(answered, key=lambda h: h.name)}
@@ -132,8 +134,10 @@ def _problem_response(status: int, codes: tuple[str, ...]) -> dict:
     headers = {contract.CONTENT_LANGUAGE.name: _header(contract.CONTENT_LANGUAGE)}
     if status == 401:
         headers[contract.WWW_AUTHENTICATE.name] = _header(contract.WWW_AUTHENTICATE)
-    if status == 429:
+    if status in (429, 503):
         headers[contract.RETRY_AFTER.name] = _header(contract.RETRY_AFTER)
+    if status == 421:
+        headers[contract.LINK.name] = _header(contract.LINK)
     schema = {"allOf": [{"$ref": REF.format(model="Problem")},
                         {"type": "object", "properties": {"code": {"enum": list(codes)}}}]}
     return {"description": f"{_STATUS_TEXT.get(status, 'Problem')}: "

@@ -30,6 +30,8 @@ _STATUS: list[tuple[type[errors.DomainError], int]] = [
     (errors.Unauthenticated, 401),
     (errors.Forbidden, 403),
     (errors.TooManyRequests, 429),
+    (errors.OfficeInOtherRegion, 421),
+    (errors.OfficeMoving, 503),
 ]
 # Error bodies Chalice or API Gateway produce themselves, by status.
 _GENERIC_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -62,8 +64,7 @@ def problem(status: int, code: str, title: str, detail: str | None = None,
 
 
 def from_error(error: errors.DomainError) -> Response:
-    headers = ({"Retry-After": str(error.retry_after)}
-               if isinstance(error, errors.TooManyRequests) else None)
+    headers = error.headers() or None
     return problem(status_of(error), error.code, error.title,
                    error.detail if error.detail != error.title else None, headers=headers,
                    **error.extra)

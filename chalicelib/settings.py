@@ -28,11 +28,19 @@ def parse_origins(raw: str | None, stage: str) -> tuple[str, ...]:
     return tuple(o.strip().rstrip("/") for o in raw.replace(" ", ",").split(",") if o.strip())
 
 
-def _region_urls(raw: str | None) -> dict[str, str]:
-    """`REGION_URLS`: a JSON object {region: API base URL}; unset or empty is one region."""
+def parse_region_urls(raw: str | None) -> dict[str, str]:
+    """`REGION_URLS`: a JSON object {region: the API base URL of that region's stage}. More
+    than one entry makes a multi-region stage (README "Regions"); unset or one entry: every
+    office is at home here."""
     import json
 
-    return {str(k): str(v).rstrip("/") for k, v in json.loads(raw).items()} if raw else {}
+    if not raw:
+        return {}
+    parsed = json.loads(raw)
+    if not isinstance(parsed, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()):
+        raise ValueError("REGION_URLS must be a JSON object of region -> base URL")
+    return {region: url.rstrip("/") for region, url in parsed.items()}
 
 
 def _origins() -> tuple[str, ...]:
@@ -144,8 +152,8 @@ class Settings:
     # is multi-region mode. The person-claims table (one active appointment per person
     # nationwide) has the same name in every region, and locally a shared endpoint of its own
     # that stands in for the multi-Region strongly consistent global table.
-    region_urls: dict[str, str] = field(default_factory=lambda: _region_urls(
-        os.environ.get("REGION_URLS")))
+    region_urls: dict[str, str] = field(
+        default_factory=lambda: parse_region_urls(os.environ.get("REGION_URLS")))
     # Unset: `{RESOURCE_PREFIX}-claims` (`claims_table_name`).
     claims_table: str = field(default_factory=lambda: os.environ.get("CLAIMS_TABLE", ""))
     claims_endpoint_url: str | None = field(default_factory=lambda: os.environ.get(
@@ -156,6 +164,9 @@ class Settings:
     # A pending claim's lease: well above the API Lambda timeout (30 s), so a claim whose lease
     # ran out belongs to a request that is no longer running.
     claim_lease_seconds: int = field(default_factory=lambda: _int("CLAIM_LEASE_SECONDS", 120))
+    # How long an office is fenced (no region writes it) before its home moves: the offices
+    # cache, a Lambda's whole run and replication must all have passed.
+    move_fence_seconds: int = field(default_factory=lambda: _int("MOVE_FENCE_SECONDS", 60))
 
     def table_name(self, short: str) -> str:
         return f"{self.resource_prefix}-{short}"

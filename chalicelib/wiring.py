@@ -192,7 +192,7 @@ def publication() -> Publication:
     from chalicelib.performance.sources import DynamoSources
 
     configure_logging()
-    return Publication(office_directory.all_offices, DynamoSources(), DynamoPerformanceStore(),
+    return Publication(office_directory.home_offices, DynamoSources(), DynamoPerformanceStore(),
                        performance_metrics.emit, _settings.settings.booking_window_days)
 
 
@@ -224,8 +224,12 @@ def _load_office(office_id: str) -> dict | None:
 
 
 def _install_office_directory() -> None:
-    office_directory.use(_load_offices, _load_office,
-                         _settings.settings.offices_cache_seconds)
+    from chalicelib.regions import Regions
+
+    s = _settings.settings
+    office_directory.use(_load_offices, _load_office, s.offices_cache_seconds)
+    office_directory.use_regions(Regions(s.region, s.region_urls,
+                                         retry_after_seconds=s.move_fence_seconds))
 
 
 _install_office_directory()

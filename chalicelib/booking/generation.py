@@ -50,7 +50,7 @@ class SlotGeneration:
     def run(self, office_ids: list[str] | None = None) -> dict[str, int]:
         """Slots created per office considered (0 where nothing was missing)."""
         known = self.marks.all()
-        chosen = office_ids or [o["id"] for o in offices.all_offices()]
+        chosen = office_ids or [o["id"] for o in offices.home_offices()]
         created = {}
         for office_id in chosen:
             mark = known.get(office_id)

@@ -200,5 +200,8 @@ class DynamoHoldRepository:
         return HoldConversion(hold, confirmation_number)
 
     def expired(self, now: datetime, limit: int = 100) -> list[Hold]:
+        from chalicelib.booking import offices
+
         return [_hold(r) for r in HoldRecord.held_index.query(
-            _HELD, HoldRecord.expires_at <= int(now.timestamp()), limit=limit)]
+            _HELD, HoldRecord.expires_at <= int(now.timestamp()), limit=limit)
+            if offices.serves(r.office_id)]  # another region's holds: its own job returns them

@@ -97,6 +97,7 @@ class HoldService:
         now = self.clock()
         hold = self.store.get(hold_id)
         explain(hold, now)
+        offices.get(hold.office_id)  # served here and not moving, or 421/503 before any write
         if hold.extended:
             raise errors.HoldAlreadyExtended()
         try:
@@ -116,6 +117,7 @@ class HoldService:
         hold = self.store.get(hold_id)
         if hold is None:
             raise errors.HoldNotFound()
+        offices.get(hold.office_id)  # served here and not moving, or 421/503 before any write
         if hold.status == seats.CONVERTED:
             raise errors.HoldAlreadyUsed()
         if hold.status == seats.ACTIVE and self.store.give_back(hold, seats.RELEASED):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from chalicelib import errors
+from chalicelib.regions import Regions
 
 _DATA = Path(__file__).parent / "data" / "offices.json"
 _EARTH_RADIUS_MILES = 3958.8
@@ -51,6 +52,7 @@ class _Directory:
         self._entries: dict[str, dict] | None = None
         self._until = 0.0
         self.loads = 0  # scans so far (the benchmark reads it)
+        self.regions = Regions()
 
     def entries(self) -> dict[str, dict]:
         now = time.monotonic()
@@ -81,6 +83,15 @@ def use(load: Loader, load_one: FreshLoader | None, ttl_seconds: float) -> None:
     refresh()
 
 
+def use_regions(regions: Regions) -> None:
+    """Say which region this stage is and where the others are (the composition root does)."""
+    _directory.regions = regions
+
+
+def regions() -> Regions:
+    return _directory.regions
+
+
 def source() -> tuple[Loader, FreshLoader | None, float]:
     return _directory.load, _directory.load_one, _directory.ttl
 
@@ -91,10 +102,30 @@ def refresh() -> None:
 
 
 def all_offices() -> list[dict]:
+    """Every office of every region (the directory a person searches)."""
     return list(_directory.entries().values())
 
 
-def get(office_id: str, fresh: bool = False) -> dict:
+def home_offices() -> list[dict]:
+    """The offices this stage serves now: scheduled jobs work on these only."""
+    here = _directory.regions
+    return [office for office in _directory.entries().values() if here.is_home(office)]
+
+
+def serves(office_id: str) -> bool:
+    """Whether this stage serves the office now: jobs that read a table every region holds
+    (expired holds, reminders, the outbox) skip the other regions' items."""
+    here = _directory.regions
+    if not here.multi:
+        return True
+    office = _directory.entries().get(office_id)
+    return office is not None and here.is_home(office)
+
+
+def get(office_id: str, fresh: bool = False, anywhere: bool = False) -> dict:
+    """The office, if this stage serves it now; otherwise `office_in_other_region` (421) or
+    `office_moving` (503). `anywhere`: any region's office, for what only describes it (a
+    notice about a visit already made)."""
     if fresh and _directory.load_one is not None:
         office = _directory.load_one(office_id)
         if office is None and office_id in _directory.entries():
@@ -105,6 +136,8 @@ def get(office_id: str, fresh: bool = False) -> dict:
         office = _directory.entries().get(office_id)
     if office is None:
         raise errors.UnknownOffice()
+    if not anywhere:
+        _directory.regions.check(office)
     return office
 
 

@@ -30,7 +30,7 @@ class ReservedSeatRelease:
         """Returns {"released": seats given to the public, "slots": slots they came from}."""
         now = self.clock()
         released = slots = 0
-        chosen = office_ids or [o["id"] for o in offices.all_offices()]
+        chosen = office_ids or [o["id"] for o in offices.home_offices()]
         for office_id in chosen:
             lead = seats.release_lead(offices.get(office_id))
             for slot in self.repo.reserved_slots(office_id, now, now + lead):

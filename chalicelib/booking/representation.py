@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from chalicelib.booking import offices
 from chalicelib.booking.domain import WHAT_TO_BRING, Appointment, format_confirmation_number
 from chalicelib.booking.ports import Slot
 from chalicelib.booking.schedule import slot_id
@@ -48,6 +49,9 @@ def office_summary(office: dict, distance_miles: float | None = None) -> dict:
         body["distance_miles"] = round(distance_miles, 1)
     if office["scheduling"] != "self_service":
         body["request_path"] = SERVICE_REQUEST_PATH
+    base_url = offices.regions().base_url(office)
+    if base_url is not None:  # a multi-region stage: the API that serves this office
+        body["home_region"], body["api_base_url"] = offices.regions().home_of(office), base_url
     return body
 
 

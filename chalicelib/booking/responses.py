@@ -37,6 +37,11 @@ class OfficeSummary(Body):
     distance_miles: float | None = optional("From the ZIP code searched (office search only).")
     request_path: str | None = optional("Where to ask for a visit when scheduling is "
                                         "contact_center.")
+    home_region: str | None = optional(
+        "Multi-region stages: the region whose API serves this office (README \"Regions\").")
+    api_base_url: str | None = optional(
+        "Multi-region stages: that region's API base URL; send this office's requests there.",
+        json_schema_extra={"format": "uri"})
 
 
 class OfficesNear(Body):

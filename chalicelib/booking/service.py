@@ -525,6 +525,9 @@ class BookingService:
             if appointment is None or not proof_matches(self.pepper, appointment.proof, cn,
                                                         proof.last_name, proof.date_of_birth):
                 raise errors.AppointmentNotFound()
+            # Proven, so the caller may learn where the office is served (421) or that it is
+            # moving (503); a read or change here would touch another region's calendar.
+            offices.get(appointment.office_id)
             if defer:
                 held.defer()
         return appointment, held

@@ -64,7 +64,7 @@ class AppointmentNotices:
         if len(self._loaded) > 64:
             self._loaded.clear()
         self._loaded[(confirmation_number, version)] = a
-        office = offices.get(a.office_id)
+        office = offices.get(a.office_id, anywhere=True)
         zone = ZoneInfo(a.timezone)
         start = a.start.astimezone(zone)
         applicant = a.applicant or {}

@@ -9,6 +9,7 @@ from typing import Iterable
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.expressions.condition import size
 
+from chalicelib.booking import offices
 from chalicelib.booking.domain import iso_utc
 from chalicelib.notices.model import Letter
 from chalicelib.notices.ports import (CLAIMED, SETTLED, AlreadySettled, Busy, DueReminder,
@@ -227,13 +228,14 @@ class DynamoAppointmentStore:
         for r in AppointmentRecord.outbox_index.query(
                 # Stored to the second: a record of the cut-off's own second is older too.
                 "pending", AppointmentRecord.updated_at <= iso_utc(older_than)):
-            yield r.confirmation_number, frozenset(r.pending_notices or ())
+            if offices.serves(r.office_id):  # another region's: its own sweep publishes them
+                yield r.confirmation_number, frozenset(r.pending_notices or ())
 
     def due_reminders(self, now: datetime, lookback_days: int) -> Iterable[DueReminder]:
         for days_ago in range(lookback_days, -1, -1):
             day = iso_utc(now - timedelta(days=days_ago))[:10]
             for r in AppointmentRecord.reminder_index.query(
                     day, AppointmentRecord.reminder_due <= iso_utc(now)):
-                if r.reminder_version is not None:
+                if r.reminder_version is not None and offices.serves(r.office_id):
                     yield DueReminder(r.confirmation_number, int(r.reminder_version),
                                       _parse(r.reminder_due))

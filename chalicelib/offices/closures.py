@@ -11,6 +11,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Protocol
 
+from chalicelib.booking import offices
 from chalicelib.offices.domain import parse_utc
 from chalicelib.offices.repository import BookedVisit
 
@@ -50,7 +51,7 @@ class ClosureJob:
         now = self.clock()
         counts = {"cancelled": 0, "remaining": 0}
         chosen = ([o for o in (self.store.get(i) for i in office_ids) if o]
-                  if office_ids else self.store.all())
+                  if office_ids else [o for o in self.store.all() if offices.serves(o["id"])])
         for office in chosen:
             for closure in office["closures"]:
                 if closure_id and closure["closure_id"] != closure_id:

@@ -23,6 +23,10 @@ class OfficeRecord(tables._Table):
     closures = JSONAttribute()
     version = NumberAttribute()
     updated_at = UnicodeAttribute()
+    # Regions (chalicelib/regions.py): the region whose stage serves the office (absent: the
+    # stage's own), and `moving` while an operator moves it to another region.
+    home_region = UnicodeAttribute(null=True)
+    placement = UnicodeAttribute(null=True)
 
 
 class OfficeChangeRecord(tables._Table):

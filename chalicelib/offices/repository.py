@@ -57,14 +57,16 @@ class BookedVisit:
 def _office(record: OfficeRecord) -> dict:
     return {"id": record.office_id, **record.profile, "scheduling": record.scheduling,
             "schedules": record.schedules, "closures": record.closures,
-            "version": int(record.version)}
+            "version": int(record.version), "home_region": record.home_region,
+            "placement": record.placement}
 
 
 def _record(office: dict, now: datetime) -> OfficeRecord:
     return OfficeRecord(office["id"], profile={k: office[k] for k in _PROFILE if k in office},
                         scheduling=office["scheduling"], schedules=office["schedules"],
                         closures=office["closures"], version=office["version"],
-                        updated_at=iso_utc(now))
+                        updated_at=iso_utc(now), home_region=office.get("home_region"),
+                        placement=office.get("placement"))
 
 
 def _connection() -> Connection:
@@ -89,6 +91,20 @@ class DynamoOfficeRepository:
             return _office(OfficeRecord.get(office_id, consistent_read=True))
         except OfficeRecord.DoesNotExist:
             return None
+
+    def set_placement(self, office_id: str, home_region: str, placement: str | None,
+                      now: datetime | None = None) -> None:
+        """Where the office is served (chalicelib/regions.py); the version moves too, so a
+        settings change read before it fails its condition and reads again."""
+        from datetime import timezone
+
+        record = OfficeRecord(office_id)
+        actions = [OfficeRecord.home_region.set(home_region),
+                   OfficeRecord.version.add(1),
+                   OfficeRecord.updated_at.set(iso_utc(now or datetime.now(timezone.utc)))]
+        actions.append(OfficeRecord.placement.set(placement) if placement
+                       else OfficeRecord.placement.remove())
+        record.update(actions=actions, condition=OfficeRecord.office_id.exists())
 
     def add_if_missing(self, office: dict, now: datetime) -> bool:
         try:

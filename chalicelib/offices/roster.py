@@ -80,6 +80,7 @@ class FrontDesk:
         if visit is None or visit.status != "booked":
             raise errors.AppointmentNotFound()
         self._own(actor, visit.office_id)
+        offices.get(visit.office_id)  # 421/503 unless this stage serves the office now
         return visit
 
     def check_in(self, actor: Actor, raw_cn: str) -> dict:

@@ -96,6 +96,7 @@ class OfficeAdministration:
         office = self.store.get(office_id)
         if office is None:
             raise errors.UnknownOffice()
+        offices.regions().check(office)  # 421 for another region's office, 503 while moving
         return office
 
     def settings(self, actor: Actor, office_id: str) -> dict:

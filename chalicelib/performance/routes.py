@@ -27,7 +27,8 @@ class PerformanceQuery(BaseModel):
 @contract.operation(
     "Published performance: seats, waits, callbacks, decisions and appeals per office and day",
     tags=("performance",), query=PerformanceQuery, responses={200: responses.Performance},
-    problems={400: ["invalid_parameter", "reversed_range"], 404: ["unknown_office"]})
+    problems={400: ["invalid_parameter", "reversed_range"], 404: ["unknown_office"]},
+    regional=False)  # published figures of any region's office
 @handled
 def performance():
     request = api.current_request

@@ -42,7 +42,7 @@ class RequestNotices:
         if r is None or r.version < version:
             return None
         a = r.applicant
-        office = offices.get(r.office_id)
+        office = offices.get(r.office_id, anywhere=True)
         breach = next((b for b in r.breaches if b.get("version") == version),
                       r.breaches[-1] if r.breaches else None)
         return NoticeData(

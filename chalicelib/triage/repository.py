@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 from pynamodb.exceptions import PutError, UpdateError
 
+from chalicelib.booking import offices
 from chalicelib.booking.domain import iso_utc
 # The booking core's labelled transaction, so a cancelled one says which condition failed.
 from chalicelib.booking.repository import _Transaction as Transaction
@@ -248,4 +249,5 @@ class DynamoTriageRepository:
         for r in ServiceRequestRecord.outbox_index.query(
                 # Stored to the second: a record of the cut-off's own second is older too.
                 _PENDING, ServiceRequestRecord.updated_at <= iso_utc(older_than)):
-            yield r.request_id, set(r.pending_notices or ())
+            if offices.serves(r.office_id):  # another region's: its own sweep publishes them
+                yield r.request_id, set(r.pending_notices or ())

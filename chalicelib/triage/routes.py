@@ -156,6 +156,7 @@ def code_lists():
     responses={201: responses.Submitted},
     problems={400: ["invalid_parameter", "invalid_header"], 404: ["unknown_zip"],
               409: ["concurrent_update"], 422: ["idempotency_key_reused"]},
+    regional=True,  # the ZIP's office may be another region's (421) or moving (503)
     request_headers=(contract.IDEMPOTENCY_KEY,),
     response_headers={201: (contract.IDEMPOTENT_REPLAYED,)},
     links={201: {"StatusOfTheRequest": {
@@ -212,6 +213,7 @@ def add_information(request_id):
     responses={201: responses.Submitted},
     problems={400: ["invalid_parameter", "invalid_header"], 404: ["unknown_zip"],
               409: ["concurrent_update"], 422: ["idempotency_key_reused"]},
+    regional=True,  # the ZIP's office may be another region's (421) or moving (503)
     request_headers=(contract.IDEMPOTENCY_KEY,),
     response_headers={201: (contract.IDEMPOTENT_REPLAYED,)})
 @handled

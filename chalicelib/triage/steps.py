@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from chalicelib import errors
-from chalicelib.booking import schedule
+from chalicelib.booking import offices, schedule
 from chalicelib.booking.service import OnBehalfBooking
 from chalicelib.limits.service import NO_LIMIT, REQUEST_PROOF, ProofAttempts
 from chalicelib.triage import representation, workflow
@@ -114,6 +114,7 @@ class StepCore:
             if request is None or not proof_matches(self.pepper, request.proof, request_id,
                                                     proof.last_name, proof.date_of_birth):
                 raise errors.ServiceRequestNotFound()
+            offices.get(request.office_id)  # proven: 421/503 if another region serves it now
         return request
 
     @staticmethod
@@ -138,6 +139,7 @@ class StepCore:
             current = self._load(request_id)
             if actor.role != workflow.REQUESTER and actor.role != workflow.SYSTEM:
                 self._authorize_office(actor, current.office_id)
+            offices.get(current.office_id)  # 421/503 unless this stage serves the office now
             target = workflow.next_state(current.status, step, actor.role)
             now = self.clock()
             updated = copy.deepcopy(current)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib import errors
+from chalicelib.booking import offices
 from chalicelib.triage import deadlines, workflow
 from chalicelib.triage.domain import SYSTEM, ServiceRequest, iso_utc
 from chalicelib.triage.kinds import DEADLINE_MISSED
@@ -25,9 +26,12 @@ class DeadlineWatch(StepCore):
         now = self.clock()
         counts = {"reminded": 0, "breached": 0, "escalated": 0, "skipped": 0}
         chosen = set(office_ids) if office_ids else None
+        # Another region's offices are watched by their home stage (the table may replicate).
+        served = {office["id"] for office in offices.home_offices()}
         # One index over every office: a run with nothing due is one request, not one per office.
         for seen in self.repo.watched_due_before(now + self.policy.reminder_before):
-            if (chosen is not None and seen.office_id not in chosen) or owed(seen) is None:
+            if (chosen is not None and seen.office_id not in chosen) \
+                    or seen.office_id not in served or owed(seen) is None:
                 continue
             if deadlines.is_past(seen.due_at, now):
                 if seen.breached_for == iso_utc(seen.due_at):

@@ -36,7 +36,7 @@ def notice_data(entry: Entry | None, version: int) -> NoticeData | None:
     if entry.status == OFFERED and not entry.offer:
         return None
     a = entry.applicant
-    office = offices.get(entry.office_id)
+    office = offices.get(entry.office_id, anywhere=True)
     zone = ZoneInfo(entry.timezone)
     fields = {"status": entry.status, "number": entry.waitlist_id,
               "office_name": office["name"], "zone": entry.timezone,

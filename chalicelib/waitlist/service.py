@@ -90,6 +90,7 @@ class WaitlistService:
                                                   entry.waitlist_id, proof.last_name,
                                                   proof.date_of_birth):
                 raise errors.WaitlistEntryNotFound()
+            offices.get(entry.office_id)  # proven: 421/503 if another region serves it now
         return entry
 
     def status(self, raw_id: str, proof: Proof) -> dict:
@@ -250,7 +251,7 @@ class WaitlistService:
             self._notify(entry.waitlist_id, entry.version, EXPIRY_NOTICE)
             republished += 1
         offered = 0
-        for office in offices.all_offices():
+        for office in offices.home_offices():
             line = []
             for entry in self.store.waiting(office["id"]):
                 if not entry.passed(now):
