@@ -17,6 +17,9 @@ class _Table(Model):
     short_name = ""
     # Attributes holding an epoch second after which DynamoDB may delete the item.
     ttl_attribute: str | None = None
+    # A copy in every region that only an office's home region writes (a global table); False
+    # for the person claims, one strongly consistent table all regions write.
+    regional = True
 
     @classmethod
     def full_name(cls, s: _settings.Settings) -> str:

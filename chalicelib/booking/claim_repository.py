@@ -28,6 +28,7 @@ class ClaimRecord(tables._Table):
     """A person's nationwide claim: `pending` while a region books (until `lease_until`), then
     `active` naming the appointment until the visit's end (`until`). No item: no claim."""
     short_name = "claims"
+    regional = False
 
     class Meta:
         table_name = "claims"

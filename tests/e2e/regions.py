@@ -38,7 +38,12 @@ from chalicelib import wiring
 from local.provision import provision
 wiring.rewire()
 urls = provision(seed=False)
-wiring.booking_service().generate_slots(sys.argv[1].split(","))
+from chalicelib.booking import offices
+# Only the offices this region serves (their home, offices.json): another region's seats are
+# never made here.
+served = [o for o in sys.argv[1].split(",") if offices.serves(o)]
+if served:
+    wiring.booking_service().generate_slots(served)
 print(json.dumps(urls))
 """
 
@@ -63,7 +68,7 @@ class Region:
 
 
 class TwoRegions:
-    def __init__(self, offices: tuple[str, ...] = ("chicago",),
+    def __init__(self, offices: tuple[str, ...] = ("chicago", "seattle"),
                  extra_env: dict[str, str] | None = None) -> None:
         self.offices = offices
         self.extra_env = extra_env or {}

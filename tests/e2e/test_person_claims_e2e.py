@@ -18,7 +18,9 @@ from tests.e2e.test_booking_races import booking, race
 
 pytestmark = pytest.mark.e2e
 
-OFFICE = "chicago"
+# One office served by each region (their homes in offices.json): a person races to book in
+# both regions, each region at its own office.
+OFFICES = {EAST: "chicago", WEST: "seattle"}
 PEPPER = "local-development-pepper"  # the local stack's (settings.identity_pepper)
 
 
@@ -40,11 +42,11 @@ def name(n: int, prefix: str) -> str:
 
 @pytest.fixture(scope="module")
 def slots(two_regions):
-    """Bookable slots of the office in each region (the same times: both regions seeded it)."""
+    """Bookable slots of each region's office."""
     later = datetime.now(timezone.utc) + timedelta(days=2)
     found = {}
     for region in (EAST, WEST):
-        listed = requests.get(f"{two_regions[region].api}/v1/offices/{OFFICE}/slots",
+        listed = requests.get(f"{two_regions[region].api}/v1/offices/{OFFICES[region]}/slots",
                               timeout=60).json()["slots"]
         found[region] = [s["slot_id"] for s in listed
                          if datetime.fromisoformat(s["start"]) > later]
@@ -114,7 +116,7 @@ def crashed_claim(two_regions, applicant: dict, region: str, **fields) -> None:
     lease (two minutes) already run out."""
     two_regions.claims().put_item(Item={
         "person_key": key_of(applicant), "claim_id": "crashed", "state": "pending",
-        "region": region, "office_id": OFFICE, "lease_until": int(time.time()) - 1,
+        "region": region, "office_id": OFFICES[region], "lease_until": int(time.time()) - 1,
         "sweep": region, "updated_at": int(time.time()) - 130, **fields})
 
 
