@@ -1,8 +1,14 @@
 # The two commands: `make run` and `make test`. Everything else is set up by them.
-PYTHON ?= python3
+# The interpreter is the one in .python-version (pyenv reads the file too; the Lambda functions
+# run on the same minor version, because Chalice packages for the interpreter it runs under).
+PYTHON_VERSION := $(shell cat .python-version)
+PYTHON ?= python$(PYTHON_VERSION)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+# The stamp names the version: a .venv built by another Python is rebuilt, not reused.
+STAMP := $(VENV)/.installed-$(PYTHON_VERSION)
+# Succeeds when the venv at $(1) runs the .python-version interpreter.
+venv_ok = $(1)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(PYTHON_VERSION)".split("."))))' 2>/dev/null
 PORT ?= 8000
 MOTO_PORT ?= 5000
 WEB_PORT ?= 8080
@@ -11,8 +17,8 @@ WEB_PORT ?= 8080
 	ts-client py-client
 
 # pip is pinned: Chalice 1.34 requires pip<26.3, so an unpinned upgrade breaks the install.
-$(STAMP): requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+$(STAMP): requirements.txt requirements-dev.txt .python-version
+	$(call venv_ok,$(VENV)) || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet "pip==26.2.1"
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
@@ -104,10 +110,11 @@ CHECKOV_VENV := .venv-checkov
 
 # Lambda-platform wheels of requirements.txt, fetched with the other installs, so that
 # `chalice package` (and the packaging tests) never need the network.
-$(WHEELHOUSE)/.stamp: requirements.txt | $(STAMP)
+$(WHEELHOUSE)/.stamp: requirements.txt .python-version | $(STAMP)
 	rm -rf $(WHEELHOUSE)
 	$(PY) -m pip download --quiet --dest $(WHEELHOUSE) --only-binary=:all: \
-	  --platform manylinux2014_x86_64 --implementation cp --python-version 3.11 --abi cp311 \
+	  --platform manylinux2014_x86_64 --implementation cp \
+	  --python-version $(PYTHON_VERSION) --abi cp$(subst .,,$(PYTHON_VERSION)) \
 	  -r requirements.txt
 	touch $@
 
