@@ -1,7 +1,7 @@
-"""InfoPass API: creates the app and registers the blueprints, nothing else."""
+"""InfoPass API: creates the app and registers the blueprints (and the SnapStart hooks)."""
 from chalice import Chalice
 
-from chalicelib import cors, problems
+from chalicelib import cors, problems, snapstart
 from chalicelib.booking.jobs import jobs as booking_jobs
 from chalicelib.booking.routes import api as booking_api
 from chalicelib.notices.handlers import notices
@@ -36,3 +36,4 @@ app.register_blueprint(performance_jobs)
 app.register_blueprint(waitlist_api, url_prefix="/v1")
 app.register_blueprint(waitlist_jobs)
 cors.add_preflight_routes(app)  # last: every route registered above gets its preflight
+snapstart.register()  # before-snapshot and after-restore hooks, on Lambda's runtime only

@@ -321,6 +321,14 @@ def rewire() -> None:
     _settings.reload()
     tables.bind()
     aws.reset()
+    forget_services()
+    staff_auth.verifier.cache_clear()
+    _install_office_directory()
+
+
+def forget_services() -> None:
+    """Drops every service built so far: the next call builds it from the current settings
+    (after `rewire`, and after a SnapStart restore: `chalicelib.snapstart.refresh`)."""
     limiter.cache_clear()
     booking_service.cache_clear()
     nationwide_claims.cache_clear()
@@ -337,5 +345,3 @@ def rewire() -> None:
     assisted_digital.cache_clear()
     publication.cache_clear()
     figures.cache_clear()
-    staff_auth.verifier.cache_clear()
-    _install_office_directory()
