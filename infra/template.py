@@ -17,7 +17,9 @@ Two kinds of content:
   * every role: the stage policy file with `${AWS::Partition}`, `${AWS::AccountId}` and
     `${DataKey.Arn}` resolved by `Fn::Sub`;
   * Chalice's log groups: encrypted with the stage key;
-  * the REST API: name, stage throttling, X-Ray, access logs, problem+json gateway responses.
+  * the REST API: name, stage throttling, X-Ray, access logs, problem+json gateway responses;
+  * the API function: SnapStart on published versions behind an alias, which the REST API
+    invokes (`infra.snapstart`).
 
 Chalice's merge is a deep merge in which the merge template wins, so every override below only
 names the keys it sets.
@@ -28,6 +30,7 @@ import re
 from typing import Any
 
 from infra import resources as r
+from infra import snapstart
 from infra.stages import Stage
 
 
@@ -122,6 +125,9 @@ def overrides(stage: Stage, chalice_template: dict[str, Any]) -> dict[str, dict[
             out[logical_id] = _log_group_override(stage, properties, functions)
         elif kind == "AWS::Serverless::Api" and logical_id == r.REST_API:
             out[logical_id] = r.rest_api(stage)
+    # SnapStart on the API function: published versions behind an alias that the API invokes.
+    for logical_id, override in snapstart.overrides(chalice_template).items():
+        snapstart.merge(out.setdefault(logical_id, {}), override)
     return out
 
 
