@@ -68,6 +68,13 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
+class Parameters(BaseModel):
+    """Base of the query and path parameter models: they document parameters that the views
+    read themselves, so their schemas are built only when the generator asks (`make openapi`),
+    never on a cold start."""
+    model_config = ConfigDict(defer_build=True)
+
+
 def optional(description: str | None = None, **kwargs: Any) -> Any:
     """A key that some answers leave out (rather than send as null)."""
     return Field(default=None, description=description, **kwargs)

@@ -5,26 +5,26 @@ import re
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from chalicelib import errors
+from chalicelib import contract, errors
 
 
 # Parameters several contexts' routes share, as documented in openapi.json (the views still read
 # them with the functions below, so their own messages stay in charge).
 
-class DateRange(BaseModel):
+class DateRange(contract.Parameters):
     from_: str | None = Field(default=None, alias="from", json_schema_extra={"format": "date"},
                               description="First office-local day (default: today).")
     to: str | None = Field(default=None, json_schema_extra={"format": "date"},
                            description="Last office-local day (default: end of the window).")
 
 
-class OfficePath(BaseModel):
+class OfficePath(contract.Parameters):
     office_id: str = Field(description="An office `id` from GET /v1/offices.")
 
 
-class ConfirmationPath(BaseModel):
+class ConfirmationPath(contract.Parameters):
     confirmation_number: str = Field(
         description="As given at booking (dashes and spaces are ignored).")
 

@@ -4,7 +4,8 @@ before Lambda snapshots an initialized container, and what each restored copy re
 Before the snapshot (`warm_up`): the shared DynamoDB connection with its botocore client (the
 service model parsed and the endpoint resolved, no request sent, so no socket is captured), the
 table models bound to it, the modules the routes import on first use, every language's catalog
-and locale data, and the ZIP table. Nothing there depends on a request or on the clock.
+and locale data, the ZIP table, and the validators of every pydantic model (they are built on
+first use otherwise: `defer_build`). Nothing there depends on a request or on the clock.
 
 After a restore (`refresh`): many containers resume from one snapshot, so nothing in it may be
 unique or secret. Confirmation numbers, request ids and hold ids come from `secrets`
@@ -21,7 +22,6 @@ start there still loads only what its request needs.
 from __future__ import annotations
 
 import importlib
-import random
 
 # What the routes import on first use (each context's factory in `wiring`, body models, the
 # problem renderer): loaded before the snapshot instead of on a restored container's first
@@ -60,10 +60,27 @@ def warm_up() -> None:
     for language in i18n.LANGUAGES:
         i18n.Translator(language)
     zips.lookup("02108")
+    for model in pydantic_models():
+        model.model_rebuild()  # the validators that `defer_build` leaves to first use
+
+
+def pydantic_models() -> list[type]:
+    """Every pydantic model the app defines (request, parameter and response models)."""
+    from pydantic import BaseModel
+
+    found, pending = [], list(BaseModel.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        if model.__module__.startswith("chalicelib."):
+            found.append(model)
+    return found
 
 
 def refresh() -> None:
     """After a restore: fresh entropy and settings, services rebuilt from them on first use."""
+    import random
+
     from chalicelib import settings, wiring
 
     random.seed()  # from os.urandom

@@ -5,7 +5,7 @@ from datetime import date
 
 from chalice import Blueprint, Response
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib import contract, errors, i18n, links, params, wiring
 from chalicelib.booking import domain, offices, representation, responses
@@ -21,7 +21,7 @@ MAX_OFFICES = 20
 BOOKING = ("booking",)
 
 
-class OfficesQuery(BaseModel):
+class OfficesQuery(contract.Parameters):
     zip: str = Field(pattern=r"^[0-9]{5}(-[0-9]{4})?$",
                      description="ZIP code to search near (5 digits, or ZIP+4).")
     limit: int = Field(default=5, ge=1, le=MAX_OFFICES, description="How many offices.")
@@ -189,7 +189,7 @@ def reschedule(confirmation_number):
     return _appointment(wiring.booking_service().reschedule(confirmation_number, request))
 
 
-class HoldPath(BaseModel):
+class HoldPath(contract.Parameters):
     hold_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="As POST /v1/holds gave it.")
 
 

@@ -11,10 +11,10 @@ import logging
 from chalice import Blueprint, Rate
 
 from chalicelib import wiring
-from chalicelib.notices import registry
-from chalicelib.notices.events import MalformedEvent, NoticeEvent
-from chalicelib.notices.service import PoisonNotice
 from chalicelib.queues import NOTICES
+
+# The notice modules are imported by the handlers that use them: the API function imports this
+# module too (one app), and its cold start should not load the notices context.
 
 notices = Blueprint(__name__)
 log = logging.getLogger(__name__)
@@ -31,6 +31,9 @@ def send_notice(event):
 
 
 def _deliver(record) -> str:
+    from chalicelib.notices.events import MalformedEvent, NoticeEvent
+    from chalicelib.notices.service import PoisonNotice
+
     try:
         return wiring.notice_service().handle(NoticeEvent.from_json(record.body)).status
     except (MalformedEvent, PoisonNotice) as error:
@@ -48,6 +51,8 @@ def send_reminders(event):
 
 @notices.schedule(Rate(5, unit=Rate.MINUTES), name="sweep_outbox")
 def sweep_outbox(event):
+    from chalicelib.notices import registry
+
     published = wiring.notice_service().sweep_outbox(registry.all_subjects())
     log.info("outbox swept", extra={"published": published})
     return {"published": published}

@@ -6,7 +6,7 @@ routes (see chalicelib/staff/routes.py for how 401 and 403 are answered).
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib import contract, params, wiring
 from chalicelib.notices import letters_responses as responses
@@ -20,13 +20,13 @@ api = Blueprint(__name__)
 LETTERS = ("letters",)
 
 
-class QueueQuery(BaseModel):
+class QueueQuery(contract.Parameters):
     office_id: str = Field(description="Your office.")
     status: str = Field(default="queued", pattern="^queued$")
     limit: int = Field(default=100, ge=1, le=500)
 
 
-class LetterPath(BaseModel):
+class LetterPath(contract.Parameters):
     letter_id: str = Field(description="A `letter_id` from the print list.")
 
 

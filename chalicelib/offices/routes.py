@@ -28,7 +28,7 @@ class ClosurePath(OfficePath):
     closure_id: str = Field(description="A `closure_id` from the office's settings.")
 
 
-class RosterQuery(BaseModel):
+class RosterQuery(contract.Parameters):
     date: str | None = Field(default=None, json_schema_extra={"format": "date"},
                              description="Office-local day (default: today).")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib import contract, params, wiring
 from chalicelib.performance import responses
@@ -14,7 +14,7 @@ from chalicelib.problems import handled
 api = Blueprint(__name__)
 
 
-class PerformanceQuery(BaseModel):
+class PerformanceQuery(contract.Parameters):
     from_: str | None = Field(default=None, alias="from", json_schema_extra={"format": "date"},
                               description="First office-local day (default: 30 days back).")
     to: str | None = Field(default=None, json_schema_extra={"format": "date"},

@@ -13,12 +13,11 @@ from chalicelib.triage import deadlines, representation, workflow
 from chalicelib.staff.identity import Actor
 from chalicelib.triage.domain import ServiceRequest, iso_utc, normalize_request_id
 from chalicelib.triage.kinds import CALLBACK_SCHEDULED, TRANSFERRED, UNREACHABLE
+from chalicelib.triage.paging import QUEUE_PAGE, page_size  # noqa: F401 - re-exported
 from chalicelib.triage.steps import Change, Gettext, StepCore, identity
 from chalicelib.triage.validation import (Assignment, BreachAcknowledgement, CallbackAttempt,
                                           CallbackSchedule, Escalation, Transfer)
 
-QUEUE_PAGE = 50
-QUEUE_PAGE_MAX = 200
 # The requester's callback period, office-local: [from, to).
 CALLBACK_WINDOWS = {"morning": (time(8), time(12)), "afternoon": (time(12), time(17)),
                     "evening": (time(17), time(20))}
@@ -41,14 +40,6 @@ def decode_cursor(cursor: str | None, shape: re.Pattern = _QUEUE_CURSOR) -> str 
     if len(cursor) > 200 or not shape.match(key):
         raise errors.InvalidParameter("'cursor' must be a next_cursor from an earlier page.")
     return key
-
-
-def page_size(raw: str | None) -> int:
-    if raw is None:
-        return QUEUE_PAGE
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= QUEUE_PAGE_MAX:
-        raise errors.InvalidParameter(f"'limit' must be a number from 1 to {QUEUE_PAGE_MAX}.")
-    return int(raw)
 
 
 class OfficeHandling(StepCore):

@@ -18,7 +18,7 @@ from chalicelib.staff.identity import Actor
 from chalicelib.staff.roles import HEADQUARTERS
 from chalicelib.staff.routes import staff, staff_identity
 from chalicelib.triage import codes, responses
-from chalicelib.triage.handling import QUEUE_PAGE, QUEUE_PAGE_MAX, page_size
+from chalicelib.triage.paging import QUEUE_PAGE, QUEUE_PAGE_MAX, page_size
 from chalicelib.triage.validation import (AddedInformation, Appeal, AppealDecision, Assignment,
                                           BreachAcknowledgement, CallbackAttempt,
                                           CallbackSchedule, Denial, Escalation, Grant, Proof,
@@ -31,11 +31,11 @@ api = Blueprint(__name__)
 PUBLIC, STAFF = ("service requests",), ("staff: service requests",)
 
 
-class RequestPath(BaseModel):
+class RequestPath(contract.Parameters):
     request_id: str = Field(description="As given at submission (dashes are ignored).")
 
 
-class Page(BaseModel):
+class Page(contract.Parameters):
     cursor: str | None = Field(default=None, description="`next_cursor` of the page before.")
     limit: int = Field(default=QUEUE_PAGE, ge=1, le=QUEUE_PAGE_MAX,
                        description="Requests per page.")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib import contract, links, params, wiring
 from chalicelib.booking.validation import Proof, parse
@@ -16,7 +16,7 @@ WAITLIST = ("waitlist",)
 _PROVEN = {404: ["waitlist_entry_not_found"]}
 
 
-class WaitlistPath(BaseModel):
+class WaitlistPath(contract.Parameters):
     waitlist_id: str = Field(description="As POST /v1/waitlist gave it (16 hex digits).")
 
 

@@ -99,3 +99,12 @@ def test_the_hooks_register_with_lambdas_runtime_library_when_it_is_there(monkey
 def test_without_lambdas_runtime_library_registering_does_nothing(monkeypatch):
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)  # import fails
     snapstart.register()
+
+
+def test_the_before_snapshot_hook_builds_every_models_validator(pepper):
+    import app  # noqa: F401 - Lambda imports the handler module before the hook runs
+
+    snapstart.warm_up()
+    models = snapstart.pydantic_models()
+    assert len(models) > 50
+    assert [m.__name__ for m in models if not m.__pydantic_complete__] == []
