@@ -73,6 +73,25 @@ print(json.dumps(out))
 """
 
 
+# The same conditions for the runtime's own SDK: `import boto3` and one DynamoDB client.
+RAW_PROBE = """
+import json, sys, time
+sys.path[:0] = [{runtime!r}]
+started = time.perf_counter()
+import boto3
+boto3.client("dynamodb")
+print(json.dumps(time.perf_counter() - started))
+"""
+
+
+def raw_start(runtime: Path, stage_name: str) -> float:
+    done = subprocess.run([sys.executable, "-S", "-B", "-c", RAW_PROBE.format(runtime=str(runtime))],
+                          env=probe_env(stage_name), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def probe_env(stage_name: str) -> dict[str, str]:
     from infra.stages import load
 
@@ -156,12 +175,13 @@ def main() -> None:
     unzipped, top = contents(archive)
     sizes = json.loads((out / "sizes.json").read_text())
     events = [api_event("/v1/health"), api_event("/v1/offices", {"zip": "02108"})]
-    runs = []
+    runs, raw = [], []
     for _ in range(args.runs):
-        # A fresh extraction each run: no __pycache__ from an earlier run can help.
+        # A fresh extraction each run: no __pycache__ but the zip's own can help.
         with tempfile.TemporaryDirectory() as scratch:
             task, runtime = lambda_like(archive, Path(scratch))
             runs.append(cold_start(task, runtime, args.stage, events))
+            raw.append(raw_start(runtime, args.stage))
     with tempfile.TemporaryDirectory() as scratch:
         statuses, loaded = loaded_files(*lambda_like(archive, Path(scratch)), args.stage)
     unused, total, unused_top = never_loaded(archive, loaded)
@@ -176,7 +196,8 @@ def main() -> None:
         "",
         f"`make bench-package` (`python -m bench.package --stage {args.stage} --runs "
         f"{args.runs}`), on this machine (2 cores). Cold = fresh interpreter, `-S -B`, fresh "
-        "extraction of the zip each run (no .pyc), only the Lambda runtime's SDK beside it; "
+        "extraction of the zip each run (with the .pyc files the zip ships, none written), "
+        "only the Lambda runtime's SDK beside it; "
         "medians of the runs. Lambda adds its own init (runtime start, zip download and "
         "extraction) on top.",
         "",
@@ -187,6 +208,9 @@ def main() -> None:
         f"| the same zip as `chalice package` built it (with botocore, all of Babel's "
         f"locales) | {sizes['chalice_zip_bytes'] / 1e6:.1f} MB |",
         f"| cold `import app` | {import_s:.3f} s |",
+        f"| `import boto3` + one client, the same way (the runtime's SDK, its .pyc files) | "
+        f"{median(raw):.3f} s |",
+        f"| cold `import app` ÷ `import boto3` + client | {import_s / median(raw):.2f}× |",
         f"| then first `GET /v1/health` | {health:.3f} s |",
         f"| then first `GET /v1/offices?zip=02108` | {offices:.3f} s |",
         f"| heavy modules loaded by `import app` | {', '.join(last['loaded_by_import']) or 'none'}"

@@ -12,7 +12,9 @@
    urllib3: PynamoDB pulls botocore in, the runtime's copy serves it) and what no route or job
    loads: Babel's CLDR data beyond our locales and their parents, `holidays` beyond the US
    calendar (both found by probing a fresh interpreter), and whole parts of dependencies listed
-   in `NEVER_LOADED`. `make bench-package` measures the share of the zip still never loaded.
+   in `NEVER_LOADED`. `make bench-package` measures the share of the zip still never loaded;
+5. every module in the zip gets its compiled .pyc beside it (`bytecode`): Lambda cannot write
+   them, so a cold start would otherwise compile every module it imports.
 
 Offline: Chalice's pip runs with --no-index against `build/wheelhouse` (Lambda-platform wheels
 that `make wheelhouse` downloads with the other installs), and Chalice caches the built
@@ -86,7 +88,10 @@ NEVER_LOADED = ("aws_lambda_powertools/event_handler/", "dns/", "icalendar/tests
                 *(f"aws_lambda_powertools/utilities/{name}/" for name in _POWERTOOLS_UNUSED))
 # Never read at run time: type stubs (for type checkers) and the install RECORD (for pip's
 # uninstall, and no longer true once the zip is pruned). Licenses and METADATA stay.
-NEVER_LOADED_SUFFIXES = (".pyc", ".pyi", ".dist-info/RECORD")
+NEVER_LOADED_SUFFIXES = (".pyi", ".dist-info/RECORD")
+# Bytecode as Chalice's build left it (whatever compiled it, checked against timestamps): dropped,
+# and every module compiled again for the runtime (`bytecode`).
+BUILT_BYTECODE = ".pyc"
 # Packages whose __init__ imports every sibling module: rewritten to import the ones kept.
 EAGER_PACKAGES = ("holidays/countries/__init__.py", "holidays/financial/__init__.py")
 
@@ -171,7 +176,7 @@ def kept_data() -> dict[str, frozenset[str]]:
 
 
 def is_unused(name: str, kept: dict[str, frozenset[str]]) -> bool:
-    if name.startswith(NEVER_LOADED) or name.endswith(NEVER_LOADED_SUFFIXES):
+    if name.startswith(NEVER_LOADED) or name.endswith((*NEVER_LOADED_SUFFIXES, BUILT_BYTECODE)):
         return True
     for tree, files in kept.items():
         if name.startswith(tree) and not name.endswith("/"):
@@ -193,6 +198,26 @@ def only_kept_imports(source: str, package: str, kept: frozenset[str]) -> str:
     return "".join(line for number, line in enumerate(lines) if number not in dropped)
 
 
+def bytecode(name: str, source: bytes) -> tuple[str, bytes] | None:
+    """The zip entry and contents of `name`'s compiled module, for the interpreter that packages
+    (Chalice sets the functions' runtime from it, so it is the runtime's Python version).
+
+    Lambda's code directory is read-only, so without these every cold start compiles every
+    module it imports from source. Unchecked-hash .pyc files are used without comparing the
+    source's timestamp (which a zip does not carry reliably); the import system still names the
+    .py file in tracebacks. None for a file this Python cannot compile."""
+    import importlib.util
+    from importlib._bootstrap_external import _code_to_hash_pyc
+
+    try:
+        code = compile(source, name, "exec", dont_inherit=True, optimize=0)
+    except (SyntaxError, ValueError):
+        return None
+    folder, _, file = name.rpartition("/")
+    target = f"{folder + '/' if folder else ''}__pycache__/{file[:-3]}.{sys.implementation.cache_tag}.pyc"
+    return target, bytes(_code_to_hash_pyc(code, importlib.util.source_hash(source), False))
+
+
 def strip_runtime_provided(archive: Path) -> None:
     lean = archive.with_suffix(".lean.zip")
     kept = kept_data()
@@ -206,6 +231,11 @@ def strip_runtime_provided(archive: Path) -> None:
                 data = only_kept_imports(data.decode(), info.filename.rsplit("/", 1)[0],
                                          kept["holidays/"]).encode()
             target.writestr(info, data, compresslevel=9)
+            compiled = bytecode(info.filename, data) if info.filename.endswith(".py") else None
+            if compiled:
+                entry = zipfile.ZipInfo(compiled[0], date_time=info.date_time)
+                entry.external_attr = info.external_attr
+                target.writestr(entry, compiled[1], zipfile.ZIP_DEFLATED, compresslevel=9)
     lean.replace(archive)
 
 

@@ -112,7 +112,8 @@ print(json.dumps({{y: [(str(d), n) for d, n in sorted(holidays.US(years=y).items
         str(y): [[str(d), n] for d, n in sorted(holidays.US(years=y).items())]
         for y in (2026, 2031, 2040)}
     with zipfile.ZipFile(archive) as z:
-        countries = [n for n in z.namelist() if n.startswith("holidays/countries/")]
+        countries = [n for n in z.namelist() if n.startswith("holidays/countries/")
+                     and "/__pycache__/" not in n]
     assert sorted(countries) == ["holidays/countries/__init__.py",
                                  "holidays/countries/united_states.py"]
 
@@ -137,3 +138,22 @@ def test_only_kept_imports_drops_whole_statements_of_pruned_modules():
     assert only_kept_imports(source, "holidays/countries",
                              frozenset({"holidays/countries/united_states.py"})) == \
         "from holidays.countries.united_states import UnitedStates, US, USA\n"
+
+
+def test_every_module_ships_compiled_for_the_runtime_without_a_timestamp_check(archive):
+    """Lambda's code directory is read-only: a module without its .pyc is compiled on every
+    cold start. The .pyc files are unchecked-hash ones for the packaging Python (the runtime's
+    version), so the zip's file times do not matter."""
+    import importlib.util
+
+    with zipfile.ZipFile(archive) as z:
+        names = set(z.namelist())
+        modules = {n for n in names if n.endswith(".py")}
+        compiled = {n for n in names if n.endswith(".pyc")}
+        folder, _, file = "chalicelib/snapstart.py".rpartition("/")
+        header = z.read(f"{folder}/__pycache__/{file[:-3]}.{sys.implementation.cache_tag}.pyc")[:8]
+    expected = {f"{m.rpartition('/')[0]}/__pycache__/{m.rpartition('/')[2][:-3]}."
+                f"{sys.implementation.cache_tag}.pyc".lstrip("/") for m in modules}
+    assert compiled <= expected and len(compiled) >= 0.95 * len(modules)
+    assert header[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, not checked
