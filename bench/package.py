@@ -73,10 +73,11 @@ print(json.dumps(out))
 """
 
 
-# The same conditions for the runtime's own SDK: `import boto3` and one DynamoDB client.
+# The same conditions for the runtime's own SDK: `import boto3` and one DynamoDB client (its
+# dependencies, dateutil and jmespath, come with the runtime too: from .venv, compiled).
 RAW_PROBE = """
 import json, sys, time
-sys.path[:0] = [{runtime!r}]
+sys.path[:0] = [{runtime!r}, {site!r}]
 started = time.perf_counter()
 import boto3
 boto3.client("dynamodb")
@@ -85,7 +86,8 @@ print(json.dumps(time.perf_counter() - started))
 
 
 def raw_start(runtime: Path, stage_name: str) -> float:
-    done = subprocess.run([sys.executable, "-S", "-B", "-c", RAW_PROBE.format(runtime=str(runtime))],
+    code = RAW_PROBE.format(runtime=str(runtime), site=sysconfig.get_paths()["purelib"])
+    done = subprocess.run([sys.executable, "-S", "-B", "-c", code],
                           env=probe_env(stage_name), capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(done.stderr)

@@ -13,8 +13,9 @@
    loads: Babel's CLDR data beyond our locales and their parents, `holidays` beyond the US
    calendar (both found by probing a fresh interpreter), and whole parts of dependencies listed
    in `NEVER_LOADED`. `make bench-package` measures the share of the zip still never loaded;
-5. every module in the zip gets its compiled .pyc beside it (`bytecode`): Lambda cannot write
-   them, so a cold start would otherwise compile every module it imports.
+5. every module a cold start of the API imports (`cold_start_modules`: the app and what the
+   before-snapshot hook loads) gets its compiled .pyc beside it (`bytecode`): Lambda cannot
+   write them, so a cold start would otherwise compile every module it imports.
 
 Offline: Chalice's pip runs with --no-index against `build/wheelhouse` (Lambda-platform wheels
 that `make wheelhouse` downloads with the other installs), and Chalice caches the built
@@ -166,6 +167,35 @@ def babel_locales() -> tuple[str, ...] | None:
     return (*BABEL_LOCALES.values(), "en_US")
 
 
+# What a cold start of the API imports: the app and, through the before-snapshot hook, every
+# module a request loads on first use. These modules ship compiled (`bytecode`); the others
+# (jobs' and tools' modules, unused parts of libraries) would only add bytes no request reads.
+COLD_START_PROBE = """
+sys.path.insert(0, {root!r})
+import app
+from chalicelib import snapstart
+snapstart.warm_up()
+"""
+
+
+def cold_start_modules() -> frozenset[str]:
+    """Zip paths of the .py files that the cold-start probe imports (the app's own files are at
+    the zip's root, the dependencies' as in site-packages)."""
+    done = subprocess.run([sys.executable, "-I", "-B", "-c", AUDIT_PRELUDE
+                           + COLD_START_PROBE.format(root=str(ROOT)) + AUDIT_REPORT],
+                          capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+    if done.returncode != 0:
+        raise RuntimeError(f"cold-start probe failed:\n{done.stderr}")
+    found = set()
+    for path in map(Path, json.loads(done.stdout)):
+        for base in (site_packages(), ROOT.resolve()):
+            if path.suffix == ".py" and path.is_relative_to(base):
+                found.add(str(path.relative_to(base)))
+                break
+    return frozenset(found)
+
+
 def kept_data() -> dict[str, frozenset[str]]:
     """Per pruned tree, the files to keep: those the probes load."""
     kept = {"holidays/": loaded_by(HOLIDAYS_PROBE)}
@@ -221,6 +251,7 @@ def bytecode(name: str, source: bytes) -> tuple[str, bytes] | None:
 def strip_runtime_provided(archive: Path) -> None:
     lean = archive.with_suffix(".lean.zip")
     kept = kept_data()
+    compiled_modules = cold_start_modules()
     with zipfile.ZipFile(archive) as source, \
             zipfile.ZipFile(lean, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
         for info in source.infolist():
@@ -231,7 +262,8 @@ def strip_runtime_provided(archive: Path) -> None:
                 data = only_kept_imports(data.decode(), info.filename.rsplit("/", 1)[0],
                                          kept["holidays/"]).encode()
             target.writestr(info, data, compresslevel=9)
-            compiled = bytecode(info.filename, data) if info.filename.endswith(".py") else None
+            compiled = (bytecode(info.filename, data) if info.filename in compiled_modules
+                        else None)
             if compiled:
                 entry = zipfile.ZipInfo(compiled[0], date_time=info.date_time)
                 entry.external_attr = info.external_attr

@@ -140,7 +140,8 @@ def test_only_kept_imports_drops_whole_statements_of_pruned_modules():
         "from holidays.countries.united_states import UnitedStates, US, USA\n"
 
 
-def test_every_module_ships_compiled_for_the_runtime_without_a_timestamp_check(archive):
+def test_what_a_cold_start_imports_ships_compiled_for_the_runtime_without_a_timestamp_check(
+        archive):
     """Lambda's code directory is read-only: a module without its .pyc is compiled on every
     cold start. The .pyc files are unchecked-hash ones for the packaging Python (the runtime's
     version), so the zip's file times do not matter."""
@@ -154,6 +155,10 @@ def test_every_module_ships_compiled_for_the_runtime_without_a_timestamp_check(a
         header = z.read(f"{folder}/__pycache__/{file[:-3]}.{sys.implementation.cache_tag}.pyc")[:8]
     expected = {f"{m.rpartition('/')[0]}/__pycache__/{m.rpartition('/')[2][:-3]}."
                 f"{sys.implementation.cache_tag}.pyc".lstrip("/") for m in modules}
-    assert compiled <= expected and len(compiled) >= 0.95 * len(modules)
+    assert compiled <= expected
+    tag = sys.implementation.cache_tag
+    assert {f"__pycache__/app.{tag}.pyc", f"chalice/__pycache__/app.{tag}.pyc",
+            f"pydantic/__pycache__/main.{tag}.pyc", f"pynamodb/__pycache__/models.{tag}.pyc",
+            f"chalicelib/booking/__pycache__/service.{tag}.pyc"} <= compiled
     assert header[:4] == importlib.util.MAGIC_NUMBER
     assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, not checked
