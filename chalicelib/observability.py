@@ -58,7 +58,8 @@ def _configure() -> None:
     # Their debug output carries whole request bodies, personal data included: never enable it.
     for noisy in ("pynamodb", "botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    for name in ("chalicelib", "app"):
+    # "infopass" is Chalice's own logger (the app's name), which Powertools' Logger took over.
+    for name in ("chalicelib", "app", "infopass"):
         logger = logging.getLogger(name)
         logger.setLevel(_settings.settings.log_level)
         logger.handlers = [handler]
