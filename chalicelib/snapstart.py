@@ -31,6 +31,7 @@ REQUEST_MODULES = (
     "chalicelib.booking.hold_repository", "chalicelib.booking.generation_repository",
     "chalicelib.booking.notices", "chalicelib.booking.holds", "chalicelib.booking.release",
     "chalicelib.booking.validation", "chalicelib.booking.representation",
+    "chalicelib.booking.claims", "chalicelib.booking.claim_repository",
     "chalicelib.limits.service", "chalicelib.limits.repository",
     "chalicelib.waitlist.service", "chalicelib.waitlist.repository",
     "chalicelib.waitlist.notices", "chalicelib.waitlist.validation",
