@@ -57,6 +57,10 @@ class Settings:
         default_factory=lambda: os.environ.get("AWS_ENDPOINT_URL") or None)
     resource_prefix: str = field(
         default_factory=lambda: os.environ.get("RESOURCE_PREFIX", "infopass-local"))
+    # Table names. A DynamoDB global table has one name in every region, so the regional prod
+    # stages share one (`infopass-prod`) while queues, keys and functions keep RESOURCE_PREFIX.
+    table_prefix: str = field(default_factory=lambda: os.environ.get(
+        "TABLE_PREFIX", os.environ.get("RESOURCE_PREFIX", "infopass-local")))
     notices_queue_url: str = field(default_factory=lambda: os.environ.get("NOTICES_QUEUE_URL", ""))
     booking_window_days: int = field(default_factory=lambda: _int("BOOKING_WINDOW_DAYS", 14))
     change_cutoff_hours: int = field(default_factory=lambda: _int("CHANGE_CUTOFF_HOURS", 24))
@@ -156,7 +160,7 @@ class Settings:
     move_fence_seconds: int = field(default_factory=lambda: _int("MOVE_FENCE_SECONDS", 60))
 
     def table_name(self, short: str) -> str:
-        return f"{self.resource_prefix}-{short}"
+        return f"{self.table_prefix}-{short}"
 
 
 settings = Settings()

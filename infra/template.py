@@ -2,8 +2,10 @@
 
 Two kinds of content:
 
-- the stage's own resources, rendered from the shared definitions (`infra.resources`): tables,
-  queues with dead-letter queues, the KMS key, SES, the staff Cognito pool, alarms;
+- the stage's own resources, rendered from the shared definitions (`infra.resources`): tables
+  (unless they are global tables of the stage's data stack, `infra.data`), queues with
+  dead-letter queues, the KMS key, SES, the staff Cognito pool, alarms (with replication lag
+  to the other regions of a data set);
 - overrides of what Chalice generated, found by reading Chalice's own template for the stage
   (a first `chalice package` pass), so functions other contexts add later are covered without
   editing this file:
@@ -27,8 +29,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from infra import resources as r
+from infra import data as d, resources as r
 from infra.stages import Stage
+
+
+def own_tables(stage: Stage) -> list:
+    """Tables the stage's stack creates: all of them, unless they are global tables of the
+    stage's data set (`infra.data`), which its stack only names."""
+    return [] if stage.data_set else r.data_tables()
 
 
 def sub(value: Any) -> Any:
@@ -45,10 +53,10 @@ def sub(value: Any) -> Any:
 
 
 def own_resources(stage: Stage) -> dict[str, dict[str, Any]]:
-    tables, queues = r.definitions()
+    _, queues = r.definitions()
     out: dict[str, dict[str, Any]] = {}
     out.update(r.data_key(stage))
-    for model in tables:
+    for model in own_tables(stage):
         out[r.table_id(model)] = r.table(model, stage)
     for queue in queues:
         out.update(r.queue_pair(queue, stage))
@@ -56,13 +64,14 @@ def own_resources(stage: Stage) -> dict[str, dict[str, Any]]:
     out.update(r.staff_pool(stage))
     out.update(r.api_access_logs(stage))
     out.update(r.alarms(stage, queues))
+    out.update(d.replication_alarms(stage))
     out.update(r.web_acl(stage))
     return out
 
 
 def data_resources(stage: Stage) -> list[str]:
-    tables, queues = r.definitions()
-    return sorted([r.table_id(m) for m in tables] + [r.queue_id(q) for q in queues]
+    _, queues = r.definitions()
+    return sorted([r.table_id(m) for m in own_tables(stage)] + [r.queue_id(q) for q in queues]
                   + [r.dead_letter_queue_id(q) for q in queues])
 
 
