@@ -162,6 +162,10 @@ class Settings:
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}-{short}"
 
+    def resource_name(self, short: str) -> str:
+        """Names of the stage's own regional resources (queues)."""
+        return f"{self.resource_prefix}-{short}"
+
 
 settings = Settings()
 
