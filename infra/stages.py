@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +98,16 @@ class Stage:
     @property
     def settings(self) -> Settings:
         """The names the app computes in this stage (tables, queues), without touching os.environ."""
-        return Settings(stage=self.name, region=self.region, aws_endpoint_url=None,
-                        resource_prefix=self.prefix, table_prefix=self.table_prefix)
+        names: dict[str, Any] = {"resource_prefix": self.prefix, "table_prefix": self.table_prefix}
+        # The person claims' table has its own setting once the claims context reads it (#16).
+        if "claims_table" in {f.name for f in fields(Settings)}:
+            names["claims_table"] = self.claims_table
+        return Settings(stage=self.name, region=self.region, aws_endpoint_url=None, **names)
+
+    @property
+    def claims_table(self) -> str:
+        """`CLAIMS_TABLE`: the same name in every region of a data set; else by the prefix."""
+        return self.env.get("CLAIMS_TABLE") or f"{self.table_prefix}-claims"
 
     @property
     def ses_identity(self) -> str:
