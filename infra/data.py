@@ -18,20 +18,18 @@ keeps their replicas in the other regions. Deployed first, other regions before 
 (`DataSet.deploy_order`), then each stage's own stack, which only names the tables. The tables
 are retained and deletion-protected: deleting the data stack never drops data.
 
-    python -m infra.data --stage prod-us-east-1 [--out build/prod-us-east-1/data]
-
-writes one template per region and `stacks` (region, stack, template per line, in deploy
-order), which `make deploy` (infra/deploy.sh) reads.
+`make package STAGE=prod-...` writes them to `build/<stage>/data/`: one template per region and
+`stacks` (region, stack, template per line, in deploy order), which `make deploy`
+(infra/deploy.sh) reads.
 """
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
 
 from infra import resources as r
-from infra.stages import ROOT, DataSet, Stage, load
+from infra.stages import DataSet, Stage, load
 
 TABLES_KEY = "TablesKey"
 TABLES_KEY_ALIAS = "TablesKeyAlias"
@@ -187,15 +185,3 @@ def write(stage: Stage, out: Path) -> Path | None:
     (out / "stacks").write_text("\n".join(lines) + "\n")
     return out
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--stage", required=True)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    out = write(load(args.stage), args.out or ROOT / "build" / args.stage / "data")
-    print(out or f"{args.stage}: no data stack (its tables are in its own stack)")
-
-
-if __name__ == "__main__":
-    main()

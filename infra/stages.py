@@ -195,8 +195,5 @@ if __name__ == "__main__":
         print(load(sys.argv[2]).region)
     elif sys.argv[1:2] == ["stack"]:
         print(load(sys.argv[2]).stack_name)
-    elif sys.argv[1:2] == ["data-stack"]:
-        data = load(sys.argv[2]).data_set
-        print(data.stack_name if data else "")
     else:
         print("\n".join(deployed()))
