@@ -9,6 +9,8 @@
 #                     reviewed in the console (then: aws cloudformation execute-change-set ...,
 #                     data stacks first); the web app waits.
 #   WEB_CERTIFICATE_ARN  the ACM certificate (us-east-1) of the web app's domain.
+#   API_CERTIFICATE_ARN  a stage with a regional API domain (its entry in REGION_URLS): the ACM
+#                        certificate of that domain, in the stage's region.
 #
 # A stage whose tables are DynamoDB global tables (the prod stages, infra/data.py) first deploys
 # its data stack in every region of the set, in the order build/<stage>/data/stacks lists
@@ -18,6 +20,12 @@ stage=$1 region=$2 stack=$3
 bucket=${ARTIFACT_BUCKET:?"set ARTIFACT_BUCKET to a versioned, encrypted S3 bucket in $region"}
 out=build/$stage
 release=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+api_cert=
+if grep -q '"ApiCertificateArn"' "$out/sam.json"; then
+  # The stage's regional API domain (its REGION_URLS entry) needs its certificate; checked
+  # before anything is deployed.
+  api_cert=${API_CERTIFICATE_ARN:?"set API_CERTIFICATE_ARN to the ACM certificate in $region of the stage's API domain (REGION_URLS)"}
+fi
 review=
 if [ "${CHANGESET_ONLY:-}" = 1 ]; then
   review=--no-execute-changeset
@@ -42,6 +50,9 @@ set -- --region "$region" --template-file "$out/packaged.yaml" --stack-name "$st
   --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
   --no-fail-on-empty-changeset \
   --tags project=infopass "stage=$stage" "release=$release"
+if [ -n "$api_cert" ]; then
+  set -- "$@" --parameter-overrides "ApiCertificateArn=$api_cert"
+fi
 if [ -n "$review" ]; then
   set -- "$@" "$review"
 fi

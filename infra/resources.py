@@ -467,6 +467,55 @@ def rest_api(stage: Stage) -> dict[str, Any]:
     }}
 
 
+# --- The regional API's custom domain (#16: REGION_URLS names it) ----------------------------
+
+API_DOMAIN = "ApiDomain"
+API_CERTIFICATE_PARAMETER = "ApiCertificateArn"
+
+
+def api_domain_name(stage: Stage) -> str | None:
+    """The host of the stage's own entry in REGION_URLS: where the other regions send a
+    foreign office's callers (421 `office_in_other_region`)."""
+    from urllib.parse import urlparse
+
+    url = stage.region_urls.get(stage.region)
+    return urlparse(url).hostname if url else None
+
+
+def api_domain(stage: Stage) -> dict[str, dict[str, Any]]:
+    """A regional custom domain mapped to the stage's API stage at its root, so the base URL in
+    REGION_URLS (no `/api` stage prefix) serves the same routes. The certificate (ACM, in the
+    stage's region) is a deploy parameter; DNS points the name at `ApiDomainTarget`."""
+    host = api_domain_name(stage)
+    if host is None:
+        return {}
+    return {
+        API_DOMAIN: {
+            "Type": "AWS::ApiGateway::DomainName",
+            "Properties": {
+                "DomainName": host,
+                "RegionalCertificateArn": {"Ref": API_CERTIFICATE_PARAMETER},
+                "EndpointConfiguration": {"Types": ["REGIONAL"]},
+                "SecurityPolicy": "TLS_1_2",
+                "Tags": _tags(stage)}},
+        "ApiDomainMapping": {
+            "Type": "AWS::ApiGateway::BasePathMapping",
+            "DependsOn": [f"{REST_API}{stage.api_gateway_stage}Stage"],
+            "Properties": {"DomainName": {"Ref": API_DOMAIN},
+                           "RestApiId": {"Ref": REST_API},
+                           "Stage": stage.api_gateway_stage}},
+    }
+
+
+def api_domain_parameters(stage: Stage) -> dict[str, dict[str, Any]]:
+    if api_domain_name(stage) is None:
+        return {}
+    return {API_CERTIFICATE_PARAMETER: {
+        "Type": "String",
+        "Description": f"ACM certificate in the stage's region for {api_domain_name(stage)}",
+        "AllowedPattern": r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/.+$"}}
+
+
 # --- WAF: per-IP rate rules and a challenge on booking (issue 9) ------------------------------
 
 WEB_ACL = "ApiWebAcl"

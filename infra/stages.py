@@ -78,6 +78,11 @@ class Stage:
         return self.env.get("TABLE_PREFIX", self.prefix)
 
     @property
+    def region_urls(self) -> dict[str, str]:
+        """`REGION_URLS`: every region's API base URL (its custom domain); empty in one region."""
+        return json.loads(self.env.get("REGION_URLS") or "{}")
+
+    @property
     def data_set(self) -> "DataSet | None":
         """The global tables this stage shares with stages in other regions; None when the
         stage is alone with its tables (dev): they are then ordinary tables of its own stack."""

@@ -19,7 +19,9 @@ Two kinds of content:
   * every role: the stage policy file with `${AWS::Partition}`, `${AWS::AccountId}` and
     `${DataKey.Arn}` resolved by `Fn::Sub`;
   * Chalice's log groups: encrypted with the stage key;
-  * the REST API: name, stage throttling, X-Ray, access logs, problem+json gateway responses.
+  * the REST API: name, stage throttling, X-Ray, access logs, problem+json gateway responses;
+    a stage listed in REGION_URLS also gets its regional custom domain (certificate parameter
+    `ApiCertificateArn`).
 
 Chalice's merge is a deep merge in which the merge template wins, so every override below only
 names the keys it sets.
@@ -66,6 +68,7 @@ def own_resources(stage: Stage) -> dict[str, dict[str, Any]]:
     out.update(r.alarms(stage, queues))
     out.update(d.replication_alarms(stage))
     out.update(r.web_acl(stage))
+    out.update(r.api_domain(stage))
     return out
 
 
@@ -152,6 +155,10 @@ def outputs(stage: Stage) -> dict[str, Any]:
                                                         f"DkimDNSTokenValue{n}"]}]]}}
     for queue in queues:
         out[r.queue_id(queue) + "Url"] = {"Value": {"Ref": r.queue_id(queue)}}
+    if r.api_domain(stage):
+        out["ApiDomainTarget"] = {
+            "Description": f"CNAME (or Route 53 alias) target for {r.api_domain_name(stage)}",
+            "Value": {"Fn::GetAtt": [r.API_DOMAIN, "RegionalDomainName"]}}
     return out
 
 
@@ -159,5 +166,8 @@ def merge_template(stage: Stage, chalice_template: dict[str, Any]) -> dict[str, 
     clashes = set(own_resources(stage)) & set(chalice_template["Resources"])
     if clashes:
         raise ValueError(f"logical ids used by both Chalice and infra/: {sorted(clashes)}")
-    return {"Resources": {**own_resources(stage), **overrides(stage, chalice_template)},
-            "Outputs": outputs(stage)}
+    merged = {"Resources": {**own_resources(stage), **overrides(stage, chalice_template)},
+              "Outputs": outputs(stage)}
+    if r.api_domain_parameters(stage):
+        merged["Parameters"] = r.api_domain_parameters(stage)
+    return merged

@@ -144,3 +144,17 @@ def test_a_stage_without_a_data_stack_deploys_only_its_own_stack(packaged):
     assert run.returncode == 0, run.stderr
     deploys = [c for c in calls if isinstance(c, list) and c[:2] == ["cloudformation", "deploy"]]
     assert [c[c.index("--stack-name") + 1] for c in deploys] == ["infopass-prod-us-west-2"]
+
+
+def test_a_stage_with_a_regional_api_domain_needs_and_passes_its_certificate(with_data_stack):
+    sam = with_data_stack / "build" / "prod-us-west-2" / "sam.json"
+    sam.write_text(json.dumps({"Parameters": {"ApiCertificateArn": {"Type": "String"}}}))
+    run, calls = deploy(with_data_stack, CHANGESET_ONLY="1")
+    assert run.returncode != 0 and "API_CERTIFICATE_ARN" in run.stderr
+    assert calls == []  # nothing deployed or uploaded
+    certificate = "arn:aws:acm:us-west-2:123456789012:certificate/api"
+    run, calls = deploy(with_data_stack, CHANGESET_ONLY="1", API_CERTIFICATE_ARN=certificate)
+    assert run.returncode == 0, run.stderr
+    (api,) = [c for c in calls if isinstance(c, list) and c[:2] == ["cloudformation", "deploy"]
+              and "infopass-prod-us-west-2" in c]
+    assert api[api.index("--parameter-overrides") + 1] == f"ApiCertificateArn={certificate}"

@@ -213,3 +213,27 @@ def test_cfn_lint_and_checkov_pass_the_data_templates(packaged):
     passed = {c["check_id"] for report in reports for c in report["results"]["passed_checks"]}
     assert failed == []
     assert "CKV_AWS_165" in passed  # point-in-time recovery on the global tables' replicas
+
+
+@pytest.mark.parametrize("name", PROD)
+def test_each_prod_api_answers_at_the_root_of_the_domain_its_region_urls_entry_names(
+        templates, name):
+    stage = stages.load(name)
+    template = templates[name]
+    domain = template["Resources"][r.API_DOMAIN]["Properties"]
+    assert "https://" + domain["DomainName"] == stage.region_urls[stage.region]
+    assert domain["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+    assert domain["SecurityPolicy"] == "TLS_1_2"
+    assert domain["RegionalCertificateArn"] == {"Ref": r.API_CERTIFICATE_PARAMETER}
+    assert template["Parameters"][r.API_CERTIFICATE_PARAMETER]["Type"] == "String"
+    # At the root (no BasePath): REGION_URLS carries no `/api` stage prefix.
+    assert template["Resources"]["ApiDomainMapping"]["Properties"] == {
+        "DomainName": {"Ref": r.API_DOMAIN}, "RestApiId": {"Ref": "RestAPI"},
+        "Stage": stage.api_gateway_stage}
+    assert template["Outputs"]["ApiDomainTarget"]["Value"] == {
+        "Fn::GetAtt": [r.API_DOMAIN, "RegionalDomainName"]}
+
+
+def test_dev_has_no_regional_domain_to_deploy_with_a_certificate(templates):
+    assert r.API_DOMAIN not in templates["dev"]["Resources"]
+    assert r.API_CERTIFICATE_PARAMETER not in templates["dev"].get("Parameters", {})

@@ -34,7 +34,8 @@ NOT_ON_MOTO = {"AWS::Serverless::Function", "AWS::Serverless::Api", "AWS::IAM::R
                "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup",
                "AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination",
                "AWS::SES::EmailIdentity", "AWS::CloudWatch::Alarm", "AWS::WAFv2::WebACL",
-               "AWS::WAFv2::WebACLAssociation", "AWS::WAFv2::LoggingConfiguration"}
+               "AWS::WAFv2::WebACLAssociation", "AWS::WAFv2::LoggingConfiguration",
+               "AWS::ApiGateway::DomainName", "AWS::ApiGateway::BasePathMapping"}
 MOTO_ACCOUNT = "123456789012"
 OFFICE = "miami"
 PERSON = {"first_name": "Ana", "last_name": "Ruiz", "date_of_birth": "1979-08-30",
