@@ -12,9 +12,10 @@ Scope: the stage's own tables and their indexes (in the stage's region: a functi
 its own region's replica of a global table), its queues (not their dead-letter queues:
 SQS moves messages there itself), its SES identity and configuration set, its KMS key, and log
 groups of its own functions; a stage whose tables are global tables also uses the data stack's
-key of its region (`alias/<table prefix>-tables`) through DynamoDB. `${AWS::Partition}`, `${AWS::AccountId}` and `${DataKey.Arn}` are
-resolved by CloudFormation (the merge template wraps the document in `Fn::Sub`), so the files
-only deploy through the packaged template (`make deploy`), never through `chalice deploy`.
+key of its region (`alias/<table prefix>-tables`) through DynamoDB. `${AWS::Partition}`,
+`${AWS::AccountId}` and `${DataKey.Arn}` are resolved by CloudFormation (the merge template
+wraps the document in `Fn::Sub`), so the files only deploy through the packaged template
+(`make deploy`), never through `chalice deploy`.
 Two actions have no resource-level permissions in AWS and keep `Resource: "*"`, each narrowed
 by a condition where AWS offers one: `xray:PutTraceSegments`/`PutTelemetryRecords` (active
 tracing) and `cloudwatch:PutMetricData` (only in the InfoPass namespace).

@@ -167,8 +167,8 @@ class DataSet:
 
 
 def data_set_of(stage: Stage) -> DataSet | None:
-    sharing = [load(name) for name in deployed() if name not in LOCAL_STAGES]
-    sharing = [s for s in sharing if s.table_prefix == stage.table_prefix]
+    """The deployed stages with the stage's TABLE_PREFIX, if they are in more than one region."""
+    sharing = [s for s in map(load, deployed()) if s.table_prefix == stage.table_prefix]
     regions = tuple(dict.fromkeys(s.region for s in sharing))
     if len(regions) < 2:
         return None
