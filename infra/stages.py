@@ -103,7 +103,8 @@ class Stage:
     @property
     def settings(self) -> Settings:
         """The names the app computes in this stage (tables, queues), without touching os.environ."""
-        names: dict[str, Any] = {"resource_prefix": self.prefix, "table_prefix": self.table_prefix}
+        names: dict[str, Any] = {"resource_prefix": self.prefix,
+                                 "table_prefix": self.table_prefix}
         # The person claims' table has its own setting once the claims context reads it (#16).
         if "claims_table" in {f.name for f in fields(Settings)}:
             names["claims_table"] = self.claims_table
