@@ -76,8 +76,8 @@ def test_every_environment_variable_of_a_stage_is_a_setting_the_app_reads(name):
 NOT_PER_STAGE = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "CLAIMS_ENDPOINT_URL",
                  "CLAIMS_REGION"}
 # Set only by stages that share their tables with other regions (#16); a single-region stage
-# (dev) is every office's home and names its claims table by its prefix.
-MULTI_REGION_ONLY = {"REGION_URLS", "CLAIMS_TABLE"}
+# (dev) is every office's home (no moves) and names its claims table by its prefix.
+MULTI_REGION_ONLY = {"REGION_URLS", "CLAIMS_TABLE", "MOVE_FENCE_SECONDS"}
 
 
 @pytest.mark.parametrize("name", STAGES)
