@@ -156,6 +156,7 @@ def test_tables_and_queues_from_the_template_match_those_the_local_stack_creates
     stage = deployed_stack
     monkeypatch.setenv("RESOURCE_PREFIX", "infopass-local-compare")
     monkeypatch.setenv("TABLE_PREFIX", "infopass-local-compare")
+    monkeypatch.setenv("CLAIMS_TABLE", "infopass-local-compare-claims")
     wiring.rewire()
     provision.create_tables()
     provision.create_queues()
