@@ -168,6 +168,40 @@ def replication_alarms(stage: Stage) -> dict[str, dict[str, Any]]:
     return alarms
 
 
+# What the claims saga calls (REGIONS.md): a system error on any of them in this region's replica
+# means a claim cannot be taken, confirmed or released here, so no booking goes through.
+CLAIMS_OPERATIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")
+
+
+def claims_alarm(stage: Stage) -> dict[str, dict[str, Any]]:
+    """In the stage's own stack: DynamoDB answering 5xx on the stage's replica of the claims
+    table (e.g. an MRSC write that cannot reach a second Region)."""
+    data = stage.data_set
+    if data is None:
+        return {}
+    name = f"{data.prefix}-{r.CLAIMS}"
+    metrics: list[dict[str, Any]] = [{
+        "Id": "errors", "ReturnData": True, "Label": "claims system errors",
+        "Expression": " + ".join(f"FILL(m{i}, 0)" for i in range(len(CLAIMS_OPERATIONS)))}]
+    for i, operation in enumerate(CLAIMS_OPERATIONS):
+        metrics.append({"Id": f"m{i}", "ReturnData": False, "MetricStat": {
+            "Metric": {"Namespace": "AWS/DynamoDB", "MetricName": "SystemErrors",
+                       "Dimensions": [{"Name": "TableName", "Value": name},
+                                      {"Name": "Operation", "Value": operation}]},
+            "Period": 60, "Stat": "Sum"}})
+    return {"ClaimsSystemErrorsAlarm": {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmName": f"{stage.prefix}-claims-system-errors",
+            "AlarmDescription": f"DynamoDB fails requests to {name} in {stage.region} (2 of 3 "
+                                "minutes): person claims cannot be written, so no booking goes "
+                                "through here. README Regions: failover runbook.",
+            "Metrics": metrics, "EvaluationPeriods": 3, "DatapointsToAlarm": 2,
+            "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "AlarmActions": [{"Ref": r.ALARM_TOPIC}], "OKActions": [{"Ref": r.ALARM_TOPIC}],
+            "TreatMissingData": "notBreaching"}}}
+
+
 def write(stage: Stage, out: Path) -> Path | None:
     """The data stack templates of the stage's data set and the `stacks` list, or None."""
     data = stage.data_set

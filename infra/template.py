@@ -67,6 +67,7 @@ def own_resources(stage: Stage) -> dict[str, dict[str, Any]]:
     out.update(r.api_access_logs(stage))
     out.update(r.alarms(stage, queues))
     out.update(d.replication_alarms(stage))
+    out.update(d.claims_alarm(stage))
     out.update(r.web_acl(stage))
     out.update(r.api_domain(stage))
     return out

@@ -158,7 +158,7 @@ def test_each_prod_stack_alarms_on_replication_lag_of_every_regional_table_to_th
     (peer,) = [region for region in stage.data_set.regions if region != stage.region]
     alarms = [a["Properties"] for a in resources_of(templates[name],
                                                     "AWS::CloudWatch::Alarm").values()
-              if a["Properties"]["MetricName"] == "ReplicationLatency"]
+              if a["Properties"].get("MetricName") == "ReplicationLatency"]
     watched = {}
     for alarm in alarms:
         dimensions = {x["Name"]: x["Value"] for x in alarm["Dimensions"]}
@@ -176,7 +176,7 @@ def test_dev_stays_single_region_with_its_own_tables_and_no_replication_alarms(t
     names = {t["Properties"]["TableName"] for t in
              resources_of(template, "AWS::DynamoDB::Table").values()}
     assert names == {f"infopass-dev-{m.short_name}" for m in r.data_tables()}
-    assert not any(a["Properties"]["MetricName"] == "ReplicationLatency"
+    assert not any(a["Properties"].get("MetricName") == "ReplicationLatency"
                    for a in resources_of(template, "AWS::CloudWatch::Alarm").values())
     env = stages.load("dev").env
     assert "REGION_URLS" not in env and "CLAIMS_TABLE" not in env
@@ -237,3 +237,21 @@ def test_each_prod_api_answers_at_the_root_of_the_domain_its_region_urls_entry_n
 def test_dev_has_no_regional_domain_to_deploy_with_a_certificate(templates):
     assert r.API_DOMAIN not in templates["dev"]["Resources"]
     assert r.API_CERTIFICATE_PARAMETER not in templates["dev"].get("Parameters", {})
+
+
+@pytest.mark.parametrize("name", PROD)
+def test_each_prod_stack_alarms_when_its_claims_replica_fails_requests(templates, name):
+    stage = stages.load(name)
+    alarm = templates[name]["Resources"]["ClaimsSystemErrorsAlarm"]["Properties"]
+    assert alarm["AlarmActions"] == [{"Ref": r.ALARM_TOPIC}]
+    (total,) = [m for m in alarm["Metrics"] if m["ReturnData"]]
+    watched = {m["Id"]: m["MetricStat"]["Metric"] for m in alarm["Metrics"] if not m["ReturnData"]}
+    # The alarm adds up every operation it watches, and watches every one the saga calls.
+    assert set(re.findall(r"FILL\((m\d+), 0\)", total["Expression"])) == set(watched)
+    assert {tuple(sorted((x["Name"], x["Value"]) for x in metric["Dimensions"]))
+            for metric in watched.values()} == {
+        (("Operation", operation), ("TableName", stage.claims_table))
+        for operation in d.CLAIMS_OPERATIONS}
+    assert all(metric["MetricName"] == "SystemErrors" and metric["Namespace"] == "AWS/DynamoDB"
+               for metric in watched.values())
+    assert "ClaimsSystemErrorsAlarm" not in templates["dev"]["Resources"]
