@@ -36,6 +36,18 @@ def dynamodb() -> Any:
     return Connection(region=s.region, host=s.aws_endpoint_url)
 
 
+@lru_cache(maxsize=None)
+def claims_dynamodb() -> Any:
+    """The one PynamoDB connection to the person-claims table (chalicelib/booking/
+    claim_repository.py): in AWS the stage region's replica of the multi-Region strongly
+    consistent global table; locally and in tests its own endpoint (`CLAIMS_ENDPOINT_URL`),
+    which two local regions share."""
+    from pynamodb.connection import Connection
+
+    s = _settings.settings
+    return Connection(region=s.claims_region or s.region, host=s.claims_endpoint_url)
+
+
 _per_thread = threading.local()
 
 
@@ -63,6 +75,7 @@ def share_sessions_with_pynamodb() -> None:
 def reset() -> None:
     client.cache_clear()
     dynamodb.cache_clear()
+    claims_dynamodb.cache_clear()
 
 
 @lru_cache(maxsize=None)

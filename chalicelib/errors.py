@@ -111,6 +111,17 @@ class AlreadyBooked(Conflict):
     title = "This person already has an appointment"
 
 
+class AppointmentInOtherRegion(Conflict):
+    """The person's nationwide claim names a booking made through another region's service
+    (issue 16). Names only that region and its API's base URL, never whose it is."""
+    code = "appointment_in_other_region"
+    title = "This person already has an appointment booked through another region"
+
+    def __init__(self, region: str, base_url: str | None = None) -> None:
+        super().__init__("Look it up, change or cancel it through the {region} service.",
+                         region=region, **({"base_url": base_url} if base_url else {}))
+
+
 class ContactLimitReached(Conflict):
     code = "contact_limit_reached"
     title = "Too many active appointments use this email address or phone number"

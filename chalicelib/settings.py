@@ -152,9 +152,22 @@ class Settings:
     rate_limit_exempt: tuple[str, ...] = field(default_factory=lambda: tuple(
         n.strip() for n in os.environ.get("RATE_LIMIT_EXEMPT", "").split(",") if n.strip()))
 
-    # Regions (issue 16): the API base URL of every region's stage; see parse_region_urls.
+    # Regions (issue 16): {region: API base URL} of the stage's regions; more than one region
+    # is multi-region mode. The person-claims table (one active appointment per person
+    # nationwide) has the same name in every region, and locally a shared endpoint of its own
+    # that stands in for the multi-Region strongly consistent global table.
     region_urls: dict[str, str] = field(
         default_factory=lambda: parse_region_urls(os.environ.get("REGION_URLS")))
+    # Unset: `{TABLE_PREFIX}-claims` (`claims_table_name`).
+    claims_table: str = field(default_factory=lambda: os.environ.get("CLAIMS_TABLE", ""))
+    claims_endpoint_url: str | None = field(default_factory=lambda: os.environ.get(
+        "CLAIMS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL") or None)
+    # Local stacks and tests only: the region the claims endpoint is signed for, so that two
+    # local regions see one table (moto keeps tables per region). In AWS, the stage's region.
+    claims_region: str | None = field(default_factory=lambda: os.environ.get("CLAIMS_REGION") or None)
+    # A pending claim's lease: well above the API Lambda timeout (30 s), so a claim whose lease
+    # ran out belongs to a request that is no longer running.
+    claim_lease_seconds: int = field(default_factory=lambda: _int("CLAIM_LEASE_SECONDS", 120))
     # How long an office is fenced (no region writes it) before its home moves: the offices
     # cache, a Lambda's whole run and replication must all have passed.
     move_fence_seconds: int = field(default_factory=lambda: _int("MOVE_FENCE_SECONDS", 60))
@@ -165,6 +178,9 @@ class Settings:
     def resource_name(self, short: str) -> str:
         """Names of the stage's own regional resources (queues)."""
         return f"{self.resource_prefix}-{short}"
+
+    def claims_table_name(self) -> str:
+        return self.claims_table or self.table_name("claims")
 
 
 settings = Settings()

@@ -17,13 +17,32 @@ class _Table(Model):
     short_name = ""
     # Attributes holding an epoch second after which DynamoDB may delete the item.
     ttl_attribute: str | None = None
+    # A copy in every region that only an office's home region writes (a global table); False
+    # for the person claims, one strongly consistent table all regions write.
+    regional = True
+
+    @classmethod
+    def full_name(cls, s: _settings.Settings) -> str:
+        return s.table_name(cls.short_name)
+
+    @classmethod
+    def endpoint(cls, s: _settings.Settings) -> str | None:
+        return s.aws_endpoint_url
+
+    @classmethod
+    def signing_region(cls, s: _settings.Settings) -> str:
+        return s.region
+
+    @classmethod
+    def shared_connection(cls):
+        return aws.dynamodb()
 
     @classmethod
     def _get_connection(cls):
         """PynamoDB's table connection, moved onto the one shared connection (`aws.dynamodb`):
         otherwise every model builds a client of its own."""
         table = super()._get_connection()
-        shared = aws.dynamodb()
+        shared = cls.shared_connection()
         if table.connection is not shared:
             shared.add_meta_table(table.connection.get_meta_table(cls.Meta.table_name))
             table.connection = shared
@@ -196,7 +215,7 @@ TABLES: list[type[_Table]] = [SlotRecord, AppointmentRecord, PersonRecord, Idemp
 TABLE_MODULES = ("chalicelib.offices.records", "chalicelib.booking.hold_repository",
                  "chalicelib.limits.repository", "chalicelib.notices.records",
                  "chalicelib.performance.records", "chalicelib.triage.records",
-                 "chalicelib.waitlist.repository")
+                 "chalicelib.waitlist.repository", "chalicelib.booking.claim_repository")
 
 
 def all_tables() -> list[type[_Table]]:
@@ -222,9 +241,9 @@ def register(model: type[_Table]) -> type[_Table]:
 
 
 def bind_one(model: type[_Table], s: _settings.Settings) -> None:
-    model.Meta.table_name = s.table_name(model.short_name)
-    model.Meta.region = s.region
-    model.Meta.host = s.aws_endpoint_url
+    model.Meta.table_name = model.full_name(s)
+    model.Meta.region = model.signing_region(s)
+    model.Meta.host = model.endpoint(s)
     model._connection = None  # the next call connects with the new settings
 
 

@@ -13,6 +13,7 @@ from chalicelib.observability import configure_logging
 # never loads triage, notices or performance (cold start, issue 14). Every table is registered by
 # `chalicelib.tables.all_tables()`, not by the imports here.
 if TYPE_CHECKING:
+    from chalicelib.booking.claims import NationwideClaims
     from chalicelib.booking.domain import Policy
     from chalicelib.booking.holds import HoldService
     from chalicelib.booking.release import ReservedSeatRelease
@@ -78,7 +79,22 @@ def booking_service() -> BookingService:
                           on_seat_freed=lambda office_id, start: waitlist_service().seat_freed(
                               office_id, start),
                           holds=DynamoHoldRepository(),
-                          generation_marks=DynamoGenerationMarks())
+                          generation_marks=DynamoGenerationMarks(),
+                          claims=nationwide_claims())
+
+
+@lru_cache(maxsize=1)
+def nationwide_claims() -> NationwideClaims:
+    """The person's claim every region shares (issue 16). It runs on one-region stages too
+    (local, dev, tests): the same code path everywhere, two more requests a booking."""
+    from chalicelib.booking.claim_repository import DynamoClaims
+    from chalicelib.booking.claims import NationwideClaims
+    from chalicelib.booking.repository import DynamoBookingRepository
+
+    s = _settings.settings
+    return NationwideClaims(DynamoClaims(), s.region, DynamoBookingRepository(),
+                            lease_seconds=s.claim_lease_seconds, clock=_utc_now,
+                            region_urls=s.region_urls)
 
 
 def _cancelled(appointment) -> None:
@@ -144,7 +160,8 @@ def closure_job() -> ClosureJob:
 
     configure_logging()
     return ClosureJob(DynamoOfficeRepository(),
-                      SqsNoticePublisher(_settings.settings.notices_queue_url))
+                      SqsNoticePublisher(_settings.settings.notices_queue_url),
+                      on_cancelled=nationwide_claims().released)
 
 
 @lru_cache(maxsize=1)
@@ -306,6 +323,7 @@ def rewire() -> None:
     aws.reset()
     limiter.cache_clear()
     booking_service.cache_clear()
+    nationwide_claims.cache_clear()
     reserved_seat_release.cache_clear()
     hold_service.cache_clear()
     waitlist_service.cache_clear()

@@ -57,7 +57,7 @@ def document(stage: Stage) -> dict[str, Any]:
     s = stage.settings
     table_arns, index_arns = [], []
     for model in tables:
-        table_arn = arn(stage, "dynamodb", f"table/{s.table_name(model.short_name)}")
+        table_arn = arn(stage, "dynamodb", f"table/{model.full_name(s)}")
         table_arns.append(table_arn)
         index_arns += [f"{table_arn}/index/{name}" for name in r.index_names(model)]
     statements: list[dict[str, Any]] = [

@@ -153,7 +153,7 @@ def table_shape(model) -> dict[str, Any]:
 def table(model, stage: Stage) -> dict[str, Any]:
     shape = table_shape(model)
     properties: dict[str, Any] = {
-        "TableName": stage.settings.table_name(model.short_name),
+        "TableName": model.full_name(stage.settings),
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": shape.pop("AttributeDefinitions"),
         "KeySchema": shape.pop("KeySchema"),

@@ -31,8 +31,8 @@ def copy_office(office_id: str, source: Any, target: Any) -> int:
     named = {"S": office_id}
     for model in tables.all_tables():
         short = model.short_name
-        if short == "offices":
-            continue  # the move itself writes the office's placement in every region
+        if short == "offices" or not model.regional:
+            continue  # the move writes the office's placement; claims are one shared table
         for item in _scan(source.client, source._table(short)):
             if item.get("office_id") != named:
                 continue

@@ -41,3 +41,13 @@ def return_expired_holds(event):
     emit_counts({RETURNED_METRIC: counts["returned"]})
     log.info("expired holds returned", extra=counts)
     return counts
+
+
+@jobs.schedule(Rate(1, unit=Rate.MINUTES), name="sweep_claims")
+def sweep_claims(event):
+    """Resolves this region's pending person claims whose lease ran out (their request died
+    between the booking transaction and the claim's confirmation): confirmed when the
+    appointment is here, deleted otherwise (chalicelib/booking/claims.py)."""
+    counts = wiring.nationwide_claims().sweep()
+    log.info("claims swept", extra=counts)
+    return counts

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib import errors
 from chalicelib.booking import offices, representation, schedule, seats
+from chalicelib.booking.claims import NationwideClaims, NoClaims
 from chalicelib.booking.contacts import ContactSeats
 from chalicelib.booking.domain import (Appointment, Policy, changes_close, ensure_bookable,
                                        ensure_cancellable, ensure_changeable,
@@ -65,8 +66,12 @@ class BookingService:
                  clock: Clock = utc_now, attempts: ProofAttempts = NO_LIMIT,
                  on_cancelled: Callable[[Appointment], None] | None = None,
                  on_seat_freed: Callable[[str, datetime], object] | None = None,
-                 holds: HoldStore | None = None, generation_marks: Marks | None = None) -> None:
+                 holds: HoldStore | None = None, generation_marks: Marks | None = None,
+                 claims: NationwideClaims | NoClaims | None = None) -> None:
         self.repo = repository
+        # The person's nationwide claim (chalicelib/booking/claims.py), taken around every
+        # booking transaction, released after a cancellation, moved with a reschedule.
+        self.claims = claims or NoClaims()
         self.generation_marks = generation_marks or NoMarks()
         self.holds = holds
         self.attempts = attempts
@@ -275,75 +280,79 @@ class BookingService:
         # Each contact's first seat, unread: a taken one fails its condition, and only then
         # are the contact's seats read to pick a free one (or refuse).
         picked = self.contacts.first_seats(contacts)
-        for attempt in range(_RETRIES_ON_CONFLICT):
-            now = self.clock()
-            appointment = self._new_appointment(request, office, slot, key, now)
-            together: list[TransactionPart] = list(together_with)
-            if admission is not None:
-                together.append(admission)
-            if hold is not None and hold.usable(now):
-                # The hold's seat becomes the booking's: no second seat is taken.
-                seat = SeatTaking(hold_id=hold.hold_id, at=int(now.timestamp()))
-                together.append(self.holds.conversion(hold, appointment.confirmation_number))
-            else:
-                seat = self._seat(office, slot, now)  # no hold, or it expired: any free seat
-            appointment.contact_seats = picked
-            body = representation.booking(appointment, office,
-                                          changes_close(appointment.start, self.policy), now)
-            claim = (IdempotencyClaim(claim_key, body_hash, 201, body,
-                                      int((now + self.idempotency_ttl).timestamp()),
-                                      claimed_at=int(now.timestamp()))
-                     if claim_key else None)
-            try:
-                self.repo.book(appointment, not_active_after=now,
-                               last_visit_before=slot.start - self.policy.min_interval,
-                               claim=claim, seat=seat, together_with=together,
-                               office_mode="self_service")
-            except Rejected as rejected:
+        with self.claims.held(key, office["id"], schedule.slot_id(slot.office_id, slot.start)) \
+                as nationwide:
+            for attempt in range(_RETRIES_ON_CONFLICT):
+                now = self.clock()
+                appointment = self._new_appointment(request, office, slot, key, now)
+                together: list[TransactionPart] = list(together_with)
                 if admission is not None:
-                    # A full window is a 429 at once; a closed one was counted anew.
-                    if admission.rejected(rejected.failed, rejected.old) \
-                            and rejected.failed == {admission.label}:
+                    together.append(admission)
+                if hold is not None and hold.usable(now):
+                    # The hold's seat becomes the booking's: no second seat is taken.
+                    seat = SeatTaking(hold_id=hold.hold_id, at=int(now.timestamp()))
+                    together.append(self.holds.conversion(hold, appointment.confirmation_number))
+                else:
+                    seat = self._seat(office, slot, now)  # no hold, or it expired: any free seat
+                appointment.contact_seats = picked
+                body = representation.booking(appointment, office,
+                                              changes_close(appointment.start, self.policy), now)
+                claim = (IdempotencyClaim(claim_key, body_hash, 201, body,
+                                          int((now + self.idempotency_ttl).timestamp()),
+                                          claimed_at=int(now.timestamp()))
+                         if claim_key else None)
+                try:
+                    self.repo.book(appointment, not_active_after=now,
+                                   last_visit_before=slot.start - self.policy.min_interval,
+                                   claim=claim, seat=seat, together_with=together,
+                                   office_mode="self_service")
+                except Rejected as rejected:
+                    if admission is not None:
+                        # A full window is a 429 at once; a closed one was counted anew.
+                        if admission.rejected(rejected.failed, rejected.old) \
+                                and rejected.failed == {admission.label}:
+                            continue
+                        rejected.failed.discard(admission.label)
+                    if rejected.replay is not None:
+                        return self._replayed(rejected.replay, body_hash)
+                    if "office" in rejected.failed:
+                        office = self._office_changed(office)
                         continue
-                    rejected.failed.discard(admission.label)
-                if rejected.replay is not None:
-                    return self._replayed(rejected.replay, body_hash)
-                if "office" in rejected.failed:
-                    office = self._office_changed(office)
+                    guess_failed = False
+                    if guessed and "slot" in rejected.failed:
+                        slot, guessed, guess_failed = self._read_slot(slot), False, True
+                    if any(f.startswith(CONTACT_LABEL) for f in rejected.failed):
+                        picked, guess_failed = self._contact_seats(contacts, key, now), True
+                    if guess_failed and "hold" not in rejected.failed:
+                        continue
+                    if "hold" in rejected.failed:
+                        hold = self._hold_for(request.hold_id, slot)  # used meanwhile: says so
+                        continue
+                    if ("slot" in rejected.failed and request.hold_id
+                            and attempt < _RETRIES_ON_CONFLICT - 1):
+                        hold = self._hold_for(request.hold_id, slot)  # it expired meanwhile
+                        slot = self.reread(slot)
+                        continue
+                    if rejected.failed == {"slot"} and attempt < _RETRIES_ON_CONFLICT - 1:
+                        slot = self.reread(slot)  # another took that seat first: is one left?
+                        continue
+                    if rejected.failed or attempt == _RETRIES_ON_CONFLICT - 1:
+                        replay = self._explain_rejected_booking(
+                            rejected, office, slot, key, claim_key, body_hash)
+                        if replay:
+                            return replay
                     continue
-                guess_failed = False
-                if guessed and "slot" in rejected.failed:
-                    slot, guessed, guess_failed = self._read_slot(slot), False, True
-                if any(f.startswith(CONTACT_LABEL) for f in rejected.failed):
-                    picked, guess_failed = self._contact_seats(contacts, key, now), True
-                if guess_failed and "hold" not in rejected.failed:
-                    continue
-                if "hold" in rejected.failed:
-                    hold = self._hold_for(request.hold_id, slot)  # used meanwhile: says so
-                    continue
-                if ("slot" in rejected.failed and request.hold_id
-                        and attempt < _RETRIES_ON_CONFLICT - 1):
-                    hold = self._hold_for(request.hold_id, slot)  # it expired meanwhile
-                    slot = self.reread(slot)
-                    continue
-                if rejected.failed == {"slot"} and attempt < _RETRIES_ON_CONFLICT - 1:
-                    slot = self.reread(slot)  # another took that seat first: is one left?
-                    continue
-                if rejected.failed or attempt == _RETRIES_ON_CONFLICT - 1:
-                    replay = self._explain_rejected_booking(
-                        rejected, office, slot, key, claim_key, body_hash)
-                    if replay:
-                        return replay
-                continue
-            if admission is not None:
-                admission.committed()
-            if hold is not None and hold.client:
-                self.holds.free_marker(hold)  # the client may hold another time at once
-            log.info("booked", extra={"office_id": office["id"], "slot_id": appointment.slot_id})
-            self._notify("booking_confirmation", appointment)
-            return Outcome(201, body)
-        self._contact_seats(contacts, key, self.clock())  # lost every race: is a seat left?
-        raise errors.ConcurrentUpdate()
+                if admission is not None:
+                    admission.committed()
+                if hold is not None and hold.client:
+                    self.holds.free_marker(hold)  # the client may hold another time at once
+                log.info("booked", extra={"office_id": office["id"],
+                                          "slot_id": appointment.slot_id})
+                nationwide.booked(appointment)
+                self._notify("booking_confirmation", appointment)
+                return Outcome(201, body)
+            self._contact_seats(contacts, key, self.clock())  # lost every race: is a seat left?
+            raise errors.ConcurrentUpdate()
 
     def _hold_for(self, hold_id: str, slot: Slot):
         """The hold a booking converts: it must exist, be for this slot and not be used or
@@ -389,58 +398,62 @@ class BookingService:
         a = request.applicant
         key = person_key(self.pepper, a["first_name"], a["last_name"],
                          date.fromisoformat(a["date_of_birth"]))
-        for attempt in range(_RETRIES_ON_CONFLICT + 1):
-            now = self.clock()
-            seat = self._seat(office, slot, now, staff=True)
-            cn = new_confirmation_number()
-            appointment = Appointment(
-                confirmation_number=cn, status="booked", version=1, office_id=office["id"],
-                slot_id=schedule.slot_id(slot.office_id, slot.start), start=slot.start,
-                end=slot.end, timezone=office["timezone"], person_key=key,
-                proof=proof_digest(self.pepper, cn, a["last_name"],
-                                   date.fromisoformat(a["date_of_birth"])),
-                applicant=dict(a), reason=dict(request.reason), language=request.language,
-                contact_method=request.contact_method, a_number=request.a_number,
-                receipt_number=request.receipt_number,
-                accommodations=list(request.accommodations), seat_pool=seat.pool,
-                created_at=now, updated_at=now)
-            try:
-                self.repo.book(appointment, not_active_after=now,
-                               last_visit_before=last_visit_before, claim=None,
-                               together_with=together_with(appointment) if together_with else (),
-                               seat=seat, office_mode="self_service" if assisted else None)
-            except Rejected as rejected:
-                corrected = self._guess_corrected(rejected.failed, office, slot, guessed)
-                if corrected:
-                    office, slot, guessed = corrected
-                    continue
-                if rejected.failed == {"appointment"} or (not rejected.failed
-                                                          and attempt < _RETRIES_ON_CONFLICT - 1):
-                    continue  # a confirmation-number collision or a transient conflict
-                if (rejected.failed == {"slot"} and seat != SeatTaking()
-                        and attempt < _RETRIES_ON_CONFLICT):
-                    # The reserve (or that expired hold) went first, to another grant or to
-                    # the release job: read the slot again and take whatever seat is left.
-                    slot = self.reread(slot)
-                    continue
-                if rejected.failed - {"slot", "person", "appointment"}:
-                    raise  # the caller's own condition failed: it knows why
-                if "slot" in rejected.failed:
-                    raise errors.SlotUnavailable(
-                        alternatives=self.alternatives(office, slot.start)) from None
-                if "person" in rejected.failed:
-                    person = self.repo.get_person(key) if assisted else None
-                    if person and not (person.active_start and person.active_start >= now):
-                        raise errors.TooSoon(
-                            f"One visit per {self.policy.min_interval.days} days.") from None
-                    raise errors.AlreadyBooked(
-                        "This person already has an upcoming appointment.") from None
-                raise errors.ConcurrentUpdate() from None
-            log.info("booked on behalf", extra={"office_id": office["id"],
-                                                "slot_id": appointment.slot_id})
-            self._notify("booking_confirmation", appointment)
-            return appointment
-        raise errors.ConcurrentUpdate()
+        with self.claims.held(key, office["id"], schedule.slot_id(slot.office_id, slot.start)) \
+                as nationwide:
+            for attempt in range(_RETRIES_ON_CONFLICT + 1):
+                now = self.clock()
+                seat = self._seat(office, slot, now, staff=True)
+                cn = new_confirmation_number()
+                appointment = Appointment(
+                    confirmation_number=cn, status="booked", version=1, office_id=office["id"],
+                    slot_id=schedule.slot_id(slot.office_id, slot.start), start=slot.start,
+                    end=slot.end, timezone=office["timezone"], person_key=key,
+                    proof=proof_digest(self.pepper, cn, a["last_name"],
+                                       date.fromisoformat(a["date_of_birth"])),
+                    applicant=dict(a), reason=dict(request.reason), language=request.language,
+                    contact_method=request.contact_method, a_number=request.a_number,
+                    receipt_number=request.receipt_number,
+                    accommodations=list(request.accommodations), seat_pool=seat.pool,
+                    created_at=now, updated_at=now)
+                try:
+                    self.repo.book(appointment, not_active_after=now,
+                                   last_visit_before=last_visit_before, claim=None,
+                                   together_with=together_with(appointment) if together_with
+                                   else (),
+                                   seat=seat, office_mode="self_service" if assisted else None)
+                except Rejected as rejected:
+                    corrected = self._guess_corrected(rejected.failed, office, slot, guessed)
+                    if corrected:
+                        office, slot, guessed = corrected
+                        continue
+                    if rejected.failed == {"appointment"} or (
+                            not rejected.failed and attempt < _RETRIES_ON_CONFLICT - 1):
+                        continue  # a confirmation-number collision or a transient conflict
+                    if (rejected.failed == {"slot"} and seat != SeatTaking()
+                            and attempt < _RETRIES_ON_CONFLICT):
+                        # The reserve (or that expired hold) went first, to another grant or to
+                        # the release job: read the slot again and take whatever seat is left.
+                        slot = self.reread(slot)
+                        continue
+                    if rejected.failed - {"slot", "person", "appointment"}:
+                        raise  # the caller's own condition failed: it knows why
+                    if "slot" in rejected.failed:
+                        raise errors.SlotUnavailable(
+                            alternatives=self.alternatives(office, slot.start)) from None
+                    if "person" in rejected.failed:
+                        person = self.repo.get_person(key) if assisted else None
+                        if person and not (person.active_start and person.active_start >= now):
+                            raise errors.TooSoon(
+                                f"One visit per {self.policy.min_interval.days} days.") from None
+                        raise errors.AlreadyBooked(
+                            "This person already has an upcoming appointment.") from None
+                    raise errors.ConcurrentUpdate() from None
+                log.info("booked on behalf", extra={"office_id": office["id"],
+                                                    "slot_id": appointment.slot_id})
+                nationwide.booked(appointment)
+                self._notify("booking_confirmation", appointment)
+                return appointment
+            raise errors.ConcurrentUpdate()
 
     def _replay(self, claim_key: str, body_hash: str) -> Outcome | None:
         stored = self.repo.get_response(claim_key, self.clock())
@@ -535,6 +548,7 @@ class BookingService:
             appointment = self._cancel(appointment, together_with, held)
         finally:
             held.settle()
+        self.claims.released(appointment.person_key, appointment.confirmation_number)
         self._notify("cancellation", appointment)
         if self.on_cancelled:
             try:
@@ -605,35 +619,40 @@ class BookingService:
                     "A visit granted through a service request moves within its office only.")
         office, slot, guessed = self.slot_to_book(request.slot_id, any_office=granted)
         freed = (appointment.office_id, appointment.start)  # the repository moves `appointment`
-        for _ in range(_RETRIES_ON_CONFLICT):
-            try:
-                moved = self.repo.reschedule(
-                    appointment, slot, office["timezone"], now,
-                    last_visit_before=slot.start if granted
-                    else slot.start - self.policy.min_interval,
-                    seat=self._seat(office, slot, now),
-                    old_to_pool=self._returned_pool(appointment, now),
-                    together_with=[*(together_with(appointment.confirmation_number,
-                                                   slot.office_id) if together_with else ()),
-                                   held],
-                    office_mode=None if granted else "self_service")
-            except Rejected as rejected:
-                if held.rejected(rejected.failed) and not rejected.failed:
-                    continue  # the proof's window closed meanwhile: nothing to give back
-                corrected = self._guess_corrected(rejected.failed, office, slot, guessed)
-                if corrected:
-                    office, slot, guessed = corrected
-                    continue
-                if "slot" in rejected.failed:
-                    raise errors.SlotUnavailable(
-                        alternatives=self.alternatives(office, slot.start)) from None
-                if rejected.failed == {"person"}:
-                    raise errors.TooSoon() from None
-                raise errors.ConcurrentUpdate() from None
-            held.committed()
-            break
-        else:
-            raise errors.ConcurrentUpdate()
+        # The claim covers both visits while the transaction runs (chalicelib/booking/claims.py).
+        with self.claims.moving(appointment, slot.office_id,
+                                schedule.slot_id(slot.office_id, slot.start), slot.end) \
+                as nationwide:
+            for _ in range(_RETRIES_ON_CONFLICT):
+                try:
+                    moved = self.repo.reschedule(
+                        appointment, slot, office["timezone"], now,
+                        last_visit_before=slot.start if granted
+                        else slot.start - self.policy.min_interval,
+                        seat=self._seat(office, slot, now),
+                        old_to_pool=self._returned_pool(appointment, now),
+                        together_with=[*(together_with(appointment.confirmation_number,
+                                                       slot.office_id) if together_with else ()),
+                                       held],
+                        office_mode=None if granted else "self_service")
+                except Rejected as rejected:
+                    if held.rejected(rejected.failed) and not rejected.failed:
+                        continue  # the proof's window closed meanwhile: nothing to give back
+                    corrected = self._guess_corrected(rejected.failed, office, slot, guessed)
+                    if corrected:
+                        office, slot, guessed = corrected
+                        continue
+                    if "slot" in rejected.failed:
+                        raise errors.SlotUnavailable(
+                            alternatives=self.alternatives(office, slot.start)) from None
+                    if rejected.failed == {"person"}:
+                        raise errors.TooSoon() from None
+                    raise errors.ConcurrentUpdate() from None
+                held.committed()
+                break
+            else:
+                raise errors.ConcurrentUpdate()
+            nationwide.booked(moved)
         appointment = moved
         self._notify("reschedule_confirmation", appointment)
         if self.on_seat_freed:

@@ -35,8 +35,12 @@ class Publisher(Protocol):
 
 class ClosureJob:
     def __init__(self, store: ClosureStore, publisher: Publisher,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 on_cancelled: Callable[[str, str], None] | None = None) -> None:
         self.store = store
+        # Told (person key, confirmation number) after each cancellation: the person's
+        # nationwide claim is released (chalicelib/booking/claims.py).
+        self.on_cancelled = on_cancelled
         self.publisher = publisher
         self.clock = clock
 
@@ -65,6 +69,8 @@ class ClosureJob:
                     if self.store.cancel_for_closure(visit, closure["closure_id"],
                                                      CLOSURE_CANCELLATION, self.clock()):
                         counts["cancelled"] += 1
+                        if self.on_cancelled:
+                            self.on_cancelled(visit.person_key, visit.confirmation_number)
                         self._notify(visit)
         if counts["cancelled"]:
             log.info("closure cancellations", extra=counts)

@@ -39,8 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fence-seconds", type=float, default=s.move_fence_seconds)
     parser.add_argument("--failover", metavar="LOST_REGION",
                         help="unplanned: move every office of a lost region to --to")
-    parser.add_argument("--claims-table", default=s.claims_table_name()
-                        if hasattr(s, "claims_table_name") else f"{s.resource_prefix}-claims")
+    parser.add_argument("--claims-table", default=s.claims_table_name())
     parser.add_argument("--claims-endpoint", default=None,
                         help="local stacks: the shared claims server")
     parser.add_argument("--copy", action="store_true",
@@ -48,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     endpoints = dict(e.split("=", 1) for e in args.endpoint)
     prefixes = dict(p.split("=", 1) for p in args.prefix if "=" in p)
-    shared = next((p for p in args.prefix if "=" not in p), s.resource_prefix)
+    shared = next((p for p in args.prefix if "=" not in p), s.table_prefix)
     regions = {r: RegionTables(r, prefixes.get(r, shared), endpoints.get(r)) for r in args.region}
     replicate = None
     if args.copy:

@@ -125,17 +125,23 @@ class OfficeMove:
         kept, unseated, present = [], [], 0
         for claim in claims.of_region(lost_region):
             cn = claim.get("confirmation_number")
+            pending = claim.get("state") == "pending"
             if claim.get("office_id") in moved and not (cn and target.has_appointment(cn)):
                 # Lost in replication, or a booking that died mid-way: keep its seat either way.
                 if claim.get("slot_id") and target.keep_seat(claim["slot_id"]):
                     kept.append(cn or "(pending)")
                 else:
                     unseated.append(cn or "(pending)")
+                if not pending:
+                    # The survivor would take its own missing appointment for a stale claim
+                    # and book the person twice: the claim stays the lost region's, holding the
+                    # person to their one appointment until the visit ends.
+                    continue
             elif cn:
                 present += 1
-            # From now on the survivor's sweep and cancellations look after the claim.
-            claims.reassign(claim["person_key"], claim["claim_id"], to_region,
-                            claim.get("state") == "pending")
+            # From now on the survivor's sweep and cancellations look after the claim (a
+            # pending one whose booking is not here: the sweep lets the person book again).
+            claims.reassign(claim["person_key"], claim["claim_id"], to_region, pending)
         for office_id in moved:
             for region in sorted(survivors.values(), key=lambda r: r.region != to_region):
                 region.set_placement(office_id, to_region, None)

@@ -209,9 +209,9 @@ def complete(actor: Actor, confirmation_number):
 ASSISTERS = (TIER1, FRONT_DESK)
 ASSISTED = ("staff: assisted booking",)
 _BOOKING_PROBLEMS = {404: ["unknown_slot", "unknown_office"],
-                     409: ["slot_unavailable", "already_booked", "contact_limit_reached",
-                           "too_soon_since_last_visit", "office_not_self_service",
-                           "concurrent_update"]}
+                     409: ["slot_unavailable", "already_booked", "appointment_in_other_region",
+                           "contact_limit_reached", "too_soon_since_last_visit",
+                           "office_not_self_service", "concurrent_update"]}
 
 
 @api.route("/staff/appointments", methods=["POST"], authorizer=staff_identity)

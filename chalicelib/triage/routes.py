@@ -51,8 +51,8 @@ _STEP_PROBLEMS = {404: ["service_request_not_found"],
 _DECISION = {409: ["contact_required"]}
 # Steps that may book the visit: the booking's own problems too.
 _BOOKING_STEP = {404: ["unknown_slot", "unknown_office"],
-                 409: ["slot_unavailable", "already_booked", "contact_limit_reached",
-                       "office_not_self_service"]}
+                 409: ["slot_unavailable", "already_booked", "appointment_in_other_region",
+                       "contact_limit_reached", "office_not_self_service"]}
 
 
 def _merged(*sources: dict) -> dict[int, list[str]]:

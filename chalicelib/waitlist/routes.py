@@ -66,7 +66,8 @@ def leave_waitlist(waitlist_id):
     path=WaitlistPath, request=Proof, responses={200: responses.WaitlistAccepted},
     problems={404: ["waitlist_entry_not_found", "unknown_slot", "unknown_office",
                     "hold_not_found"],
-              409: ["no_open_offer", "already_booked", "contact_limit_reached",
+              409: ["no_open_offer", "already_booked", "appointment_in_other_region",
+                    "contact_limit_reached",
                     "too_soon_since_last_visit", "slot_unavailable", "office_not_self_service",
                     "hold_already_used", "hold_expired", "hold_slot_mismatch",
                     "concurrent_update"]})

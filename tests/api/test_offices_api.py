@@ -221,6 +221,10 @@ def test_a_closure_cancels_its_appointments_frees_the_person_and_can_be_withdraw
     record = tables.AppointmentRecord.get(in_range["confirmation_number"].replace("-", ""))
     assert {n for n in record.pending_notices if n.startswith("closure")} == {
         "closure_cancellation:2"}
+    # The person's nationwide claim went with the cancelled appointment (issue 16).
+    from chalicelib.booking.claim_repository import ClaimRecord
+    assert {c.confirmation_number for c in ClaimRecord.scan()} == {
+        outside["confirmation_number"].replace("-", "")}
     # The office cancelled: the six-month rule does not stop the person rebooking.
     status, rebooked, _ = book(client, slots_on(client, other_day)[-1]["slot_id"])
     assert status == 201, rebooked

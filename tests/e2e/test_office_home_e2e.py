@@ -3,6 +3,7 @@ the same seat booked through both APIs is sold by its home only, and an office m
 regions while bookings arrive loses none and sells no seat twice."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -21,12 +22,13 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME_EAST, HOME_WEST = "chicago", "seattle"  # their homes in offices.json
+LOST_WITH_WEST = "denver"  # a west office for the failover test (seattle moves east earlier)
 CACHE_SECONDS = 2  # each API's offices cache (OFFICES_CACHE_SECONDS)
 
 
 @pytest.fixture(scope="module")
 def regions():
-    two = TwoRegions(offices=(HOME_EAST, HOME_WEST),
+    two = TwoRegions(offices=(HOME_EAST, HOME_WEST, LOST_WITH_WEST),
                      extra_env={"OFFICES_CACHE_SECONDS": str(CACHE_SECONDS)})
     try:
         yield two.start()
@@ -137,3 +139,60 @@ def test_an_office_moved_while_bookings_arrive_loses_none_and_sells_no_seat_twic
     after = requests.get(f"{west.api}/v1/offices/{HOME_WEST}/slots", timeout=60)
     assert after.status_code == 421 and after.json()["home_base_url"] == east.api
     assert requests.get(f"{east.api}/v1/offices/{HOME_WEST}/slots", timeout=60).status_code == 200
+
+
+def failover(regions, lost: str, to: str) -> subprocess.CompletedProcess:
+    survivor = regions[to]
+    return subprocess.run(
+        [sys.executable, "-m", "chalicelib.offices.move", "--failover", lost, "--to", to,
+         "--region", to, "--endpoint", f"{to}={survivor.moto}",
+         "--prefix", f"{to}={survivor.env['RESOURCE_PREFIX']}",
+         "--claims-table", survivor.env["CLAIMS_TABLE"],
+         "--claims-endpoint", survivor.env["CLAIMS_ENDPOINT_URL"],
+         "--fence-seconds", "1"],
+        cwd=ROOT, env={**survivor.env, "AWS_REGION": survivor.env["CLAIMS_REGION"]},
+        capture_output=True, text=True, timeout=300)
+
+
+def test_a_region_lost_with_a_booking_not_yet_replicated_never_sells_that_seat_again(regions):
+    """The east takes over the west's offices from its replica, which lacks the west's last
+    booking (replication lag); that booking's claim keeps its seat."""
+    from local.replicate import copy_office
+    from chalicelib.offices.placement_store import RegionTables
+
+    east, west = regions[EAST], regions[WEST]
+    office = LOST_WITH_WEST
+    slot = open_slots(west, office)[-1]
+    seats = slot["available"]
+    first = requests.post(f"{west.api}/v1/appointments",
+                          json=booking(slot["slot_id"], person(900, "Rep")), timeout=120)
+    assert first.status_code == 201, first.text
+    # Replication brings the east everything up to now...
+    copy_office(office, RegionTables(WEST, west.env["RESOURCE_PREFIX"], west.moto),
+                RegionTables(EAST, east.env["RESOURCE_PREFIX"], east.moto))
+    # ...but not the west's last booking before it is lost.
+    late = requests.post(f"{west.api}/v1/appointments",
+                         json=booking(slot["slot_id"], person(901, "Rep")), timeout=120)
+    assert late.status_code == 201, late.text
+
+    done = failover(regions, WEST, EAST)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    late_cn = late.json()["confirmation_number"].replace("-", "")
+    assert late_cn in report["seats_kept"] and report["without_seat"] == []
+    assert office in report["offices"]
+
+    time.sleep(CACHE_SECONDS + 1)
+    # The east serves the office now, with the late booking's seat kept.
+    listed = {s["slot_id"]: s["available"] for s in open_slots(east, office)}
+    assert listed[slot["slot_id"]] == seats - 2
+    answers = [requests.post(f"{east.api}/v1/appointments",
+                             json=booking(slot["slot_id"], person(910 + n, "Rep")), timeout=120)
+               for n in range(seats)]
+    assert Counter(a.status_code for a in answers) == Counter({201: seats - 2, 409: 2})
+    # The late booking's person still holds their one appointment nationwide.
+    again = requests.post(f"{east.api}/v1/appointments",
+                          json=booking(open_slots(east, office)[0]["slot_id"], person(901, "Rep")),
+                          timeout=120)
+    assert again.status_code == 409, again.text
+    assert (again.json()["code"], again.json()["region"]) == ("appointment_in_other_region", WEST)

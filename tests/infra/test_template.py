@@ -44,9 +44,9 @@ def test_the_template_has_exactly_the_defined_tables_with_their_keys_indexes_and
     models = r.data_tables()
     deployed = {t["Properties"]["TableName"]: t["Properties"]
                 for t in resources_of(templates[name], "AWS::DynamoDB::Table").values()}
-    assert set(deployed) == {stage.settings.table_name(m.short_name) for m in models}
+    assert set(deployed) == {m.full_name(stage.settings) for m in models}
     for model in models:
-        table = deployed[stage.settings.table_name(model.short_name)]
+        table = deployed[model.full_name(stage.settings)]
         schema = model._get_schema()
         assert {(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]} == \
             {(k["AttributeName"], k["KeyType"]) for k in schema["key_schema"]}
