@@ -15,7 +15,7 @@ class Queue:
     dead_letter_retention_seconds: int = 14 * 24 * 3600
 
     def name(self, s: _settings.Settings | None = None) -> str:
-        return (s or _settings.settings).table_name(self.short_name)
+        return (s or _settings.settings).resource_name(self.short_name)
 
     def dead_letter_name(self, s: _settings.Settings | None = None) -> str:
         return self.name(s) + "-dlq"

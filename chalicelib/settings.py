@@ -63,6 +63,10 @@ class Settings:
         default_factory=lambda: os.environ.get("AWS_ENDPOINT_URL") or None)
     resource_prefix: str = field(
         default_factory=lambda: os.environ.get("RESOURCE_PREFIX", "infopass-local"))
+    # Table names. A DynamoDB global table has one name in every region, so the regional prod
+    # stages share one (`infopass-prod`) while queues, keys and functions keep RESOURCE_PREFIX.
+    table_prefix: str = field(default_factory=lambda: os.environ.get(
+        "TABLE_PREFIX", os.environ.get("RESOURCE_PREFIX", "infopass-local")))
     notices_queue_url: str = field(default_factory=lambda: os.environ.get("NOTICES_QUEUE_URL", ""))
     booking_window_days: int = field(default_factory=lambda: _int("BOOKING_WINDOW_DAYS", 14))
     change_cutoff_hours: int = field(default_factory=lambda: _int("CHANGE_CUTOFF_HOURS", 24))
@@ -160,7 +164,7 @@ class Settings:
     # that stands in for the multi-Region strongly consistent global table.
     region_urls: dict[str, str] = field(
         default_factory=lambda: parse_region_urls(os.environ.get("REGION_URLS")))
-    # Unset: `{RESOURCE_PREFIX}-claims` (`claims_table_name`).
+    # Unset: `{TABLE_PREFIX}-claims` (`claims_table_name`).
     claims_table: str = field(default_factory=lambda: os.environ.get("CLAIMS_TABLE", ""))
     claims_endpoint_url: str | None = field(default_factory=lambda: os.environ.get(
         "CLAIMS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL") or None)
@@ -175,6 +179,10 @@ class Settings:
     move_fence_seconds: int = field(default_factory=lambda: _int("MOVE_FENCE_SECONDS", 60))
 
     def table_name(self, short: str) -> str:
+        return f"{self.table_prefix}-{short}"
+
+    def resource_name(self, short: str) -> str:
+        """Names of the stage's own regional resources (queues)."""
         return f"{self.resource_prefix}-{short}"
 
     def claims_table_name(self) -> str:

@@ -5,13 +5,41 @@
 # it against a recording stand-in for the CLI). `make package` has already written
 # build/<stage>/sam.json, deployment.zip, web.json and web/.
 #
-#   CHANGESET_ONLY=1  create the API's change set and stop, so it can be reviewed in the console
-#                     (then: aws cloudformation execute-change-set ...); the web app waits.
+#   CHANGESET_ONLY=1  create the change sets (data stacks, then the API's) and stop, so they can be
+#                     reviewed in the console (then: aws cloudformation execute-change-set ...,
+#                     data stacks first); the web app waits.
 #   WEB_CERTIFICATE_ARN  the ACM certificate (us-east-1) of the web app's domain.
+#   API_CERTIFICATE_ARN  a stage with a regional API domain (its entry in REGION_URLS): the ACM
+#                        certificate of that domain, in the stage's region.
+#
+# A stage whose tables are DynamoDB global tables (the prod stages, infra/data.py) first deploys
+# its data stack in every region of the set, in the order build/<stage>/data/stacks lists
+# (the other regions' table keys, then the primary region's global tables), then its own stack.
 set -eu
 stage=$1 region=$2 stack=$3
 bucket=${ARTIFACT_BUCKET:?"set ARTIFACT_BUCKET to a versioned, encrypted S3 bucket in $region"}
 out=build/$stage
+release=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+api_cert=
+if grep -q '"ApiCertificateArn"' "$out/sam.json"; then
+  # The stage's regional API domain (its REGION_URLS entry) needs its certificate; checked
+  # before anything is deployed.
+  api_cert=${API_CERTIFICATE_ARN:?"set API_CERTIFICATE_ARN to the ACM certificate in $region of the stage's API domain (REGION_URLS)"}
+fi
+review=
+if [ "${CHANGESET_ONLY:-}" = 1 ]; then
+  review=--no-execute-changeset
+fi
+if [ -f "$out/data/stacks" ]; then
+  # fd 3: the AWS CLI must not read the list from stdin.
+  while read -r data_region data_stack data_template <&3; do
+    # Small templates without code: sent inline, so no bucket is needed in the other region.
+    aws cloudformation deploy --region "$data_region" \
+      --template-file "$out/data/$data_template" --stack-name "$data_stack" \
+      --no-fail-on-empty-changeset $review \
+      --tags project=infopass "stage=$data_stack" "release=$release"
+  done 3< "$out/data/stacks"
+fi
 
 aws cloudformation package --region "$region" \
   --template-file "$out/sam.json" \
@@ -21,9 +49,12 @@ aws cloudformation package --region "$region" \
 set -- --region "$region" --template-file "$out/packaged.yaml" --stack-name "$stack" \
   --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
   --no-fail-on-empty-changeset \
-  --tags project=infopass "stage=$stage" "release=$(git rev-parse HEAD 2>/dev/null || echo unknown)"
-if [ "${CHANGESET_ONLY:-}" = 1 ]; then
-  set -- "$@" --no-execute-changeset
+  --tags project=infopass "stage=$stage" "release=$release"
+if [ -n "$api_cert" ]; then
+  set -- "$@" --parameter-overrides "ApiCertificateArn=$api_cert"
+fi
+if [ -n "$review" ]; then
+  set -- "$@" "$review"
 fi
 aws cloudformation deploy "$@"
 aws cloudformation describe-stacks --region "$region" --stack-name "$stack" \
@@ -44,7 +75,7 @@ api_origin=$(printf '%s' "$api_url" | sed -E 's#^(https://[^/]+).*$#\1#')
 aws cloudformation deploy --region us-east-1 --template-file "$out/web.json" \
   --stack-name "$stack-web" --no-fail-on-empty-changeset \
   --parameter-overrides "CertificateArn=$cert" "ApiOrigin=$api_origin" \
-  --tags project=infopass "stage=$stage" "release=$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+  --tags project=infopass "stage=$stage" "release=$release"
 site_bucket=$(output us-east-1 "$stack-web" SiteBucket)
 printf '{"api": "%s"}\n' "${api_url%/}" > "$out/web/config.json"
 # The bundles have hashed names and never change: cached for a year, and old ones stay for pages

@@ -7,7 +7,8 @@
 2. `infra.template` renders the merge template (`<out>/merge.json`) from the shared table and
    queue definitions plus overrides of those Chalice resources;
 3. `chalice package --merge-template <out>/merge.json <out>` writes `<out>/sam.json` and
-   `<out>/deployment.zip`;
+   `<out>/deployment.zip`; a stage whose tables are global tables also gets its data stack's
+   templates in `<out>/data/` (`infra.data`);
 4. the zip loses what the Lambda runtime already provides (boto3, botocore, s3transfer,
    urllib3: PynamoDB pulls botocore in, the runtime's copy serves it) and what no route or job
    loads: Babel's CLDR data beyond our locales and their parents, `holidays` beyond the US
@@ -35,6 +36,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from infra import data as data_stack
 from infra.stages import ROOT, Stage, load
 from infra.template import merge_template
 
@@ -285,6 +287,7 @@ def package(name: str, out: Path | None = None) -> Path:
     chalice(stage, out, "--merge-template", str(merge))
     as_built = (out / "deployment.zip").stat().st_size
     strip_runtime_provided(out / "deployment.zip")
+    data_stack.write(stage, out / "data")
     (out / "sizes.json").write_text(json.dumps({
         "chalice_zip_bytes": as_built,
         "deployment_zip_bytes": (out / "deployment.zip").stat().st_size}) + "\n")

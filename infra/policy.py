@@ -8,11 +8,14 @@ when they differ from what this module generates:
     python -m infra.policy           # rewrite .chalice/policy-<stage>.json for every stage
     python -m infra.policy --check   # exit 1 if any committed file is stale
 
-Scope: the stage's own tables and their indexes, its queues (not their dead-letter queues:
+Scope: the stage's own tables and their indexes (in the stage's region: a function only calls
+its own region's replica of a global table), its queues (not their dead-letter queues:
 SQS moves messages there itself), its SES identity and configuration set, its KMS key, and log
-groups of its own functions. `${AWS::Partition}`, `${AWS::AccountId}` and `${DataKey.Arn}` are
-resolved by CloudFormation (the merge template wraps the document in `Fn::Sub`), so the files
-only deploy through the packaged template (`make deploy`), never through `chalice deploy`.
+groups of its own functions; a stage whose tables are global tables also uses the data stack's
+key of its region (`alias/<table prefix>-tables`) through DynamoDB. `${AWS::Partition}`,
+`${AWS::AccountId}` and `${DataKey.Arn}` are resolved by CloudFormation (the merge template
+wraps the document in `Fn::Sub`), so the files only deploy through the packaged template
+(`make deploy`), never through `chalice deploy`.
 Two actions have no resource-level permissions in AWS and keep `Resource: "*"`, each narrowed
 by a condition where AWS offers one: `xray:PutTraceSegments`/`PutTelemetryRecords` (active
 tracing) and `cloudwatch:PutMetricData` (only in the InfoPass namespace).
@@ -44,8 +47,13 @@ def arn(stage: Stage, service: str, resource: str) -> str:
     return PARTITION_REGION_ACCOUNT % (service, stage.region, resource)
 
 
+KEY_ACTIONS = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt",
+               "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+
+
 def document(stage: Stage) -> dict[str, Any]:
-    tables, queues = r.definitions()
+    _, queues = r.definitions()
+    tables = r.data_tables()
     s = stage.settings
     table_arns, index_arns = [], []
     for model in tables:
@@ -67,12 +75,12 @@ def document(stage: Stage) -> dict[str, Any]:
          "Resource": sorted(arn(stage, "sqs", q.name(s)) for q in queues)},
         {"Sid": "StageKey", "Effect": "Allow",
          # What DynamoDB's own AWS-managed key allows its callers; only through the services.
-         "Action": ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt",
-                    "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+         "Action": KEY_ACTIONS,
          "Resource": "${%s.Arn}" % r.DATA_KEY,
          "Condition": {"StringEquals": {"kms:ViaService": sorted(
              f"{service}.{stage.region}.amazonaws.com"
              for service in ("dynamodb", "sqs", "lambda"))}}},
+        *_global_tables_key(stage),
         {"Sid": "NoticesEmail", "Effect": "Allow",
          "Action": ["ses:SendEmail", "ses:SendRawEmail"],
          "Resource": [arn(stage, "ses", f"identity/{stage.ses_identity}"),
@@ -86,6 +94,19 @@ def document(stage: Stage) -> dict[str, Any]:
          "Condition": {"StringEquals": {"cloudwatch:namespace": r.METRICS_NAMESPACE}}},
     ]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _global_tables_key(stage: Stage) -> list[dict[str, Any]]:
+    """The data stack's key of the stage's region (global tables), named by its alias: the key
+    is in another stack, and an alias is the one name it has before it exists."""
+    data = stage.data_set
+    if data is None:
+        return []
+    return [{"Sid": "GlobalTablesKey", "Effect": "Allow", "Action": KEY_ACTIONS,
+             "Resource": arn(stage, "kms", "key/*"),
+             "Condition": {"StringEquals": {
+                 "kms:ViaService": f"dynamodb.{stage.region}.amazonaws.com"},
+                 "ForAnyValue:StringEquals": {"kms:ResourceAliases": data.key_alias}}}]
 
 
 def render(stage: Stage) -> str:

@@ -6,6 +6,7 @@ so what runs locally and what is deployed cannot drift.
 """
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -54,6 +55,39 @@ def definitions() -> tuple[list, list]:
     return tables.all_tables(), list(queues.QUEUES)
 
 
+# The person-claims table (REGIONS.md): one item per person, keyed by the booking context's HMAC
+# person key, written with conditions from every region. Rendered from the app's model once a
+# context registers it (short name `claims`); until then from this minimal key schema.
+CLAIMS = "claims"
+
+
+@functools.cache
+def _claims_fallback():
+    from pynamodb.attributes import UnicodeAttribute
+    from pynamodb.models import Model
+
+    class PersonClaims(Model):
+        short_name = CLAIMS
+        ttl_attribute = None
+
+        class Meta:
+            table_name = CLAIMS
+            billing_mode = "PAY_PER_REQUEST"
+
+        person_key = UnicodeAttribute(hash_key=True)
+
+    return PersonClaims
+
+
+def data_tables() -> list:
+    """Every table a stage needs: the app's models, and the person claims even before a
+    context registers their model."""
+    models, _ = definitions()
+    if any(m.short_name == CLAIMS for m in models):
+        return models
+    return [*models, _claims_fallback()]
+
+
 def camel(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.replace("-", "_").split("_"))
 
@@ -94,34 +128,42 @@ def _projection(projection: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def table(model, stage: Stage) -> dict[str, Any]:
+def table_shape(model) -> dict[str, Any]:
+    """Keys, attributes, indexes and TTL of a model, as a table or global table declares them."""
     schema = model._get_schema()
-    properties: dict[str, Any] = {
-        "TableName": model.full_name(stage.settings),
-        "BillingMode": "PAY_PER_REQUEST",
+    shape: dict[str, Any] = {
         "AttributeDefinitions": sorted(
             ({"AttributeName": a["AttributeName"], "AttributeType": a["AttributeType"]}
              for a in schema["attribute_definitions"]), key=lambda a: a["AttributeName"]),
         "KeySchema": _key_schema(schema["key_schema"]),
+    }
+    for kind, key in (("global_secondary_indexes", "GlobalSecondaryIndexes"),
+                      ("local_secondary_indexes", "LocalSecondaryIndexes")):
+        indexes = [{"IndexName": index["index_name"],
+                    "KeySchema": _key_schema(index["key_schema"]),
+                    "Projection": _projection(index["projection"])} for index in schema[kind]]
+        if indexes:
+            shape[key] = sorted(indexes, key=lambda i: i["IndexName"])
+    if model.ttl_attribute:
+        shape["TimeToLiveSpecification"] = {"AttributeName": model.ttl_attribute,
+                                            "Enabled": True}
+    return shape
+
+
+def table(model, stage: Stage) -> dict[str, Any]:
+    shape = table_shape(model)
+    properties: dict[str, Any] = {
+        "TableName": model.full_name(stage.settings),
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": shape.pop("AttributeDefinitions"),
+        "KeySchema": shape.pop("KeySchema"),
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS",
                              "KMSMasterKeyId": {"Ref": DATA_KEY}},
         "DeletionProtectionEnabled": stage.production,
         "Tags": _tags(stage),
+        **shape,
     }
-    gsis = [{"IndexName": index["index_name"], "KeySchema": _key_schema(index["key_schema"]),
-             "Projection": _projection(index["projection"])}
-            for index in schema["global_secondary_indexes"]]
-    if gsis:
-        properties["GlobalSecondaryIndexes"] = sorted(gsis, key=lambda i: i["IndexName"])
-    lsis = [{"IndexName": index["index_name"], "KeySchema": _key_schema(index["key_schema"]),
-             "Projection": _projection(index["projection"])}
-            for index in schema["local_secondary_indexes"]]
-    if lsis:
-        properties["LocalSecondaryIndexes"] = sorted(lsis, key=lambda i: i["IndexName"])
-    if model.ttl_attribute:
-        properties["TimeToLiveSpecification"] = {"AttributeName": model.ttl_attribute,
-                                                 "Enabled": True}
     return {"Type": "AWS::DynamoDB::Table", **_retain(stage), "Properties": properties}
 
 
@@ -423,6 +465,55 @@ def rest_api(stage: Stage) -> dict[str, Any]:
         "GatewayResponses": gateway_responses(
             parse_origins(stage.env.get("CORS_ALLOWED_ORIGINS"), stage.name)),
     }}
+
+
+# --- The regional API's custom domain (#16: REGION_URLS names it) ----------------------------
+
+API_DOMAIN = "ApiDomain"
+API_CERTIFICATE_PARAMETER = "ApiCertificateArn"
+
+
+def api_domain_name(stage: Stage) -> str | None:
+    """The host of the stage's own entry in REGION_URLS: where the other regions send a
+    foreign office's callers (421 `office_in_other_region`)."""
+    from urllib.parse import urlparse
+
+    url = stage.region_urls.get(stage.region)
+    return urlparse(url).hostname if url else None
+
+
+def api_domain(stage: Stage) -> dict[str, dict[str, Any]]:
+    """A regional custom domain mapped to the stage's API stage at its root, so the base URL in
+    REGION_URLS (no `/api` stage prefix) serves the same routes. The certificate (ACM, in the
+    stage's region) is a deploy parameter; DNS points the name at `ApiDomainTarget`."""
+    host = api_domain_name(stage)
+    if host is None:
+        return {}
+    return {
+        API_DOMAIN: {
+            "Type": "AWS::ApiGateway::DomainName",
+            "Properties": {
+                "DomainName": host,
+                "RegionalCertificateArn": {"Ref": API_CERTIFICATE_PARAMETER},
+                "EndpointConfiguration": {"Types": ["REGIONAL"]},
+                "SecurityPolicy": "TLS_1_2",
+                "Tags": _tags(stage)}},
+        "ApiDomainMapping": {
+            "Type": "AWS::ApiGateway::BasePathMapping",
+            "DependsOn": [f"{REST_API}{stage.api_gateway_stage}Stage"],
+            "Properties": {"DomainName": {"Ref": API_DOMAIN},
+                           "RestApiId": {"Ref": REST_API},
+                           "Stage": stage.api_gateway_stage}},
+    }
+
+
+def api_domain_parameters(stage: Stage) -> dict[str, dict[str, Any]]:
+    if api_domain_name(stage) is None:
+        return {}
+    return {API_CERTIFICATE_PARAMETER: {
+        "Type": "String",
+        "Description": f"ACM certificate in the stage's region for {api_domain_name(stage)}",
+        "AllowedPattern": r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/.+$"}}
 
 
 # --- WAF: per-IP rate rules and a challenge on booking (issue 9) ------------------------------

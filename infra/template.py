@@ -2,8 +2,10 @@
 
 Two kinds of content:
 
-- the stage's own resources, rendered from the shared definitions (`infra.resources`): tables,
-  queues with dead-letter queues, the KMS key, SES, the staff Cognito pool, alarms;
+- the stage's own resources, rendered from the shared definitions (`infra.resources`): tables
+  (unless they are global tables of the stage's data stack, `infra.data`), queues with
+  dead-letter queues, the KMS key, SES, the staff Cognito pool, alarms (with replication lag
+  to the other regions of a data set);
 - overrides of what Chalice generated, found by reading Chalice's own template for the stage
   (a first `chalice package` pass), so functions other contexts add later are covered without
   editing this file:
@@ -18,6 +20,8 @@ Two kinds of content:
     `${DataKey.Arn}` resolved by `Fn::Sub`;
   * Chalice's log groups: encrypted with the stage key;
   * the REST API: name, stage throttling, X-Ray, access logs, problem+json gateway responses;
+    a stage listed in REGION_URLS also gets its regional custom domain (certificate parameter
+    `ApiCertificateArn`);
   * the API function: SnapStart on published versions behind an alias, which the REST API
     invokes (`infra.snapstart`).
 
@@ -29,9 +33,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from infra import resources as r
+from infra import data as d, resources as r
 from infra import snapstart
 from infra.stages import Stage
+
+
+def own_tables(stage: Stage) -> list:
+    """Tables the stage's stack creates: all of them, unless they are global tables of the
+    stage's data set (`infra.data`), which its stack only names."""
+    return [] if stage.data_set else r.data_tables()
 
 
 def sub(value: Any) -> Any:
@@ -48,10 +58,10 @@ def sub(value: Any) -> Any:
 
 
 def own_resources(stage: Stage) -> dict[str, dict[str, Any]]:
-    tables, queues = r.definitions()
+    _, queues = r.definitions()
     out: dict[str, dict[str, Any]] = {}
     out.update(r.data_key(stage))
-    for model in tables:
+    for model in own_tables(stage):
         out[r.table_id(model)] = r.table(model, stage)
     for queue in queues:
         out.update(r.queue_pair(queue, stage))
@@ -59,13 +69,16 @@ def own_resources(stage: Stage) -> dict[str, dict[str, Any]]:
     out.update(r.staff_pool(stage))
     out.update(r.api_access_logs(stage))
     out.update(r.alarms(stage, queues))
+    out.update(d.replication_alarms(stage))
+    out.update(d.claims_alarm(stage))
     out.update(r.web_acl(stage))
+    out.update(r.api_domain(stage))
     return out
 
 
 def data_resources(stage: Stage) -> list[str]:
-    tables, queues = r.definitions()
-    return sorted([r.table_id(m) for m in tables] + [r.queue_id(q) for q in queues]
+    _, queues = r.definitions()
+    return sorted([r.table_id(m) for m in own_tables(stage)] + [r.queue_id(q) for q in queues]
                   + [r.dead_letter_queue_id(q) for q in queues])
 
 
@@ -149,6 +162,10 @@ def outputs(stage: Stage) -> dict[str, Any]:
                                                         f"DkimDNSTokenValue{n}"]}]]}}
     for queue in queues:
         out[r.queue_id(queue) + "Url"] = {"Value": {"Ref": r.queue_id(queue)}}
+    if r.api_domain(stage):
+        out["ApiDomainTarget"] = {
+            "Description": f"CNAME (or Route 53 alias) target for {r.api_domain_name(stage)}",
+            "Value": {"Fn::GetAtt": [r.API_DOMAIN, "RegionalDomainName"]}}
     return out
 
 
@@ -156,5 +173,8 @@ def merge_template(stage: Stage, chalice_template: dict[str, Any]) -> dict[str, 
     clashes = set(own_resources(stage)) & set(chalice_template["Resources"])
     if clashes:
         raise ValueError(f"logical ids used by both Chalice and infra/: {sorted(clashes)}")
-    return {"Resources": {**own_resources(stage), **overrides(stage, chalice_template)},
-            "Outputs": outputs(stage)}
+    merged = {"Resources": {**own_resources(stage), **overrides(stage, chalice_template)},
+              "Outputs": outputs(stage)}
+    if r.api_domain_parameters(stage):
+        merged["Parameters"] = r.api_domain_parameters(stage)
+    return merged

@@ -37,11 +37,20 @@ def site_origin(stage: stages.Stage) -> str:
     return origins[0]
 
 
-def csp(api_origin: dict | str) -> dict:
-    """The Content-Security-Policy; `connect-src` names the stage's API."""
+def region_origins(stage: stages.Stage) -> list[str]:
+    """Every region's API origin (`REGION_URLS`): the app follows a 421 to the office's home."""
+    import json
+
+    urls = json.loads(stage.env.get("REGION_URLS") or "{}")
+    return sorted({f"{urlparse(u).scheme}://{urlparse(u).netloc}" for u in urls.values()})
+
+
+def csp(api_origin: dict | str, other_apis: list[str] = ()) -> dict:
+    """The Content-Security-Policy; `connect-src` names the stage's API (and in a multi-region
+    deployment the other regions' APIs)."""
     return {"Fn::Join": ["", [
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "font-src 'self'; connect-src 'self' ", api_origin,
+        "font-src 'self'; connect-src 'self' ", api_origin, "".join(f" {o}" for o in other_apis),
         "; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'; "
         "upgrade-insecure-requests"]]}
 
@@ -122,7 +131,7 @@ def template(stage: stages.Stage) -> dict[str, Any]:
             "Properties": {"ResponseHeadersPolicyConfig": {
                 "Name": f"{prefix}-web-security-headers",
                 "SecurityHeadersConfig": {
-                    "ContentSecurityPolicy": {"ContentSecurityPolicy": csp({"Ref": "ApiOrigin"}),
+                    "ContentSecurityPolicy": {"ContentSecurityPolicy": csp({"Ref": "ApiOrigin"}, region_origins(stage)),
                                               "Override": True},
                     "StrictTransportSecurity": {"AccessControlMaxAgeSec": 63072000,
                                                 "IncludeSubdomains": True, "Preload": True,

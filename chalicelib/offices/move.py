@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     endpoints = dict(e.split("=", 1) for e in args.endpoint)
     prefixes = dict(p.split("=", 1) for p in args.prefix if "=" in p)
-    shared = next((p for p in args.prefix if "=" not in p), s.resource_prefix)
+    shared = next((p for p in args.prefix if "=" not in p), s.table_prefix)
     regions = {r: RegionTables(r, prefixes.get(r, shared), endpoints.get(r)) for r in args.region}
     replicate = None
     if args.copy:

@@ -101,3 +101,60 @@ def test_the_web_app_is_not_shipped_without_its_certificate(packaged):
     run, calls = deploy(packaged, WEB_CERTIFICATE_ARN="")
     assert run.returncode != 0 and "WEB_CERTIFICATE_ARN" in run.stderr
     assert not any(isinstance(c, list) and c[:2] == ["s3", "sync"] for c in calls)
+
+
+@pytest.fixture
+def with_data_stack(packaged):
+    """The prod stage as `make package` leaves it with its data stack (infra/data.py)."""
+    from infra import data, stages
+
+    data.write(stages.load("prod-us-west-2"), packaged / "build" / "prod-us-west-2" / "data")
+    return packaged
+
+
+def test_the_data_stacks_go_first_other_regions_keys_before_the_primary_global_tables(
+        with_data_stack):
+    run, calls = deploy(with_data_stack,
+                        WEB_CERTIFICATE_ARN="arn:aws:acm:us-east-1:123456789012:certificate/x")
+    assert run.returncode == 0, run.stderr
+    deploys = [c for c in calls if isinstance(c, list) and c[:2] == ["cloudformation", "deploy"]]
+    stacks = [(c[c.index("--stack-name") + 1], c[c.index("--region") + 1]) for c in deploys]
+    assert stacks[:3] == [("infopass-prod-data", "us-west-2"), ("infopass-prod-data", "us-east-1"),
+                          ("infopass-prod-us-west-2", "us-west-2")]
+    for call in deploys[:2]:
+        region = call[call.index("--region") + 1]
+        template = call[call.index("--template-file") + 1]
+        assert template == f"build/prod-us-west-2/data/{region}.json"
+        assert "--s3-bucket" not in call  # inline: the artifact bucket is in one region only
+    packaging = next(i for i, c in enumerate(calls)
+                     if isinstance(c, list) and c[:2] == ["cloudformation", "package"])
+    assert calls.index(deploys[1]) < packaging
+
+
+def test_a_change_set_review_covers_the_data_stacks_and_executes_nothing(with_data_stack):
+    run, calls = deploy(with_data_stack, CHANGESET_ONLY="1")
+    assert run.returncode == 0, run.stderr
+    deploys = [c for c in calls if isinstance(c, list) and c[:2] == ["cloudformation", "deploy"]]
+    assert len(deploys) == 3
+    assert all("--no-execute-changeset" in c for c in deploys)
+
+
+def test_a_stage_without_a_data_stack_deploys_only_its_own_stack(packaged):
+    run, calls = deploy(packaged, CHANGESET_ONLY="1")
+    assert run.returncode == 0, run.stderr
+    deploys = [c for c in calls if isinstance(c, list) and c[:2] == ["cloudformation", "deploy"]]
+    assert [c[c.index("--stack-name") + 1] for c in deploys] == ["infopass-prod-us-west-2"]
+
+
+def test_a_stage_with_a_regional_api_domain_needs_and_passes_its_certificate(with_data_stack):
+    sam = with_data_stack / "build" / "prod-us-west-2" / "sam.json"
+    sam.write_text(json.dumps({"Parameters": {"ApiCertificateArn": {"Type": "String"}}}))
+    run, calls = deploy(with_data_stack, CHANGESET_ONLY="1")
+    assert run.returncode != 0 and "API_CERTIFICATE_ARN" in run.stderr
+    assert calls == []  # nothing deployed or uploaded
+    certificate = "arn:aws:acm:us-west-2:123456789012:certificate/api"
+    run, calls = deploy(with_data_stack, CHANGESET_ONLY="1", API_CERTIFICATE_ARN=certificate)
+    assert run.returncode == 0, run.stderr
+    (api,) = [c for c in calls if isinstance(c, list) and c[:2] == ["cloudformation", "deploy"]
+              and "infopass-prod-us-west-2" in c]
+    assert api[api.index("--parameter-overrides") + 1] == f"ApiCertificateArn={certificate}"

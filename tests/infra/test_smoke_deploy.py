@@ -9,6 +9,10 @@ The API runs in-process (chalice.test.Client) in place of Lambda + API Gateway. 
 CloudFormation also ignores TTL, point-in-time recovery and SSE on tables; those are checked on
 the template itself (test_template.py). One adaptation: moto reads KMS tags in the API's
 TagKey/TagValue shape, not CloudFormation's Key/Value, so the key's tags are dropped here.
+moto has no `AWS::DynamoDB::GlobalTable`: a prod stage's data stack (infra/data.py) is
+deployed first with each global table as the ordinary table its replica in the stage's region
+is (same name, keys, indexes); replication, MRSC and the witness are checked on the template
+(test_global_tables.py).
 """
 from __future__ import annotations
 
@@ -30,11 +34,11 @@ NOT_ON_MOTO = {"AWS::Serverless::Function", "AWS::Serverless::Api", "AWS::IAM::R
                "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup",
                "AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination",
                "AWS::SES::EmailIdentity", "AWS::CloudWatch::Alarm", "AWS::WAFv2::WebACL",
-               "AWS::WAFv2::WebACLAssociation", "AWS::WAFv2::LoggingConfiguration"}
+               "AWS::WAFv2::WebACLAssociation", "AWS::WAFv2::LoggingConfiguration",
+               "AWS::ApiGateway::DomainName", "AWS::ApiGateway::BasePathMapping"}
 MOTO_ACCOUNT = "123456789012"
-# An office each stage's region serves (offices.json homes): a prod stage lists both regions
-# (REGION_URLS), and answers 421 for the other region's offices.
-OFFICES = {"us-east-1": "miami", "us-west-2": "seattle"}
+# An office each region is home to (#16: a region books only the offices it serves).
+OFFICE_IN = {"us-east-1": "miami", "us-west-2": "seattle"}
 PERSON = {"first_name": "Ana", "last_name": "Ruiz", "date_of_birth": "1979-08-30",
           "email": "ana.ruiz@example.org", "phone": "(305) 555-0199",
           "address": {"line1": "1 Ocean Dr", "city": "Miami", "state": "FL", "zip": "33139"}}
@@ -46,6 +50,19 @@ def moto_subset(template: dict) -> tuple[dict, set[str]]:
     left_out = {v["Type"] for v in template["Resources"].values()} - DEPLOYED_ON_MOTO
     kept[r.DATA_KEY]["Properties"].pop("Tags", None)
     return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": kept}, left_out
+
+
+def replica_tables(data_template: dict) -> dict:
+    """The data stack as moto can create it: each global table as the replica it has here."""
+    tables = {}
+    for logical_id, resource in data_template["Resources"].items():
+        if resource["Type"] != "AWS::DynamoDB::GlobalTable":
+            continue
+        properties = {k: v for k, v in resource["Properties"].items() if k in {
+            "TableName", "BillingMode", "AttributeDefinitions", "KeySchema",
+            "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "TimeToLiveSpecification"}}
+        tables[logical_id] = {"Type": "AWS::DynamoDB::Table", "Properties": properties}
+    return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": tables}
 
 
 def resolved(value: str, stage: stages.Stage) -> str:
@@ -62,7 +79,7 @@ def client(service: str, stage: stages.Stage, endpoint: str):
 
 
 @pytest.fixture
-def deployed_stack(request, templates, moto_server, monkeypatch):
+def deployed_stack(request, templates, packaged, moto_server, monkeypatch):
     """Creates the stage's stack in moto and points the app at it with the stage's settings."""
     from chalicelib import wiring
 
@@ -72,6 +89,14 @@ def deployed_stack(request, templates, moto_server, monkeypatch):
     body, left_out = moto_subset(templates[stage.name])
     assert left_out <= NOT_ON_MOTO, f"deployable on moto but left out: {left_out - NOT_ON_MOTO}"
     cloudformation = client("cloudformation", stage, moto_server)
+    if stage.data_set:
+        data = stage.data_set
+        primary = json.loads((packaged[stage.name] / "data" / f"{data.primary_region}.json")
+                             .read_text())
+        cloudformation.create_stack(StackName=data.stack_name,
+                                    TemplateBody=json.dumps(replica_tables(primary)))
+        (stack,) = cloudformation.describe_stacks(StackName=data.stack_name)["Stacks"]
+        assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
     cloudformation.create_stack(StackName=stage.stack_name, TemplateBody=json.dumps(body))
     (stack,) = cloudformation.describe_stacks(StackName=stage.stack_name)["Stacks"]
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
@@ -93,7 +118,7 @@ def test_the_app_books_an_appointment_on_the_stack_moto_created_from_the_templat
 
     stage = deployed_stack
     assert settings.settings.resource_prefix == stage.prefix
-    office = OFFICES[settings.settings.region]
+    office = OFFICE_IN[stage.region]
     wiring.booking_service().generate_slots([office])
     with Client(app, stage_name=stage.name) as c:
         slots = json.loads(c.http.get(f"/v1/offices/{office}/slots").body)["slots"]
@@ -111,7 +136,7 @@ def test_the_app_books_an_appointment_on_the_stack_moto_created_from_the_templat
     # through NOTICES_QUEUE_URL exactly as config.json spells it.
     dynamodb = client("dynamodb", stage, moto_server)
     item = dynamodb.get_item(
-        TableName=f"{stage.prefix}-appointments",
+        TableName=stage.settings.table_name("appointments"),
         Key={"confirmation_number": {"S": booked["confirmation_number"].replace("-", "")}})
     assert item.get("Item"), "appointment not in the stage's table"
     sqs = client("sqs", stage, moto_server)
@@ -122,7 +147,7 @@ def test_the_app_books_an_appointment_on_the_stack_moto_created_from_the_templat
 
 @pytest.mark.parametrize("deployed_stack", ["prod-us-west-2"], indirect=True)
 def test_tables_and_queues_from_the_template_match_those_the_local_stack_creates(
-        deployed_stack, templates, moto_server, monkeypatch):
+        deployed_stack, templates, packaged, moto_server, monkeypatch):
     """`local/provision.py` and the template both render the shared definitions; compared here
     as moto reports them (key schemas, indexes, queue attributes)."""
     from chalicelib import wiring
@@ -130,12 +155,20 @@ def test_tables_and_queues_from_the_template_match_those_the_local_stack_creates
 
     stage = deployed_stack
     monkeypatch.setenv("RESOURCE_PREFIX", "infopass-local-compare")
+    monkeypatch.setenv("TABLE_PREFIX", "infopass-local-compare")
+    monkeypatch.setenv("CLAIMS_TABLE", "infopass-local-compare-claims")
     wiring.rewire()
     provision.create_tables()
     provision.create_queues()
     dynamodb = client("dynamodb", stage, moto_server)
     sqs = client("sqs", stage, moto_server)
     models, queues = r.definitions()
+    declared = templates[stage.name]
+    if stage.data_set:
+        declared = json.loads((packaged[stage.name] / "data" /
+                               f"{stage.data_set.primary_region}.json").read_text())
+    declared_tables = [t for t in declared["Resources"].values()
+                       if t["Type"] in {"AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"}]
 
     def shape(table: str) -> dict:
         t = dynamodb.describe_table(TableName=table)["Table"]
@@ -147,14 +180,13 @@ def test_tables_and_queues_from_the_template_match_those_the_local_stack_creates
                 "billing": t["BillingModeSummary"]["BillingMode"]}
 
     for model in models:
-        deployed = f"{stage.prefix}-{model.short_name}"
+        deployed = stage.settings.table_name(model.short_name)
         local = f"infopass-local-compare-{model.short_name}"
         assert shape(deployed) == shape(local), model.short_name
         local_ttl = dynamodb.describe_time_to_live(TableName=local)["TimeToLiveDescription"]
         template_ttl = next(
-            t["Properties"].get("TimeToLiveSpecification") for t in
-            templates[stage.name]["Resources"].values() if t["Type"] == "AWS::DynamoDB::Table"
-            and t["Properties"]["TableName"] == deployed)
+            t["Properties"].get("TimeToLiveSpecification") for t in declared_tables
+            if t["Properties"]["TableName"] == deployed)
         assert (local_ttl.get("AttributeName"), local_ttl["TimeToLiveStatus"] == "ENABLED") == \
             ((template_ttl or {}).get("AttributeName"), bool(template_ttl))
 

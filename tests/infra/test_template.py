@@ -32,11 +32,16 @@ def consumers_of(template: dict, queue_name: str) -> list[dict]:
     return found
 
 
-@pytest.mark.parametrize("name", STAGES)
+# Stages whose stack creates its tables; the prod stages' tables are global tables of their data
+# stack (tests/infra/test_global_tables.py).
+OWN_TABLES = [name for name in STAGES if stages.load(name).data_set is None]
+
+
+@pytest.mark.parametrize("name", OWN_TABLES)
 def test_the_template_has_exactly_the_defined_tables_with_their_keys_indexes_and_ttl(
         templates, name):
     stage = stages.load(name)
-    models, _ = definitions()
+    models = r.data_tables()
     deployed = {t["Properties"]["TableName"]: t["Properties"]
                 for t in resources_of(templates[name], "AWS::DynamoDB::Table").values()}
     assert set(deployed) == {m.full_name(stage.settings) for m in models}
@@ -62,13 +67,15 @@ def test_the_template_has_exactly_the_defined_tables_with_their_keys_indexes_and
             assert ttl is None
 
 
-@pytest.mark.parametrize("name", STAGES)
+@pytest.mark.parametrize("name", OWN_TABLES)
 def test_every_table_is_on_demand_recoverable_and_encrypted_with_the_stage_key(templates, name):
     stage = stages.load(name)
     template = templates[name]
     key = template["Resources"][r.DATA_KEY]
     assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
-    for table in resources_of(template, "AWS::DynamoDB::Table").values():
+    tables = resources_of(template, "AWS::DynamoDB::Table").values()
+    assert tables
+    for table in tables:
         properties = table["Properties"]
         assert properties["BillingMode"] == "PAY_PER_REQUEST"
         assert properties["PointInTimeRecoverySpecification"] == {
@@ -79,10 +86,21 @@ def test_every_table_is_on_demand_recoverable_and_encrypted_with_the_stage_key(t
         assert table["DeletionPolicy"] == ("Retain" if stage.production else "Delete")
 
 
-def test_only_production_stages_protect_tables_from_deletion(templates):
-    protected = {name for name, template in templates.items()
-                 if all(t["Properties"]["DeletionProtectionEnabled"]
-                        for t in resources_of(template, "AWS::DynamoDB::Table").values())}
+def test_only_production_stages_protect_tables_from_deletion(templates, packaged):
+    import json
+
+    def protections(name):
+        data = stages.load(name).data_set
+        if data is None:
+            return [t["Properties"]["DeletionProtectionEnabled"]
+                    for t in resources_of(templates[name], "AWS::DynamoDB::Table").values()]
+        primary = json.loads((packaged[name] / "data" / f"{data.primary_region}.json")
+                             .read_text())
+        return [replica["DeletionProtectionEnabled"] for t in
+                resources_of(primary, "AWS::DynamoDB::GlobalTable").values()
+                for replica in t["Properties"]["Replicas"]]
+
+    protected = {name for name in templates if all(protections(name)) and protections(name)}
     assert protected == {"prod-us-east-1", "prod-us-west-2"}
 
 
@@ -207,12 +225,12 @@ def test_alarms_watch_dead_letters_5xx_rate_and_triage_deadline_breaches(templat
     topic = {"Ref": r.ALARM_TOPIC}
     assert all(a["AlarmActions"] == [topic] for a in alarms)
     depth = {a["Dimensions"][0]["Value"] for a in alarms
-             if a["MetricName"] == "ApproximateNumberOfMessagesVisible"}
+             if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"}
     assert depth == {q.dead_letter_name(stage.settings) for q in queues}
-    (errors,) = [a for a in alarms if a["MetricName"] == "5XXError"]
+    (errors,) = [a for a in alarms if a.get("MetricName") == "5XXError"]
     assert {d["Name"]: d["Value"] for d in errors["Dimensions"]} == {
         "ApiName": stage.prefix, "Stage": stage.api_gateway_stage}
-    (breaches,) = [a for a in alarms if a["MetricName"] == "TriageDeadlineBreaches"]
+    (breaches,) = [a for a in alarms if a.get("MetricName") == "TriageDeadlineBreaches"]
     assert breaches["Namespace"] == "InfoPass" == stage.env["METRICS_NAMESPACE"]
     assert breaches["Dimensions"] == [{"Name": "Stage", "Value": stage.env["STAGE"]}]
     assert templates[name]["Resources"][r.ALARM_TOPIC]["Properties"]["KmsMasterKeyId"] == {

@@ -14,13 +14,34 @@ export type Appointment = Schemas["Appointment"];
 export type Hold = Schemas["Hold"];
 export type Language = Schemas["BookingRequest"]["language"];
 
-let client = createClient<paths>({ baseUrl: "" });
+let base = "";
+let client = createClient<paths>({ baseUrl: base, fetch: followingHome });
 
 export async function configure(): Promise<void> {
   // config.json names the API: `make run` serves one pointing at the local API; a stage's
   // build writes its own.
   const config = await (await fetch("config.json")).json();
-  client = createClient<paths>({ baseUrl: String(config.api || "").replace(/\/$/, "") });
+  base = String(config.api || "").replace(/\/$/, "");
+  client = createClient<paths>({ baseUrl: base, fetch: followingHome });
+}
+
+/** In a multi-region deployment another region's office answers 421 office_in_other_region
+ * with the API that serves it (`home_base_url`): send the same request there, once. */
+async function followingHome(request: Request): Promise<Response> {
+  const again = request.clone();
+  const response = await fetch(request);
+  if (response.status !== 421) return response;
+  let home: unknown;
+  try {
+    home = (await response.clone().json()).home_base_url;
+  } catch {
+    return response;
+  }
+  const root = base || location.origin;
+  if (typeof home !== "string" || !/^https?:\/\//.test(home) || !request.url.startsWith(root)) {
+    return response;
+  }
+  return fetch(new Request(home.replace(/\/$/, "") + request.url.slice(root.length), again));
 }
 
 export const api = () => client;
