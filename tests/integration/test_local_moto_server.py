@@ -191,3 +191,33 @@ def test_sending_a_message_does_not_count_the_waiting_ones_but_the_queue_still_d
         assert counts["ApproximateNumberOfMessages"] == "3"
         got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
         assert sorted(m["Body"] for m in got) == ["notice 0", "notice 1", "notice 2"]
+
+
+def test_receiving_messages_does_not_count_the_waiting_ones_and_still_honours_retention(
+        monkeypatch):
+    """moto built the queue's attributes (three walks of the backlog each) three times for every
+    message it handed out, to read the retention period."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    moto_server.cheap_receives()
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import Queue, sqs_backends
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="notices", Attributes={
+            "MessageRetentionPeriod": "60"})["QueueUrl"]
+        for n in range(5):
+            sqs.send_message(QueueUrl=url, MessageBody=f"notice {n}")
+        counted = []
+        for name in moto_server._COUNTS:
+            real = getattr(Queue, name)
+            monkeypatch.setattr(Queue, name, property(
+                lambda q, real=real: counted.append(1) or real.fget(q)))
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3)["Messages"]
+        assert [m["Body"] for m in got] == ["notice 0", "notice 1", "notice 2"]
+        assert counted == []  # no message handed out counted the backlog
+        # A message older than the retention period is still not handed out.
+        queue = sqs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_queue("notices")
+        for message in queue._messages:
+            message.sent_timestamp -= 120_000
+        assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3).get("Messages", []) == []
