@@ -221,3 +221,64 @@ def test_receiving_messages_does_not_count_the_waiting_ones_and_still_honours_re
         for message in queue._messages:
             message.sent_timestamp -= 120_000
         assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3).get("Messages", []) == []
+
+
+RICH_ITEM = {
+    "k": {"S": "a"}, "empty": {"S": ""}, "n": {"N": "-3.25"}, "bin": {"B": b"\x00\xffraw"},
+    "strings": {"SS": ["x", "y"]}, "numbers": {"NS": ["1", "2.5"]},
+    "bins": {"BS": [b"\x01", b"\x02"]}, "nothing": {"NULL": True}, "yes": {"BOOL": True},
+    "no": {"BOOL": False}, "none": {"M": {}}, "nil": {"L": []},
+    "nested": {"M": {"l": {"L": [{"N": "1"}, {"S": "z"}, {"M": {"b": {"B": b"\x07"}}},
+                                 {"L": [{"BOOL": False}, {"NULL": True}]}]},
+                     "s": {"S": "José 漢字"}}},
+}
+
+
+def test_item_answers_are_written_without_moto_trying_every_member_of_every_value(monkeypatch):
+    """moto's serializer tried ten members under several spellings for each attribute value; the
+    local server writes them directly, and an item comes back exactly as it was written."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    moto_server.cheap_item_answers()
+    from moto.core import serialize
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}])
+        client.put_item(TableName="t", Item=RICH_ITEM)
+        picks = []
+        real = serialize.XFormedAttributePicker.__call__
+        monkeypatch.setattr(serialize.XFormedAttributePicker, "__call__",
+                            lambda self, context: picks.append(context.key) or real(self, context))
+        got = client.get_item(TableName="t", Key={"k": {"S": "a"}})["Item"]
+        updated = client.update_item(TableName="t", Key={"k": {"S": "a"}},
+                                     UpdateExpression="SET yes = :f",
+                                     ExpressionAttributeValues={":f": {"BOOL": False}},
+                                     ReturnValues="ALL_NEW")["Attributes"]
+        found = client.query(TableName="t", KeyConditionExpression="k = :a",
+                             ExpressionAttributeValues={":a": {"S": "a"}})["Items"]
+    assert got == RICH_ITEM
+    assert updated == {**RICH_ITEM, "yes": {"BOOL": False}} and found == [updated]
+    assert not {"S", "N", "B", "M", "L", "BOOL"} & set(picks)  # no value's members looked up
+
+
+def test_the_server_lists_its_modules_and_an_answers_methods_once(monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    moto_server.cheap_dispatch()
+    import os
+
+    from moto import backends
+    from moto.core import responses
+
+    listed = []
+    real = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda path=".": listed.append(path) or real(path))
+    assert "dynamodb" in backends.list_of_moto_modules()
+    assert "sqs" in backends.list_of_moto_modules()
+    assert listed == []
+    from moto.dynamodb.responses import DynamoHandler
+
+    assert "get_item" in responses.method_names_from_class(DynamoHandler)
+    assert responses.method_names_from_class(DynamoHandler) is (
+        responses.method_names_from_class(DynamoHandler))
