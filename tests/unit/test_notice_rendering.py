@@ -180,3 +180,21 @@ def test_a_confirmation_inside_the_cutoff_says_it_can_be_cancelled_but_not_moved
     assert open_text.format(url="https://infopass.example.gov/manage",
                             deadline=t.when(START.astimezone(ZoneInfo("America/New_York"))
                                             - timedelta(hours=24))) in far
+
+
+def test_an_offices_time_zone_definition_is_built_once_and_every_calendar_file_carries_it(
+        monkeypatch):
+    from icalendar import Timezone
+
+    from chalicelib.notices import calendar as ics
+    ics._vtimezone.cache_clear()
+    built = []
+    real = Timezone.from_tzid.__func__
+    monkeypatch.setattr(Timezone, "from_tzid", classmethod(
+        lambda cls, tzid, **kw: built.append(tzid) or real(cls, tzid, **kw)))
+    first, second = (rendered("en")[3].attachments[0].data for _ in range(2))
+    assert built == ["America/New_York"]
+    assert first == second
+    for data in (first, second):
+        calendar = icalendar.Calendar.from_ical(data)
+        assert [z["TZID"] for z in calendar.walk("VTIMEZONE")] == ["America/New_York"]
