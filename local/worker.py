@@ -40,11 +40,13 @@ def scheduled_event() -> dict:
             "region": "us-east-1", "resources": [], "detail": {}}
 
 
-# Lambda's event source mapping runs several consumers at once. One consumer that rested
-# between batches fell behind a steady 4 bookings/s (two notices each): 3,384 messages waited
-# after 1,500 bookings and cancellations, and moto's SendMessage walks every waiting message
-# (three times, for the queue's approximate counts), so the whole stack slowed with the backlog.
-CONSUMER_THREADS = 2
+# Lambda's event source mapping polls a queue with five concurrent batches and adds more while
+# messages wait. One consumer that rested between batches fell behind a steady 4 bookings/s (two
+# notices each). Against the serialized moto server each consumer thread is one waiting request
+# among the API's: with 2 (then 5) threads beside 4 soak clients the backlog still grew (+130
+# notices per 250 bookings and cancellations with 5), while each notice takes about as many
+# requests as a booking does; with 10 it stayed at 0-3 over 1,000.
+CONSUMER_THREADS = 10
 
 
 def _consume_forever(consumers) -> None:
