@@ -282,3 +282,38 @@ def test_the_server_lists_its_modules_and_an_answers_methods_once(monkeypatch):
     assert "get_item" in responses.method_names_from_class(DynamoHandler)
     assert responses.method_names_from_class(DynamoHandler) is (
         responses.method_names_from_class(DynamoHandler))
+
+
+def test_moto_forgets_items_and_messages_that_are_gone_and_still_lists_the_live_ones(
+        monkeypatch):
+    """moto kept every model object it ever made (each item version, each message) in a list
+    on its class: the local server grew with every write for as long as it ran."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    moto_server.forgetful_models()
+    import gc
+
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.sqs.models import Message
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}])
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="notices")["QueueUrl"]
+        for n in range(60):
+            client.put_item(TableName="t", Item={"k": {"S": "same"}, "n": {"N": str(n)}})
+            client.update_item(TableName="t", Key={"k": {"S": "same"}},
+                               UpdateExpression="SET n = n + :one",
+                               ExpressionAttributeValues={":one": {"N": "1"}})
+            sqs.send_message(QueueUrl=url, MessageBody=f"notice {n}")
+            for message in sqs.receive_message(QueueUrl=url).get("Messages", []):
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        gc.collect()
+        items = [i for i in Item.instances_tracked if i.attrs.get("k") is not None
+                 and i.attrs["k"].value == "same"]
+        assert 1 <= len(items) < 10  # the live item (and maybe a copy in flight), not 120+
+        assert len(list(Message.instances_tracked)) < 10
+        assert client.get_item(TableName="t", Key={"k": {"S": "same"}})["Item"]["n"] == {
+            "N": "60"}
