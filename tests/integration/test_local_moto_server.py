@@ -234,30 +234,25 @@ RICH_ITEM = {
 }
 
 
-def test_item_answers_are_written_without_moto_trying_every_member_of_every_value(monkeypatch):
+def test_item_answers_are_written_without_moto_trying_every_member_of_every_value(
+        table, monkeypatch):
     """moto's serializer tried ten members under several spellings for each attribute value; the
     local server writes them directly, and an item comes back exactly as it was written."""
-    monkeypatch.delenv("AWS_ENDPOINT_URL")
     moto_server.cheap_item_answers()
     from moto.core import serialize
 
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
-                            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-                            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}])
-        client.put_item(TableName="t", Item=RICH_ITEM)
-        picks = []
-        real = serialize.XFormedAttributePicker.__call__
-        monkeypatch.setattr(serialize.XFormedAttributePicker, "__call__",
-                            lambda self, context: picks.append(context.key) or real(self, context))
-        got = client.get_item(TableName="t", Key={"k": {"S": "a"}})["Item"]
-        updated = client.update_item(TableName="t", Key={"k": {"S": "a"}},
-                                     UpdateExpression="SET yes = :f",
-                                     ExpressionAttributeValues={":f": {"BOOL": False}},
-                                     ReturnValues="ALL_NEW")["Attributes"]
-        found = client.query(TableName="t", KeyConditionExpression="k = :a",
-                             ExpressionAttributeValues={":a": {"S": "a"}})["Items"]
+    table.put_item(TableName="t", Item=RICH_ITEM)
+    picks = []
+    real = serialize.XFormedAttributePicker.__call__
+    monkeypatch.setattr(serialize.XFormedAttributePicker, "__call__",
+                        lambda self, context: picks.append(context.key) or real(self, context))
+    got = item(table, "a")
+    updated = table.update_item(TableName="t", Key={"k": {"S": "a"}},
+                                UpdateExpression="SET yes = :f",
+                                ExpressionAttributeValues={":f": {"BOOL": False}},
+                                ReturnValues="ALL_NEW")["Attributes"]
+    found = table.query(TableName="t", KeyConditionExpression="k = :a",
+                        ExpressionAttributeValues={":a": {"S": "a"}})["Items"]
     assert got == RICH_ITEM
     assert updated == {**RICH_ITEM, "yes": {"BOOL": False}} and found == [updated]
     assert not {"S", "N", "B", "M", "L", "BOOL"} & set(picks)  # no value's members looked up
@@ -284,36 +279,28 @@ def test_the_server_lists_its_modules_and_an_answers_methods_once(monkeypatch):
         responses.method_names_from_class(DynamoHandler))
 
 
-def test_moto_forgets_items_and_messages_that_are_gone_and_still_lists_the_live_ones(
-        monkeypatch):
+def test_moto_forgets_items_and_messages_that_are_gone_and_still_lists_the_live_ones(table):
     """moto kept every model object it ever made (each item version, each message) in a list
     on its class: the local server grew with every write for as long as it ran."""
-    monkeypatch.delenv("AWS_ENDPOINT_URL")
     moto_server.forgetful_models()
     import gc
 
     from moto.dynamodb.models.dynamo_type import Item
     from moto.sqs.models import Message
 
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
-                            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-                            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}])
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        url = sqs.create_queue(QueueName="notices")["QueueUrl"]
-        for n in range(60):
-            client.put_item(TableName="t", Item={"k": {"S": "same"}, "n": {"N": str(n)}})
-            client.update_item(TableName="t", Key={"k": {"S": "same"}},
-                               UpdateExpression="SET n = n + :one",
-                               ExpressionAttributeValues={":one": {"N": "1"}})
-            sqs.send_message(QueueUrl=url, MessageBody=f"notice {n}")
-            for message in sqs.receive_message(QueueUrl=url).get("Messages", []):
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        gc.collect()
-        items = [i for i in Item.instances_tracked if i.attrs.get("k") is not None
-                 and i.attrs["k"].value == "same"]
-        assert 1 <= len(items) < 10  # the live item (and maybe a copy in flight), not 120+
-        assert len(list(Message.instances_tracked)) < 10
-        assert client.get_item(TableName="t", Key={"k": {"S": "same"}})["Item"]["n"] == {
-            "N": "60"}
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="notices")["QueueUrl"]
+    for n in range(60):
+        table.put_item(TableName="t", Item={"k": {"S": "same"}, "n": {"N": str(n)}})
+        table.update_item(TableName="t", Key={"k": {"S": "same"}},
+                          UpdateExpression="SET n = n + :one",
+                          ExpressionAttributeValues={":one": {"N": "1"}})
+        sqs.send_message(QueueUrl=url, MessageBody=f"notice {n}")
+        for message in sqs.receive_message(QueueUrl=url).get("Messages", []):
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    gc.collect()
+    items = [i for i in Item.instances_tracked if i.attrs.get("k") is not None
+             and i.attrs["k"].value == "same"]
+    assert 1 <= len(items) < 10  # the live item (and maybe a copy in flight), not 120+
+    assert len(list(Message.instances_tracked)) < 10
+    assert item(table, "same")["n"] == {"N": "60"}
