@@ -387,6 +387,9 @@ def _attribute_value(value: dict, base64) -> dict:
     return out
 
 
+_ITEM_SERVICES = ("dynamodb", "dynamodbstreams")
+
+
 def cheap_item_answers() -> None:
     """moto's JSON serializer writes every DynamoDB attribute value by trying each of its ten
     members (S, N, B, SS, ..., BOOL) under several spellings: about 150 lookups per attribute,
@@ -400,7 +403,8 @@ def cheap_item_answers() -> None:
         return
 
     def _serialize_type_structure(self, serialized, value, shape, key):
-        if shape.name == "AttributeValue" and key and isinstance(value, dict):
+        if (shape.name == "AttributeValue" and key and isinstance(value, dict)
+                and self.operation_model.service_model.service_name in _ITEM_SERVICES):
             self._default_serialize(serialized, _attribute_value(value, self._base64), shape, key)
             return
         original(self, serialized, value, shape, key)
