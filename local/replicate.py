@@ -10,16 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import tables
-
-
-def _scan(client: Any, table: str) -> list[dict]:
-    items, start = [], None
-    while True:
-        page = client.scan(TableName=table, **({"ExclusiveStartKey": start} if start else {}))
-        items.extend(page["Items"])
-        start = page.get("LastEvaluatedKey")
-        if not start:
-            return items
+from chalicelib.offices.placement_store import every_item
 
 
 def copy_office(office_id: str, source: Any, target: Any) -> int:
@@ -33,25 +24,25 @@ def copy_office(office_id: str, source: Any, target: Any) -> int:
         short = model.short_name
         if short == "offices" or not model.regional:
             continue  # the move writes the office's placement; claims are one shared table
-        for item in _scan(source.client, source._table(short)):
+        for item in every_item(source.client.scan, TableName=source.table(short)):
             if item.get("office_id") != named:
                 continue
             if short == "appointments" and item.get("status") == {"S": "booked"}:
                 persons.add(item["person_key"]["S"])
                 for seat in item.get("contact_seats", {}).get("SS", []):
                     contacts.add(tuple(seat.rsplit("#", 1)))
-            target.client.put_item(TableName=target._table(short), Item=item)
+            target.client.put_item(TableName=target.table(short), Item=item)
             copied += 1
     for person in persons:
-        found = source.client.get_item(TableName=source._table("persons"),
+        found = source.client.get_item(TableName=source.table("persons"),
                                        Key={"person_key": {"S": person}}).get("Item")
         if found:
-            target.client.put_item(TableName=target._table("persons"), Item=found)
+            target.client.put_item(TableName=target.table("persons"), Item=found)
             copied += 1
     for key, seat in contacts:
-        found = source.client.get_item(TableName=source._table("contacts"), Key={
+        found = source.client.get_item(TableName=source.table("contacts"), Key={
             "contact_key": {"S": key}, "seat": {"N": seat}}).get("Item")
         if found:
-            target.client.put_item(TableName=target._table("contacts"), Item=found)
+            target.client.put_item(TableName=target.table("contacts"), Item=found)
             copied += 1
     return copied

@@ -9,16 +9,27 @@ from typing import Any
 from chalicelib import aws
 
 
+def every_item(operation: Any, **kwargs: Any) -> list[dict]:
+    """Every item a Query or Scan (`client.query`, `client.scan`) answers, page after page."""
+    items, start = [], None
+    while True:
+        page = operation(**kwargs, **({"ExclusiveStartKey": start} if start else {}))
+        items.extend(page["Items"])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return items
+
+
 class RegionTables:
     def __init__(self, region: str, prefix: str, endpoint_url: str | None = None) -> None:
         self.region, self.prefix = region, prefix
         self.client: Any = aws.regional_dynamodb(region, endpoint_url)
 
-    def _table(self, short: str) -> str:
+    def table(self, short: str) -> str:
         return f"{self.prefix}-{short}"
 
     def placement(self, office_id: str) -> tuple[str | None, str | None]:
-        item = self.client.get_item(TableName=self._table("offices"), ConsistentRead=True,
+        item = self.client.get_item(TableName=self.table("offices"), ConsistentRead=True,
                                     Key={"office_id": {"S": office_id}}).get("Item")
         if item is None:
             raise KeyError(f"no office {office_id} in {self.region}")
@@ -34,28 +45,19 @@ class RegionTables:
             values[":placement"] = {"S": placement}
         else:
             expression += " REMOVE placement"
-        self.client.update_item(TableName=self._table("offices"),
+        self.client.update_item(TableName=self.table("offices"),
                                 Key={"office_id": {"S": office_id}}, UpdateExpression=expression,
                                 ExpressionAttributeValues=values,
                                 ConditionExpression="attribute_exists(office_id)")
 
-    def _query(self, **kwargs: Any) -> list[dict]:
-        items, start = [], None
-        while True:
-            page = self.client.query(**kwargs, **({"ExclusiveStartKey": start} if start else {}))
-            items.extend(page["Items"])
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return items
-
     def calendar(self, office_id: str) -> frozenset:
-        slots = self._query(TableName=self._table("slots"), ConsistentRead=True,
+        slots = every_item(self.client.query, TableName=self.table("slots"), ConsistentRead=True,
                             KeyConditionExpression="office_id = :o",
                             ExpressionAttributeValues={":o": {"S": office_id}})
         # An index read is eventually consistent; the move polls until both sides agree.
-        visits = self._query(TableName=self._table("appointments"), IndexName="office_day",
-                             KeyConditionExpression="office_id = :o",
-                             ExpressionAttributeValues={":o": {"S": office_id}})
+        visits = every_item(self.client.query, TableName=self.table("appointments"),
+                            IndexName="office_day", KeyConditionExpression="office_id = :o",
+                            ExpressionAttributeValues={":o": {"S": office_id}})
 
         def number(item: dict, name: str) -> str:
             return item.get(name, {}).get("N", "0")
@@ -70,21 +72,14 @@ class RegionTables:
     # --- failover (chalicelib/offices/placement.py OfficeMove.failover) -----------------------
 
     def offices_served_by(self, region: str, default_home: str) -> list[str]:
-        items, start = [], None
-        while True:
-            page = self.client.scan(TableName=self._table("offices"), ConsistentRead=True,
-                                    ProjectionExpression="office_id, home_region",
-                                    **({"ExclusiveStartKey": start} if start else {}))
-            items.extend(page["Items"])
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                break
+        items = every_item(self.client.scan, TableName=self.table("offices"),
+                           ConsistentRead=True, ProjectionExpression="office_id, home_region")
         return sorted(i["office_id"]["S"] for i in items
                       if i.get("home_region", {}).get("S", default_home) == region)
 
     def has_appointment(self, confirmation_number: str) -> bool:
         return "Item" in self.client.get_item(
-            TableName=self._table("appointments"), ConsistentRead=True,
+            TableName=self.table("appointments"), ConsistentRead=True,
             Key={"confirmation_number": {"S": confirmation_number}},
             ProjectionExpression="confirmation_number")
 
@@ -100,7 +95,7 @@ class RegionTables:
         for pool in ("available", "reserved"):
             try:
                 self.client.update_item(
-                    TableName=self._table("slots"), Key=key,
+                    TableName=self.table("slots"), Key=key,
                     UpdateExpression=f"SET {pool} = {pool} - :one",
                     ConditionExpression=f"{pool} > :zero",
                     ExpressionAttributeValues={":one": {"N": "1"}, ":zero": {"N": "0"}})
@@ -118,17 +113,10 @@ class ClaimsTable:
         self.client: Any = aws.regional_dynamodb(region, endpoint_url)
 
     def of_region(self, region: str) -> list[dict]:
-        items, start = [], None
-        while True:
-            page = self.client.scan(
-                TableName=self.table, ConsistentRead=True, FilterExpression="#r = :r",
-                ExpressionAttributeNames={"#r": "region"},
-                ExpressionAttributeValues={":r": {"S": region}},
-                **({"ExclusiveStartKey": start} if start else {}))
-            items.extend(page["Items"])
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                break
+        items = every_item(
+            self.client.scan, TableName=self.table, ConsistentRead=True, FilterExpression="#r = :r",
+            ExpressionAttributeNames={"#r": "region"},
+            ExpressionAttributeValues={":r": {"S": region}})
         fields = ("person_key", "claim_id", "state", "office_id", "slot_id",
                   "confirmation_number")
         return [{f: i[f]["S"] for f in fields if f in i} for i in items]
