@@ -52,8 +52,8 @@ class RegionTables:
 
     def calendar(self, office_id: str) -> frozenset:
         slots = every_item(self.client.query, TableName=self.table("slots"), ConsistentRead=True,
-                            KeyConditionExpression="office_id = :o",
-                            ExpressionAttributeValues={":o": {"S": office_id}})
+                           KeyConditionExpression="office_id = :o",
+                           ExpressionAttributeValues={":o": {"S": office_id}})
         # An index read is eventually consistent; the move polls until both sides agree.
         visits = every_item(self.client.query, TableName=self.table("appointments"),
                             IndexName="office_day", KeyConditionExpression="office_id = :o",
