@@ -19,7 +19,9 @@ booking committed (its tables hold the appointment), so no other region takes ov
 claim: the region's sweep (and a booking of the same person in that region) resolves a claim
 whose lease ran out: the person's appointment is there and active? confirm it; otherwise delete
 it. A cancellation releases the claim after its transaction; a reschedule moves it (covering
-both visits while its transaction runs).
+both visits while its transaction runs). A cancellation that dies before the release leaves an
+active claim naming a cancelled appointment: the person's next booking in any region releases
+it, once that region's replica shows the appointment cancelled (`_cancelled_here`).
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ from chalicelib import errors
 log = logging.getLogger(__name__)
 
 PENDING, ACTIVE = "pending", "active"
+CANCELLED = "cancelled"  # an appointment's status that nothing changes again
 _TAKE_ATTEMPTS = 3
 
 
@@ -156,6 +159,8 @@ class NationwideClaims:
             if current is None or not current.live(now):
                 continue  # released or over since the put: try again
             if current.region != self.region:
+                if self._cancelled_here(current):
+                    continue  # its appointment was cancelled: released (or changed), try again
                 raise errors.AppointmentInOtherRegion(
                     region=current.region, base_url=self.region_urls.get(current.region))
             if self._stale(current, now):
@@ -174,6 +179,29 @@ class NationwideClaims:
         if person is not None and person.active_confirmation == claim.confirmation_number:
             return False
         return self.store.drop(claim.person_key, claim.claim_id)
+
+    def _cancelled_here(self, claim: Claim) -> bool:
+        """Another region's active claim whose cancellation lost its release (the process died
+        after the transaction): released from here on positive evidence only, as this region
+        reads the other's appointments in an eventually consistent replica. The evidence: the
+        replica holds the appointment the claim names, cancelled. A cancellation is final (no
+        write makes an appointment booked again; a reschedule keeps it booked under the same
+        number, moving the claim with it), so even a late replica never shows one that did not
+        happen. The release holds only while the claim still names that appointment, so a claim
+        taken or confirmed for another booking meanwhile stays. Anything less keeps the 409:
+        an appointment missing here may not have replicated yet (or is a failover's booking
+        that never will), one shown booked may be live, and a pending claim is never touched
+        (only its region can tell whether its booking committed). True once the claim no
+        longer names the appointment (released here, or changed meanwhile): worth a new put."""
+        if claim.state != ACTIVE or not claim.confirmation_number:
+            return False
+        appointment = self.appointments.get_appointment(claim.confirmation_number)
+        if appointment is None or appointment.status != CANCELLED:
+            return False
+        if self.store.release(claim.person_key, claim.confirmation_number):
+            log.warning("released another region's claim its cancellation had left",
+                        extra={"claim_region": claim.region, "office_id": claim.office_id})
+        return True
 
     def _confirm(self, claim: Claim, appointment) -> None:
         try:
@@ -229,7 +257,8 @@ class NationwideClaims:
 
     def released(self, person_key: str, confirmation_number: str) -> None:
         """After a cancellation's transaction. A failure leaves an active claim no appointment
-        backs: this region's next booking of the person finds and deletes it (`_stale`)."""
+        backs: the person's next booking finds and deletes it, in this region (`_stale`) or in
+        another once its replica holds the cancellation (`_cancelled_here`)."""
         try:
             self.store.release(person_key, confirmation_number)
         except Exception:

@@ -323,3 +323,74 @@ def test_a_reschedule_that_fails_leaves_the_claim_as_it_was(east, store):
     with pytest.raises(errors.SlotUnavailable):
         reschedule_to(east, cn_of(outcome), ids[-1])
     assert only_claim(store) == before
+
+
+# --- a cancellation whose release was lost, repaired from another region -------------------
+
+def replicate(source, target, cn) -> None:
+    """What the global table does, for one appointment: `target`'s replica gets `source`'s
+    item as it stands (the replica is eventually consistent, so a test decides when)."""
+    target.repo.appointments[cn] = source.repo.get_appointment(cn)
+
+
+def cancelled_without_release(service, slot_id) -> str:
+    """A booking, then a cancellation whose process died after its transaction, before the
+    claim's release: the claim stays active, naming a cancelled appointment."""
+    cn = cn_of(service.book(request(slot_id)))
+    released, service.claims.released = service.claims.released, lambda *args: None
+    service.cancel(cn, proof())
+    service.claims.released = released
+    return cn
+
+
+def test_a_claim_whose_cancellation_reached_this_regions_replica_is_released_and_the_booking_proceeds(  # noqa: E501
+        east, west, store):
+    cn = cancelled_without_release(east, open_ids(east, 1)[0])
+    assert only_claim(store).confirmation_number == cn  # still active, naming it
+    replicate(east, west, cn)
+    outcome = west.book(request(open_ids(west, 1)[0]))
+    claim = only_claim(store)
+    assert (claim.region, claim.state, claim.confirmation_number) == (WEST, ACTIVE, cn_of(outcome))
+
+
+def test_a_claim_whose_appointment_has_not_reached_this_regions_replica_still_refuses_the_booking(  # noqa: E501
+        east, west, store):
+    cn = cancelled_without_release(east, open_ids(east, 1)[0])
+    with pytest.raises(errors.AppointmentInOtherRegion):
+        west.book(request(open_ids(west, 1)[0]))
+    assert only_claim(store).confirmation_number == cn
+    assert not west.repo.appointments
+
+
+def test_a_claim_whose_appointment_this_replica_holds_booked_still_refuses_the_booking(
+        east, west, store):
+    # The replica may trail a cancellation, or the appointment is simply live: either way the
+    # claim stays until a replica shows it cancelled.
+    cn = cn_of(east.book(request(open_ids(east, 1)[0])))
+    replicate(east, west, cn)
+    with pytest.raises(errors.AppointmentInOtherRegion):
+        west.book(request(open_ids(west, 1)[0]))
+    assert only_claim(store).confirmation_number == cn
+    assert [a.status for a in west.repo.appointments.values()] == ["booked"]
+
+
+def test_a_claim_that_names_a_new_booking_by_the_time_of_the_release_is_left_alone(
+        east, west, store):
+    cn = cancelled_without_release(east, open_ids(east, 1)[0])
+    replicate(east, west, cn)
+    read_replica = west.repo.get_appointment
+    rebooked = []
+
+    def meanwhile(confirmation_number):
+        # Between the west's read of the claim and its release, the person books in the east
+        # again (the east repairs its own stale claim and takes a new one).
+        if not rebooked:
+            rebooked.append(cn_of(east.book(request(open_ids(east, 2)[1]))))
+        return read_replica(confirmation_number)
+    west.repo.get_appointment = meanwhile
+    with pytest.raises(errors.AppointmentInOtherRegion):
+        west.book(request(open_ids(west, 1)[0]))
+    claim = only_claim(store)
+    assert (claim.region, claim.state, claim.confirmation_number) == (EAST, ACTIVE, rebooked[0])
+    assert not [a for a in west.repo.appointments.values() if a.status == "booked"]
+
