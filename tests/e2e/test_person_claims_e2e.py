@@ -153,3 +153,41 @@ def test_a_claim_whose_booking_never_committed_is_deleted_by_the_sweep_and_frees
     booked = book(two_regions[WEST], slots[WEST][-3], applicant)
     assert booked.status_code == 201, booked.text
     assert booked_by_person(two_regions)[key_of(applicant)] == [WEST]
+
+
+def replicate(two_regions, office_id: str, source: str, target: str) -> None:
+    """What the global table does: the office's items (its cancelled appointment among them)
+    copied from `source`'s tables to `target`'s (local/replicate.py)."""
+    from chalicelib.offices.placement_store import RegionTables
+    from local.replicate import copy_office
+
+    def tables(region):
+        return RegionTables(region, two_regions[region].env["RESOURCE_PREFIX"],
+                            two_regions[region].moto)
+    copy_office(office_id, tables(source), tables(target))
+
+
+def test_a_cancellation_that_died_before_releasing_its_claim_frees_the_person_elsewhere_once_replicated(  # noqa: E501
+        two_regions, slots):
+    # Last in this module: the copy puts the east's Chicago items into the west's tables.
+    applicant = person("Cancelcrash")
+    booked = book(two_regions[EAST], slots[EAST][-4], applicant)
+    assert booked.status_code == 201, booked.text
+    claims = two_regions.claims()
+    left = claims.get_item(Key={"person_key": key_of(applicant)}, ConsistentRead=True)["Item"]
+    cancelled = requests.post(
+        f"{two_regions[EAST].api}/v1/appointments/{booked.json()['confirmation_number']}/cancel",
+        json={"last_name": applicant["last_name"], "date_of_birth": applicant["date_of_birth"]},
+        timeout=60)
+    assert cancelled.status_code == 200, cancelled.text
+    claims.put_item(Item=left)  # the claim as a cancel that died before its release leaves it
+    # The west's replica has not received the cancellation: nothing proves the claim stale.
+    refused = book(two_regions[WEST], slots[WEST][-4], applicant)
+    assert refused.status_code == 409 and refused.json()["code"] == "appointment_in_other_region"
+    replicate(two_regions, OFFICES[EAST], EAST, WEST)
+    again = book(two_regions[WEST], slots[WEST][-4], applicant)
+    assert again.status_code == 201, again.text
+    claim = claims.get_item(Key={"person_key": key_of(applicant)}, ConsistentRead=True)["Item"]
+    assert (claim["state"], claim["region"], claim["confirmation_number"]) == (
+        "active", WEST, normalize_confirmation_number(again.json()["confirmation_number"]))
+    assert booked_by_person(two_regions)[key_of(applicant)] == [WEST]
