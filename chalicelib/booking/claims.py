@@ -184,7 +184,7 @@ class NationwideClaims:
         """Another region's active claim whose cancellation lost its release (the process died
         after the transaction): released from here on positive evidence only, as this region
         reads the other's appointments in an eventually consistent replica. The evidence: the
-        replica holds the appointment the claim names, cancelled. A cancellation is final (no
+        replica holds the appointment the claim names, the person's, cancelled. A cancellation is final (no
         write makes an appointment booked again; a reschedule keeps it booked under the same
         number, moving the claim with it), so even a late replica never shows one that did not
         happen. The release holds only while the claim still names that appointment, so a claim
@@ -196,7 +196,8 @@ class NationwideClaims:
         if claim.state != ACTIVE or not claim.confirmation_number:
             return False
         appointment = self.appointments.get_appointment(claim.confirmation_number)
-        if appointment is None or appointment.status != CANCELLED:
+        if (appointment is None or appointment.status != CANCELLED
+                or appointment.person_key != claim.person_key):  # another's, under that number
             return False
         if self.store.release(claim.person_key, claim.confirmation_number):
             log.warning("released another region's claim its cancellation had left",

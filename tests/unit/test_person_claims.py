@@ -394,3 +394,13 @@ def test_a_claim_that_names_a_new_booking_by_the_time_of_the_release_is_left_alo
     assert (claim.region, claim.state, claim.confirmation_number) == (EAST, ACTIVE, rebooked[0])
     assert not [a for a in west.repo.appointments.values() if a.status == "booked"]
 
+
+
+def test_a_cancelled_appointment_of_someone_else_under_the_claims_number_is_no_evidence(
+        east, west, store):
+    cn = cancelled_without_release(east, open_ids(east, 1)[0])
+    replicate(east, west, cn)
+    west.repo.appointments[cn].person_key = "someone-else"
+    with pytest.raises(errors.AppointmentInOtherRegion):
+        west.book(request(open_ids(west, 1)[0]))
+    assert only_claim(store).confirmation_number == cn
