@@ -184,15 +184,16 @@ class NationwideClaims:
         """Another region's active claim whose cancellation lost its release (the process died
         after the transaction): released from here on positive evidence only, as this region
         reads the other's appointments in an eventually consistent replica. The evidence: the
-        replica holds the appointment the claim names, the person's, cancelled. A cancellation is final (no
-        write makes an appointment booked again; a reschedule keeps it booked under the same
-        number, moving the claim with it), so even a late replica never shows one that did not
-        happen. The release holds only while the claim still names that appointment, so a claim
-        taken or confirmed for another booking meanwhile stays. Anything less keeps the 409:
-        an appointment missing here may not have replicated yet (or is a failover's booking
-        that never will), one shown booked may be live, and a pending claim is never touched
-        (only its region can tell whether its booking committed). True once the claim no
-        longer names the appointment (released here, or changed meanwhile): worth a new put."""
+        replica holds the appointment the claim names, the person's, cancelled. A cancellation
+        is final (no write makes an appointment booked again; a reschedule keeps it booked
+        under the same number, moving the claim with it), so even a late replica never shows
+        one that did not happen. The release holds only while the claim still names that
+        appointment, so a claim taken or confirmed for another booking meanwhile stays.
+        Anything less keeps the 409: an appointment missing here may not have replicated yet
+        (or is a failover's booking that never will), one shown booked may be live, and a
+        pending claim is never touched (only its region can tell whether its booking
+        committed). True once the claim no longer names the appointment (released here, or
+        changed meanwhile): worth a new put."""
         if claim.state != ACTIVE or not claim.confirmation_number:
             return False
         appointment = self.appointments.get_appointment(claim.confirmation_number)

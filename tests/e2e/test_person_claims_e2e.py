@@ -167,7 +167,7 @@ def replicate(two_regions, office_id: str, source: str, target: str) -> None:
     copy_office(office_id, tables(source), tables(target))
 
 
-def test_a_cancellation_that_died_before_releasing_its_claim_frees_the_person_elsewhere_once_replicated(  # noqa: E501
+def test_a_cancel_that_died_before_releasing_the_claim_frees_the_person_elsewhere_once_replicated(
         two_regions, slots):
     # Last in this module: the copy puts the east's Chicago items into the west's tables.
     applicant = person("Cancelcrash")

@@ -343,7 +343,7 @@ def cancelled_without_release(service, slot_id) -> str:
     return cn
 
 
-def test_a_claim_whose_cancellation_reached_this_regions_replica_is_released_and_the_booking_proceeds(  # noqa: E501
+def test_a_claim_whose_cancellation_reached_this_replica_is_released_and_the_booking_goes_on(
         east, west, store):
     cn = cancelled_without_release(east, open_ids(east, 1)[0])
     assert only_claim(store).confirmation_number == cn  # still active, naming it
@@ -353,7 +353,7 @@ def test_a_claim_whose_cancellation_reached_this_regions_replica_is_released_and
     assert (claim.region, claim.state, claim.confirmation_number) == (WEST, ACTIVE, cn_of(outcome))
 
 
-def test_a_claim_whose_appointment_has_not_reached_this_regions_replica_still_refuses_the_booking(  # noqa: E501
+def test_a_claim_whose_appointment_has_not_reached_this_replica_still_refuses_the_booking(
         east, west, store):
     cn = cancelled_without_release(east, open_ids(east, 1)[0])
     with pytest.raises(errors.AppointmentInOtherRegion):
