@@ -6,19 +6,19 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Sequence
-from zoneinfo import ZoneInfo
 
 from chalicelib import errors
 from chalicelib.booking import offices, representation, schedule, seats
 from chalicelib.booking.claims import NationwideClaims, NoClaims
 from chalicelib.booking.contacts import ContactSeats
-from chalicelib.booking.domain import (Appointment, Policy, changes_close, ensure_bookable,
-                                       ensure_cancellable, ensure_changeable,
+from chalicelib.booking.domain import (Appointment, Policy, changes_close, ensure_cancellable,
+                                       ensure_changeable,
                                        new_confirmation_number, normalize_confirmation_number,
                                        person_key, proof_digest, proof_matches)
 from chalicelib.booking.generation import Marks, NoMarks, SlotGeneration
+from chalicelib.booking.openings import Openings
 from chalicelib.booking.ports import (CONTACT_LABEL, BookingRepository, IdempotencyClaim,
                                       HoldStore, NoticePublisher, PublishFailed, Rejected,
                                       SeatTaking, Slot, StoredResponse, TransactionPart)
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 # Writes another context commits with a cancel or reschedule: (confirmation number, office id).
 Alongside = Callable[[str, str], Sequence[TransactionPart]]
-MAX_ALTERNATIVES = 5
 _RETRIES_ON_CONFLICT = 3
 
 
@@ -86,165 +85,33 @@ class BookingService:
         self.idempotency_ttl = idempotency_ttl
         self.clock = clock
         self.contacts = ContactSeats(repository, pepper, policy.max_active_per_contact)
+        self.openings = Openings(repository, policy=policy, clock=clock)
 
-    # --- offices and availability -------------------------------------------------------
+    # --- finding a seat (chalicelib/booking/openings.py) ---------------------------------
 
     def offices_near(self, zip_code: str, limit: int) -> list[dict]:
-        return [representation.office_summary(o, d) for o, d in offices.nearest(zip_code, limit)]
+        return self.openings.offices_near(zip_code, limit)
 
     def window(self, office: dict) -> tuple[date, date]:
-        today = schedule.local_today(office["timezone"], self.clock())
-        return today, today + timedelta(days=self.policy.booking_window_days)
+        return self.openings.window(office)
 
     def availability(self, office_id: str, first: date | None, last: date | None,
                      for_staff: bool = False) -> dict:
-        # Staff book visits at every office, contact-center ones included (triage grants).
-        office = offices.get(office_id)
-        if not for_staff:
-            office = self._self_service_office(office)
-        today, final = self.window(office)
-        if first is not None and last is not None and last < first:
-            raise errors.ReversedRange(
-                "Put the earlier date in 'from' and the later one in 'to'.")
-        first, last = first or today, last or final
-        if first < today or last > final or last < first:
-            raise errors.InvalidRange(
-                "The range must lie within {window[from]} to {window[to]}.",
-                window={"from": today.isoformat(), "to": final.isoformat()})
-        zone = ZoneInfo(office["timezone"])
-        after = max(self.clock(), datetime.combine(first, time.min, tzinfo=zone))
-        before = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
-        now = self.clock()
-        shown = []
-        for s in self.repo.open_slots(office_id, after, before):
-            public = seats.public_free(s.available, s.holds, now)
-            if for_staff and public + s.reserved > 0:
-                # Staff see the reserve beside the public seats: grants take it first.
-                shown.append({**representation.slot(s, office["timezone"], public + s.reserved),
-                              "reserved": s.reserved})
-            elif public > 0:
-                shown.append(representation.slot(s, office["timezone"], public))
-        return {"office_id": office_id, "timezone": office["timezone"], "slots": shown}
-
-    def _self_service_office(self, office: dict) -> dict:
-        if office["scheduling"] != "self_service":
-            raise errors.OfficeNotSelfService(
-                "This office takes visits by request: submit a service request or call "
-                "{contact_center_phone}.", contact_center_phone=representation.CONTACT_CENTER_PHONE,
-                request_path=representation.SERVICE_REQUEST_PATH)
-        return office
+        return self.openings.availability(office_id, first, last, for_staff)
 
     def alternatives(self, office: dict, near: datetime) -> list[dict]:
-        _, final = self.window(office)
-        zone = ZoneInfo(office["timezone"])
-        now = self.clock()
-        open_slots = [s for s in self.repo.open_slots(
-            office["id"], now, datetime.combine(final + timedelta(days=1), time.min, tzinfo=zone))
-            if seats.public_free(s.available, s.holds, now) > 0]
-        nearest = sorted(open_slots, key=lambda s: abs((s.start - near).total_seconds()))
-        return [representation.slot(s, office["timezone"],
-                                    seats.public_free(s.available, s.holds, now))
-                for s in nearest[:MAX_ALTERNATIVES]]
-
-    def _seat(self, office: dict, slot: Slot, now: datetime, staff: bool = False) -> SeatTaking:
-        """The seat a booking takes, as the slot was just read: staff (a triage grant, an
-        assisted booking) a reserved one first; then a free public seat; then the seat of an
-        expired hold, which is free at once. None free: `slot_unavailable`."""
-        if staff and slot.reserved > 0:
-            return SeatTaking(pool=seats.RESERVED)
-        if slot.available > 0:
-            return SeatTaking()
-        expired = seats.expired_holds(slot.holds, now)
-        if expired:
-            return SeatTaking(expired_hold=expired[0], at=int(now.timestamp()))
-        raise errors.SlotUnavailable(alternatives=self.alternatives(office, slot.start))
+        return self.openings.alternatives(office, near)
 
     def public_seat(self, office: dict, slot: Slot, now: datetime) -> SeatTaking:
-        return self._seat(office, slot, now)
+        return self.openings.seat(office, slot, now)
 
     def reread(self, slot: Slot) -> Slot:
-        return self.repo.get_slot(slot.office_id, slot.start) or slot
-
-    # --- booking ------------------------------------------------------------------------
+        return self.openings.reread(slot)
 
     def bookable_slot(self, raw_slot_id: str, any_office: bool = False) -> tuple[dict, Slot]:
-        parsed = schedule.parse_slot_id(raw_slot_id)
-        if parsed is None:
-            raise errors.UnknownSlot()
-        office_id, start = parsed
-        try:
-            # A fresh read: a mode switch made a moment ago in another container holds at once.
-            office = offices.get(office_id, fresh=True)
-        except errors.UnknownOffice:
-            raise errors.UnknownSlot() from None
-        if not any_office:
-            office = self._self_service_office(office)
-        ensure_bookable(start, self.clock(), self.window(office)[1], ZoneInfo(office["timezone"]))
-        slot = self.repo.get_slot(office_id, start)
-        if slot is None:
-            raise errors.UnknownSlot()
-        return office, slot
+        return self.openings.bookable_slot(raw_slot_id, any_office)
 
-    def slot_to_book(self, raw_slot_id: str, any_office: bool = False,
-                     staff: bool = False) -> tuple[dict, Slot, bool]:
-        """(office, slot, guessed) for a booking, without a read in the usual case: the office
-        from the directory's cache (whose mode the transaction then checks), the slot's end
-        from the office's schedule, and a guess of a free seat (a reserved one for `staff`).
-        The transaction's conditions decide whether the slot exists with that end and has that
-        seat; `guessed` says the slot was not read, so a failed slot condition reads it then."""
-        parsed = schedule.parse_slot_id(raw_slot_id)
-        if parsed is None:
-            raise errors.UnknownSlot()
-        office_id, start = parsed
-        office = self._office_to_book(office_id, any_office)
-        ensure_bookable(start, self.clock(), self.window(office)[1], ZoneInfo(office["timezone"]))
-        end = schedule.planned_end(office, start)
-        # Staff take a reserved seat first where the schedule keeps some and the release job
-        # has not given them to the public yet.
-        reserve = staff and schedule.planned_reserve(office, start) > 0 and not seats.release_due(
-            start, self.clock(), seats.release_lead(office))
-        return office, Slot(office_id, start, end, capacity=1, available=1,
-                            reserved=1 if reserve else 0), True
-
-    def _office_to_book(self, office_id: str, any_office: bool) -> dict:
-        try:
-            office = offices.get(office_id)
-        except errors.UnknownOffice:
-            office = None
-        if office is None or (not any_office and office["scheduling"] != "self_service"):
-            # The cache may be behind a change made a moment ago in another container.
-            try:
-                office = offices.get(office_id, fresh=True)
-            except errors.UnknownOffice:
-                raise errors.UnknownSlot() from None
-        return office if any_office else self._self_service_office(office)
-
-    def _office_changed(self, office: dict) -> dict:
-        """The office's mode condition failed: read it, and say why (or go on if it switched
-        back meanwhile)."""
-        try:
-            return self._self_service_office(offices.get(office["id"], fresh=True))
-        except errors.UnknownOffice:
-            raise errors.UnknownSlot() from None
-
-    def _guess_corrected(self, failed: set[str], office: dict, slot: Slot,
-                         guessed: bool) -> tuple[dict, Slot, bool] | None:
-        """After a rejected transaction, (office, slot, guessed) to try again with when what was
-        not read turned out wrong: the office's mode (read now; raises if it no longer books
-        online) or the guessed slot (read now, with the seat it has; raises if it does not
-        exist). None when neither failed."""
-        if "office" in failed:
-            return self._office_changed(office), slot, guessed
-        if guessed and "slot" in failed:
-            return office, self._read_slot(slot), False
-        return None
-
-    def _read_slot(self, slot: Slot) -> Slot:
-        """The slot as stored, once a guessed one failed its condition."""
-        found = self.repo.get_slot(slot.office_id, slot.start)
-        if found is None:
-            raise errors.UnknownSlot()
-        return found
+    # --- booking ------------------------------------------------------------------------
 
     def book(self, request: BookingRequest, idempotency_key: str | None = None,
              together_with: Sequence[TransactionPart] = (),
@@ -271,7 +138,7 @@ class BookingService:
 
     def _book(self, request: BookingRequest, body_hash: str, claim_key: str | None,
               together_with: Sequence[TransactionPart], admission: Admission | None) -> Outcome:
-        office, slot, guessed = self.slot_to_book(request.slot_id)
+        office, slot, guessed = self.openings.slot_to_book(request.slot_id)
         hold = self._hold_for(request.hold_id, slot) if request.hold_id else None
         applicant = request.applicant
         key = person_key(self.pepper, applicant.first_name, applicant.last_name,
@@ -293,7 +160,8 @@ class BookingService:
                     seat = SeatTaking(hold_id=hold.hold_id, at=int(now.timestamp()))
                     together.append(self.holds.conversion(hold, appointment.confirmation_number))
                 else:
-                    seat = self._seat(office, slot, now)  # no hold, or it expired: any free seat
+                    # No hold, or it expired: any free seat.
+                    seat = self.openings.seat(office, slot, now)
                 appointment.contact_seats = picked
                 body = representation.booking(appointment, office,
                                               changes_close(appointment.start, self.policy), now)
@@ -316,11 +184,11 @@ class BookingService:
                     if rejected.replay is not None:
                         return self._replayed(rejected.replay, body_hash)
                     if "office" in rejected.failed:
-                        office = self._office_changed(office)
+                        office = self.openings.office_changed(office)
                         continue
                     guess_failed = False
                     if guessed and "slot" in rejected.failed:
-                        slot, guessed, guess_failed = self._read_slot(slot), False, True
+                        slot, guessed, guess_failed = self.openings.read_slot(slot), False, True
                     if any(f.startswith(CONTACT_LABEL) for f in rejected.failed):
                         picked, guess_failed = self._contact_seats(contacts, key, now), True
                     if guess_failed and "hold" not in rejected.failed:
@@ -331,10 +199,11 @@ class BookingService:
                     if ("slot" in rejected.failed and request.hold_id
                             and attempt < _RETRIES_ON_CONFLICT - 1):
                         hold = self._hold_for(request.hold_id, slot)  # it expired meanwhile
-                        slot = self.reread(slot)
+                        slot = self.openings.reread(slot)
                         continue
                     if rejected.failed == {"slot"} and attempt < _RETRIES_ON_CONFLICT - 1:
-                        slot = self.reread(slot)  # another took that seat first: is one left?
+                        # Another took that seat first: is one left?
+                        slot = self.openings.reread(slot)
                         continue
                     if rejected.failed or attempt == _RETRIES_ON_CONFLICT - 1:
                         replay = self._explain_rejected_booking(
@@ -392,8 +261,8 @@ class BookingService:
 
         `assisted`: staff book for a caller or walk-in (assisted digital) as the person would
         book online: a self-service office only, and the minimum interval holds."""
-        office, slot, guessed = self.slot_to_book(request.slot_id, any_office=not assisted,
-                                                  staff=True)
+        office, slot, guessed = self.openings.slot_to_book(request.slot_id,
+                                                           any_office=not assisted, staff=True)
         last_visit_before = slot.start - self.policy.min_interval if assisted else slot.start
         a = request.applicant
         key = person_key(self.pepper, a["first_name"], a["last_name"],
@@ -402,7 +271,7 @@ class BookingService:
                 as nationwide:
             for attempt in range(_RETRIES_ON_CONFLICT + 1):
                 now = self.clock()
-                seat = self._seat(office, slot, now, staff=True)
+                seat = self.openings.seat(office, slot, now, staff=True)
                 cn = new_confirmation_number()
                 appointment = Appointment(
                     confirmation_number=cn, status="booked", version=1, office_id=office["id"],
@@ -422,7 +291,8 @@ class BookingService:
                                    else (),
                                    seat=seat, office_mode="self_service" if assisted else None)
                 except Rejected as rejected:
-                    corrected = self._guess_corrected(rejected.failed, office, slot, guessed)
+                    corrected = self.openings.guess_corrected(rejected.failed, office, slot,
+                                                              guessed)
                     if corrected:
                         office, slot, guessed = corrected
                         continue
@@ -433,13 +303,13 @@ class BookingService:
                             and attempt < _RETRIES_ON_CONFLICT):
                         # The reserve (or that expired hold) went first, to another grant or to
                         # the release job: read the slot again and take whatever seat is left.
-                        slot = self.reread(slot)
+                        slot = self.openings.reread(slot)
                         continue
                     if rejected.failed - {"slot", "person", "appointment"}:
                         raise  # the caller's own condition failed: it knows why
                     if "slot" in rejected.failed:
                         raise errors.SlotUnavailable(
-                            alternatives=self.alternatives(office, slot.start)) from None
+                            alternatives=self.openings.alternatives(office, slot.start)) from None
                     if "person" in rejected.failed:
                         person = self.repo.get_person(key) if assisted else None
                         if person and not (person.active_start and person.active_start >= now):
@@ -475,7 +345,8 @@ class BookingService:
             if replay:
                 return replay
         if "slot" in rejected.failed:
-            raise errors.SlotUnavailable(alternatives=self.alternatives(office, slot.start))
+            raise errors.SlotUnavailable(
+                alternatives=self.openings.alternatives(office, slot.start))
         if "person" in rejected.failed:
             person = self.repo.get_person(key)
             if person and person.active_start and person.active_start >= self.clock():
@@ -617,7 +488,7 @@ class BookingService:
             if parsed is not None and parsed[0] != appointment.office_id:
                 raise errors.OfficeNotSelfService(
                     "A visit granted through a service request moves within its office only.")
-        office, slot, guessed = self.slot_to_book(request.slot_id, any_office=granted)
+        office, slot, guessed = self.openings.slot_to_book(request.slot_id, any_office=granted)
         freed = (appointment.office_id, appointment.start)  # the repository moves `appointment`
         # The claim covers both visits while the transaction runs (chalicelib/booking/claims.py).
         with self.claims.moving(appointment, slot.office_id,
@@ -629,7 +500,7 @@ class BookingService:
                         appointment, slot, office["timezone"], now,
                         last_visit_before=slot.start if granted
                         else slot.start - self.policy.min_interval,
-                        seat=self._seat(office, slot, now),
+                        seat=self.openings.seat(office, slot, now),
                         old_to_pool=self._returned_pool(appointment, now),
                         together_with=[*(together_with(appointment.confirmation_number,
                                                        slot.office_id) if together_with else ()),
@@ -638,13 +509,14 @@ class BookingService:
                 except Rejected as rejected:
                     if held.rejected(rejected.failed) and not rejected.failed:
                         continue  # the proof's window closed meanwhile: nothing to give back
-                    corrected = self._guess_corrected(rejected.failed, office, slot, guessed)
+                    corrected = self.openings.guess_corrected(rejected.failed, office, slot,
+                                                              guessed)
                     if corrected:
                         office, slot, guessed = corrected
                         continue
                     if "slot" in rejected.failed:
                         raise errors.SlotUnavailable(
-                            alternatives=self.alternatives(office, slot.start)) from None
+                            alternatives=self.openings.alternatives(office, slot.start)) from None
                     if rejected.failed == {"person"}:
                         raise errors.TooSoon() from None
                     raise errors.ConcurrentUpdate() from None
@@ -675,7 +547,8 @@ class BookingService:
     def generate_slots(self, office_ids: list[str] | None = None) -> dict[str, int]:
         """Create missing slots for every office's window. Safe to re-run: existing slots,
         with their taken seats, are never touched."""
-        return SlotGeneration(self.repo, self.generation_marks, self.window).run(office_ids)
+        return SlotGeneration(self.repo, self.generation_marks,
+                              self.openings.window).run(office_ids)
 
 
 def _hash(*parts: str) -> str:

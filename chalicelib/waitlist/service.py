@@ -12,6 +12,7 @@ from chalicelib import errors
 from chalicelib.booking import offices, schedule, seats
 from chalicelib.booking.domain import iso_utc, person_key, proof_digest, proof_matches
 from chalicelib.booking.holds import new_hold_id
+from chalicelib.booking.openings import self_service_office
 from chalicelib.booking.ports import Rejected
 from chalicelib.booking.representation import local_iso
 from chalicelib.booking.seats import Hold
@@ -48,7 +49,7 @@ class WaitlistService:
     # --- the person's side ----------------------------------------------------------------
 
     def join(self, request: WaitlistRequest) -> dict:
-        office = self.booking._self_service_office(offices.get(request.office_id))
+        office = self_service_office(offices.get(request.office_id))
         today, final = self.booking.window(office)
         if request.to < request.from_:
             raise errors.ReversedRange(
