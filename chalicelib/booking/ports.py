@@ -1,6 +1,7 @@
 """What the booking service needs from storage and messaging; adapters implement these."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, Sequence
@@ -8,6 +9,7 @@ from typing import Any, Protocol, Sequence
 from chalicelib.booking.domain import Appointment
 from chalicelib.booking.schedule import PlannedSlot
 
+log = logging.getLogger(__name__)
 
 # Transaction label prefix of contact seat items: contact0, contact1, ...
 CONTACT_LABEL = "contact"
@@ -86,6 +88,10 @@ class Rejected(Exception):
         self.replay: StoredResponse | None = None
 
 
+# How many times a booking, cancellation or reschedule tries its transaction after a rejection.
+RETRIES_ON_CONFLICT = 3
+
+
 class TransactionPart(Protocol):
     """Another context's write that must commit or fail together with a booking (a triage grant
     moves its service request in the booking's transaction). `add_to` adds labelled items with
@@ -146,6 +152,15 @@ class PublishFailed(Exception):
 
 class NoticePublisher(Protocol):
     def publish(self, kind: str, confirmation_number: str, version: int) -> None: ...
+
+
+def notify(publisher: NoticePublisher, kind: str, appointment: Appointment) -> None:
+    # The appointment already carries the notice in its outbox; a failed publish is
+    # picked up by the outbox sweep, so it must never fail or undo the booking.
+    try:
+        publisher.publish(kind, appointment.confirmation_number, appointment.version)
+    except PublishFailed:
+        log.warning("notice publish deferred to outbox", extra={"kind": kind})
 
 
 class HoldStore(Protocol):

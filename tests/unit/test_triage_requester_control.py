@@ -126,7 +126,7 @@ def test_a_granted_visit_the_person_cancels_reopens_the_request_for_a_new_grant(
     from chalicelib.booking.validation import Proof as BookingProof
     from chalicelib.triage.validation import Grant
 
-    booking.on_cancelled = service.visit_cancelled  # as wiring connects them
+    booking.changes.on_cancelled = service.visit_cancelled  # as wiring connects them
     request_id, appointment = _granted(service, booking)
     booking.cancel(appointment["confirmation_number"], BookingProof(
         last_name="Ruiz", date_of_birth=date(1979, 8, 30)))
