@@ -89,6 +89,7 @@ def main() -> dict:
     jobs = {"generate_slots": "chalicelib.booking.jobs",
             "release_reserved_seats": "chalicelib.booking.jobs",
             "return_expired_holds": "chalicelib.booking.jobs",
+            "unlist_booked_out_slots": "chalicelib.booking.jobs",
             "publish_performance": "chalicelib.performance.jobs",
             "move_waitlist_on": "chalicelib.waitlist.jobs",
             "send_reminders": "chalicelib.notices.handlers",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (JSONAttribute, ListAttribute, MapAttribute, NumberAttribute,
                                  UnicodeAttribute, UnicodeSetAttribute)
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from chalicelib import aws, settings as _settings
@@ -49,6 +49,24 @@ class _Table(Model):
         return table
 
 
+class ListedSlotIndex(GlobalSecondaryIndex):
+    """Sparse: the slots that may have a seat to show, by office and start (availability reads
+    it). A slot is in it while `listed` is set: every write that frees a seat of any kind sets it
+    in that same write, writes that take a seat never touch it, and only the
+    `unlist_booked_out_slots` job removes it, on condition that the slot has no free, reserved or
+    held seat (or is closed). So a slot with a seat is never missing; a booked-out one may linger
+    until the job's next run (chalicelib/booking/listing.py). Its projection is what
+    availability needs to build a slot, so a listing reads nothing else."""
+
+    class Meta:
+        index_name = "listed"
+        projection = IncludeProjection(["end", "capacity", "available", "reserved", "holds",
+                                        "closed"])
+
+    listed = UnicodeAttribute(hash_key=True)  # the slot's office id
+    start = UnicodeAttribute(range_key=True)
+
+
 class SlotRecord(_Table):
     """One bookable time at one office. Its seats (see chalicelib/booking/seats.py):
     capacity = available (public) + reserved + len(holds) + booked, each count moved only by
@@ -74,6 +92,15 @@ class SlotRecord(_Table):
     released = NumberAttribute(null=True)
     # Seats held while someone fills in the form: hold id -> epoch second the hold expires.
     holds = MapAttribute(null=True)
+    # The office id while the slot may have a seat to show: the key of the sparse `listed` index.
+    listed = UnicodeAttribute(null=True)
+    listed_index = ListedSlotIndex()
+
+    @classmethod
+    def listing(cls, office_id: str):
+        """The action every write that frees a seat (public, reserved or held) carries, so the
+        freed seat is in the `listed` index the moment it exists."""
+        return cls.listed.set(office_id)
 
 
 class OutboxIndex(GlobalSecondaryIndex):

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from chalicelib.booking.claims import NationwideClaims
     from chalicelib.booking.domain import Policy
     from chalicelib.booking.holds import HoldService
+    from chalicelib.booking.listing import BookedOutUnlisting
     from chalicelib.booking.release import ReservedSeatRelease
     from chalicelib.booking.service import BookingService
     from chalicelib.limits.service import Limiter
@@ -139,6 +140,15 @@ def reserved_seat_release() -> ReservedSeatRelease:
     return ReservedSeatRelease(DynamoBookingRepository(), clock=_utc_now,
                                on_freed=lambda office_id, start: waitlist_service().seat_freed(
                                    office_id, start))
+
+
+@lru_cache(maxsize=1)
+def booked_out_unlisting() -> BookedOutUnlisting:
+    from chalicelib.booking.listing import BookedOutUnlisting
+    from chalicelib.booking.repository import DynamoBookingRepository
+
+    configure_logging()
+    return BookedOutUnlisting(DynamoBookingRepository(), clock=_utc_now)
 
 
 @lru_cache(maxsize=1)
@@ -333,6 +343,7 @@ def forget_services() -> None:
     booking_service.cache_clear()
     nationwide_claims.cache_clear()
     reserved_seat_release.cache_clear()
+    booked_out_unlisting.cache_clear()
     hold_service.cache_clear()
     waitlist_service.cache_clear()
     notice_service.cache_clear()

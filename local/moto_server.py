@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import threading
 
 from moto.server import DomainDispatcherApplication, create_backend_app
@@ -22,30 +23,41 @@ class Serialized:
         # DynamoDB requests served, by operation, failed ones included (`make bench` reads and
         # resets them at REQUESTS_PATH: counted here, not by a hook in the client).
         self.requests: dict[str, int] = {}
+        # Items each Query and Scan read (its ScannedCount: what DynamoDB bills, filtered out or
+        # not), by table, or "table/index" for an index (ITEMS_READ_PATH).
+        self.items_read: dict[str, int] = {}
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO") or ""
         if path == SENT_MAIL_PATH:
             return sent_mail(start_response)
-        if environ.get("PATH_INFO") == REQUESTS_PATH:
-            return self.served(environ, start_response)
+        if path == REQUESTS_PATH:
+            return self.served(environ, start_response, "requests")
+        if path == ITEMS_READ_PATH:
+            return self.served(environ, start_response, "items_read")
         target = environ.get("HTTP_X_AMZ_TARGET", "")
+        operation = target.partition(".")[2] if target.startswith("DynamoDB_") else None
+        read_from = _read_from(environ) if operation in ("Query", "Scan") else None
         with self.lock:
             if path.startswith(STATE_PATH) and environ.get("REQUEST_METHOD") == "POST":
                 return state(path[len(STATE_PATH):], start_response)
-            if target.startswith("DynamoDB_"):
-                operation = target.partition(".")[2]
+            if operation:
                 self.requests[operation] = self.requests.get(operation, 0) + 1
             chunks = list(self.app(environ, start_response))
+            if read_from:
+                scanned = _SCANNED.search(b"".join(chunks))
+                if scanned:
+                    self.items_read[read_from] = (self.items_read.get(read_from, 0)
+                                                  + int(scanned.group(1)))
         return chunks
 
-    def served(self, environ, start_response):
+    def served(self, environ, start_response, counts: str):
         import json
 
         with self.lock:
-            body = json.dumps(self.requests).encode()
+            body = json.dumps(getattr(self, counts)).encode()
             if environ.get("REQUEST_METHOD") == "DELETE":
-                self.requests = {}
+                setattr(self, counts, {})
         start_response("200 OK", [("Content-Type", "application/json"),
                                   ("Content-Length", str(len(body)))])
         return [body]
@@ -53,6 +65,25 @@ class Serialized:
 
 # DynamoDB requests served so far by operation (GET), and reset (DELETE).
 REQUESTS_PATH = "/infopass/dynamodb-requests.json"
+# Items read by Query and Scan so far, by table or "table/index" (GET), and reset (DELETE).
+ITEMS_READ_PATH = "/infopass/dynamodb-items-read.json"
+_SCANNED = re.compile(rb'"ScannedCount":\s*(\d+)')
+
+
+def _read_from(environ) -> str | None:
+    """The table (or "table/index") a Query or Scan names; the body is kept for moto."""
+    import io
+    import json
+
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    table, index = request.get("TableName"), request.get("IndexName")
+    return f"{table}/{index}" if index else table
 
 
 # The emails moto's SES accepted, without the rest of /moto-api/data.json (which serializes every
@@ -254,12 +285,20 @@ def bounded_mailbox() -> None:
     SESBackend.__init__ = __init__
 
 
+# Indexes whose hash key, where present, is the item's own table partition key
+# (chalicelib/tables.py `ListedSlotIndex`: `listed` is the slot's office id): a query on one
+# hands moto that partition, whose items without the index's key moto leaves out (DynamoDB reads
+# only the index's own partition). A query on any other index walks the whole table.
+PARTITION_INDEXES = frozenset({"listed"})
+
+
 def partition_queries() -> None:
     """moto's Query gathers every item of the table, sorted, then keeps one partition's: a
     listing of one office's two weeks read all 41 offices' slots (about 0.3 s each on the seeded
     stack, so about 3 listings a second). Hand it the partition instead (DynamoDB reads only
     the partition too); a query on an index still gets every item, unsorted (moto sorts what
-    it keeps). Safe because `Serialized` runs one request at a time."""
+    it keeps), except an index of PARTITION_INDEXES. Safe because `Serialized` runs one request
+    at a time."""
     from moto.dynamodb.models.table import Table
 
     original = Table.query
@@ -269,7 +308,7 @@ def partition_queries() -> None:
     def query(self, hash_key, *args, **kwargs):
         index_name = kwargs["index_name"] if "index_name" in kwargs else (
             args[6] if len(args) > 6 else None)
-        if not index_name and hash_key is not None:
+        if hash_key is not None and (not index_name or index_name in PARTITION_INDEXES):
             if hash_key not in self.items:
                 found = []
             elif self.range_key_attr:

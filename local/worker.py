@@ -15,14 +15,16 @@ log = logging.getLogger("local.worker")
 # (job, seconds between runs). Deployed stages run these on their CloudWatch schedules.
 def _jobs():
     from chalicelib.booking.jobs import (generate_slots, release_reserved_seats,
-                                         return_expired_holds, sweep_claims)
+                                         return_expired_holds, sweep_claims,
+                                         unlist_booked_out_slots)
     from chalicelib.notices.handlers import send_reminders, sweep_outbox
     from chalicelib.offices.jobs import cancel_for_closures
     from chalicelib.triage.jobs import watch_deadlines
     from chalicelib.waitlist.jobs import move_waitlist_on
     return [(generate_slots, 3600), (send_reminders, 60), (sweep_outbox, 60),
             (watch_deadlines, 900), (cancel_for_closures, 60), (release_reserved_seats, 900),
-            (return_expired_holds, 60), (move_waitlist_on, 60), (sweep_claims, 60)]
+            (return_expired_holds, 60), (move_waitlist_on, 60), (sweep_claims, 60),
+            (unlist_booked_out_slots, 900)]
 
 
 # (queue definition, Chalice on_sqs_message handler, batch size), drained by CONSUMER_THREADS.

@@ -168,7 +168,9 @@ class DynamoHoldRepository:
             condition = SlotRecord.holds[hold.hold_id] <= int(now.timestamp())
         try:
             _slot_key(hold).update(actions=[SlotRecord.holds[hold.hold_id].remove(),
-                                            SlotRecord.available.add(1)], condition=condition)
+                                            SlotRecord.available.add(1),
+                                            SlotRecord.listing(hold.office_id)],
+                                   condition=condition)
             returned = True
         except UpdateError as error:
             if not _failed(error):

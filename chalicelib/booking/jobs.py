@@ -33,6 +33,15 @@ def release_reserved_seats(event):
     return counts
 
 
+@jobs.schedule(Rate(15, unit=Rate.MINUTES), name="unlist_booked_out_slots")
+def unlist_booked_out_slots(event):
+    """Takes the slots that have no seat to show out of the `listed` index availability reads
+    (chalicelib/booking/listing.py); a seat freed later lists its slot again in its own write."""
+    counts = wiring.booked_out_unlisting().run()
+    log.info("booked-out slots unlisted", extra=counts)
+    return counts
+
+
 @jobs.schedule(Rate(1, unit=Rate.MINUTES), name="return_expired_holds")
 def return_expired_holds(event):
     """Puts the seats of expired holds back in their slots' public counts (they are free to

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Sequence
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import size
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws
@@ -43,6 +44,14 @@ def _slot(record: SlotRecord) -> Slot:
 
 
 _OPEN = SlotRecord.office_id.exists() & SlotRecord.closed.does_not_exist()
+# A seat of any kind free or held (an unexpired hold frees its seat by merely expiring, with no
+# write, so a held seat keeps its slot listed).
+_HAS_SEAT = ((SlotRecord.available > 0) | (SlotRecord.reserved > 0)
+             | (size(SlotRecord.holds) > 0))
+_NOTHING_TO_SHOW = (((SlotRecord.available <= 0)
+                     & (SlotRecord.reserved.does_not_exist() | (SlotRecord.reserved <= 0))
+                     & (SlotRecord.holds.does_not_exist() | (size(SlotRecord.holds) == 0)))
+                    | SlotRecord.closed.exists())
 _RELEASE_ATTEMPTS = 5
 
 
@@ -67,7 +76,8 @@ _SLOTS_PER_TRANSACTION = 100
 def _new_slot(slot: PlannedSlot, expires_at: int) -> SlotRecord:
     return SlotRecord(slot.office_id, iso_utc(slot.start), end=iso_utc(slot.end),
                       capacity=slot.capacity, available=slot.capacity - slot.reserved,
-                      reserved=slot.reserved, expires_at=expires_at, holds={})
+                      reserved=slot.reserved, expires_at=expires_at, holds={},
+                      listed=slot.office_id)
 
 
 class _Transaction:
@@ -134,11 +144,12 @@ class DynamoBookingRepository:
 
     def open_slots(self, office_id: str, after: datetime, before: datetime) -> list[Slot]:
         """Slots with a free seat of any kind (the service decides whom each kind is for):
-        public, reserved, or held by a hold (which may have expired)."""
-        records = SlotRecord.query(
+        public, reserved, or held by a hold (which may have expired). Read from the sparse
+        `listed` index, so booked-out slots are not read (but for those booked out since the
+        last `unlist_booked_out_slots` run, which the filter leaves out)."""
+        records = SlotRecord.listed_index.query(
             office_id, SlotRecord.start.between(iso_utc(after), iso_utc(before)),
-            filter_condition=((SlotRecord.available > 0) | (SlotRecord.reserved > 0)
-                              | SlotRecord.holds.exists()) & SlotRecord.closed.does_not_exist())
+            filter_condition=_HAS_SEAT & SlotRecord.closed.does_not_exist())
         return [_slot(r) for r in records if _parse(r.start) > after]
 
     def reserved_slots(self, office_id: str, after: datetime, before: datetime) -> list[Slot]:
@@ -166,7 +177,8 @@ class DynamoBookingRepository:
             try:
                 SlotRecord(office_id, iso_utc(start)).update(actions=[SlotRecord.available.add(count),
                                        SlotRecord.reserved.add(-count),
-                                       SlotRecord.released.add(count)],
+                                       SlotRecord.released.add(count),
+                                       SlotRecord.listing(office_id)],
                               condition=SlotRecord.reserved == count)
             except UpdateError as error:
                 if error.cause_response_code == "ConditionalCheckFailedException":
@@ -175,6 +187,51 @@ class DynamoBookingRepository:
                 raise
             return count
         return 0
+
+    # --- the `listed` index (chalicelib/booking/listing.py) ------------------------------------
+
+    def listed_without_seats(self, office_id: str, after: datetime) -> list[datetime]:
+        """Starts of the office's listed slots from `after` on that show nothing as the index
+        has them (booked out, or closed): one Query of the index's partition, reading only the
+        listed slots."""
+        records = SlotRecord.listed_index.query(
+            office_id, SlotRecord.start >= iso_utc(after), filter_condition=_NOTHING_TO_SHOW,
+            attributes_to_get=["start"])
+        return [_parse(r.start) for r in records]
+
+    def unlist(self, office_id: str, start: datetime) -> bool:
+        """Takes the slot out of the index if, when this write lands, it still has no seat
+        free, reserved or held (or is closed). A seat freed a moment before makes the condition
+        fail; one freed after sets `listed` again in its own write: never hidden."""
+        try:
+            SlotRecord(office_id, iso_utc(start)).update(
+                actions=[SlotRecord.listed.remove()],
+                condition=SlotRecord.listed.exists() & _NOTHING_TO_SHOW)
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def list_unlisted(self, office_id: str, after: datetime) -> int:
+        """Lists every slot of the office from `after` on that is not listed (slots made before
+        the index; the backfill): booked out or not, since a seat freed by a writer that does
+        not list yet (a container still on the old code) must not be missed; the job unlists
+        the booked-out ones on its next run. Returns how many were listed."""
+        records = SlotRecord.query(office_id, SlotRecord.start >= iso_utc(after),
+                                   filter_condition=SlotRecord.listed.does_not_exist(),
+                                   attributes_to_get=["start"], consistent_read=True)
+        listed = 0
+        for record in records:
+            try:
+                SlotRecord(office_id, record.start).update(
+                    actions=[SlotRecord.listing(office_id)],
+                    condition=SlotRecord.office_id.exists())
+                listed += 1
+            except UpdateError as error:
+                if error.cause_response_code != "ConditionalCheckFailedException":
+                    raise  # else: deleted meanwhile (a schedule change)
+        return listed
 
     def slot_starts(self, office_id: str, after: datetime, before: datetime) -> set[datetime]:
         records = SlotRecord.query(office_id, SlotRecord.start.between(iso_utc(after), iso_utc(before)),
@@ -273,7 +330,8 @@ class DynamoBookingRepository:
         ], (AppointmentRecord.version == appointment.version)
             & (AppointmentRecord.status == "booked"))
         txn.update("slot", SlotRecord(appointment.office_id, iso_utc(appointment.start)),
-                   [(SlotRecord.reserved if to_pool == RESERVED else SlotRecord.available).add(1)],
+                   [(SlotRecord.reserved if to_pool == RESERVED else SlotRecord.available).add(1),
+                    SlotRecord.listing(appointment.office_id)],
                    SlotRecord.office_id.exists())
         txn.update("person", PersonRecord(appointment.person_key), [
             PersonRecord.active_confirmation.remove(),
@@ -321,7 +379,8 @@ class DynamoBookingRepository:
             & (AppointmentRecord.status == "booked"))
         txn.update("old_slot", SlotRecord(appointment.office_id, iso_utc(appointment.start)),
                    [(SlotRecord.reserved if old_to_pool == RESERVED
-                     else SlotRecord.available).add(1)], SlotRecord.office_id.exists())
+                     else SlotRecord.available).add(1),
+                    SlotRecord.listing(appointment.office_id)], SlotRecord.office_id.exists())
         actions, condition = take_seat(seat)
         txn.update("slot", SlotRecord(new_slot.office_id, iso_utc(new_slot.start)), actions,
                    condition & (SlotRecord.end == iso_utc(new_slot.end)))

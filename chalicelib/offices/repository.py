@@ -161,7 +161,7 @@ class DynamoOfficeRepository:
         try:
             SlotRecord(slot.office_id, iso_utc(slot.start)).update(
                 actions=[SlotRecord.capacity.set(capacity), SlotRecord.available.add(delta),
-                         SlotRecord.reserved.set(reserved)],
+                         SlotRecord.reserved.set(reserved), SlotRecord.listing(slot.office_id)],
                 condition=(SlotRecord.capacity == slot.capacity) & same_reserve
                 & (SlotRecord.available >= max(0, -delta)))
         except UpdateError as error:
@@ -196,7 +196,8 @@ class DynamoOfficeRepository:
     def reopen_slot(self, slot: StoredSlot, closure_id: str) -> bool:
         try:
             SlotRecord(slot.office_id, iso_utc(slot.start)).update(
-                actions=[SlotRecord.closed.remove()], condition=SlotRecord.closed == closure_id)
+                actions=[SlotRecord.closed.remove(), SlotRecord.listing(slot.office_id)],
+                condition=SlotRecord.closed == closure_id)
         except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return False
@@ -240,7 +241,8 @@ class DynamoOfficeRepository:
                     # The seat returns to the slot, which stays closed until the closure is
                     # withdrawn: then it is bookable again.
                     txn.update(SlotRecord(visit.office_id, iso_utc(visit.start)),
-                               actions=[SlotRecord.available.add(1)],
+                               actions=[SlotRecord.available.add(1),
+                                        SlotRecord.listing(visit.office_id)],
                                condition=SlotRecord.office_id.exists())
                     if with_person:
                         txn.update(PersonRecord(visit.person_key), actions=[
