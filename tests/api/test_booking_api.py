@@ -255,3 +255,55 @@ def test_personal_data_never_reaches_the_logs(client, caplog):
 def test_a_path_no_route_matches_is_a_404_problem_like_the_deployed_gateway(client):
     for path in ("/v1/nope", "/v2/offices", "/v1/appointments/ABC/explode"):
         assert_problem(*call(client, "get", path), 404, "not_found")
+
+
+def items_read(moto_server):
+    """Items the moto server's Queries and Scans read since the last call, by table or
+    "table/index" (their ScannedCount: what DynamoDB bills, whatever the filter kept)."""
+    import urllib.request
+
+    from local.moto_server import ITEMS_READ_PATH
+
+    request = urllib.request.Request(moto_server + ITEMS_READ_PATH, method="DELETE")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+
+def test_availability_reads_the_slots_it_can_show_and_not_the_booked_out_ones(client,
+                                                                               moto_server):
+    from chalicelib.booking.jobs import unlist_booked_out_slots
+    from chalicelib.booking.schedule import slot_id
+    from local.worker import scheduled_event
+
+    slots = open_slots(client)
+    kept = [s["slot_id"] for s in slots[-3:]]
+    # The office booked out but for its last three slots: the state bookings leave (a booking
+    # takes its seat and leaves the listing alone) ...
+    for record in tables.SlotRecord.query(OFFICE):
+        start = datetime.fromisoformat(record.start.replace("Z", "+00:00"))
+        if slot_id(OFFICE, start) not in kept:
+            record.update(actions=[tables.SlotRecord.available.set(0)])
+    # ... and the last seat of one of the three taken over the API.
+    tables.SlotRecord(OFFICE, _utc(kept[0])).update(actions=[tables.SlotRecord.available.set(1)])
+    assert call(client, "post", "/v1/appointments", booking(kept[0]))[0] == 201
+    table = tables.SlotRecord.Meta.table_name
+
+    def slots_read():
+        return {name: n for name, n in items_read(moto_server).items() if name.startswith(table)}
+
+    slots_read()
+    assert [s["slot_id"] for s in open_slots(client)] == kept[1:]
+    read = slots_read()
+    assert list(read) == [f"{table}/listed"]  # the table itself is not read
+    assert read[f"{table}/listed"] > len(kept)  # booked out since the job's last run
+    unlist_booked_out_slots(scheduled_event(), None)
+    slots_read()
+    assert [s["slot_id"] for s in open_slots(client)] == kept[1:]
+    assert slots_read() == {f"{table}/listed": 2}
+
+
+def _utc(raw_slot_id):
+    from chalicelib.booking.schedule import parse_slot_id
+
+    return parse_slot_id(raw_slot_id)[1].strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -173,6 +173,60 @@ def test_a_query_reads_its_partition_in_order_and_pages_and_index_queries_still_
         assert walked == []  # no query gathered (and sorted) the whole table
 
 
+def test_a_query_on_the_listed_index_reads_only_its_office_partition_in_start_order(monkeypatch):
+    """The `listed` index's key is the slot's own office id, so the local server hands moto that
+    partition (moto walked every item of the table for an index query)."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    moto_server.partition_queries()
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="slots", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"}
+                                  for a in ("office_id", "start", "listed")],
+            KeySchema=[{"AttributeName": "office_id", "KeyType": "HASH"},
+                       {"AttributeName": "start", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[{
+                "IndexName": "listed", "Projection": {"ProjectionType": "INCLUDE",
+                                                      "NonKeyAttributes": ["available"]},
+                "KeySchema": [{"AttributeName": "listed", "KeyType": "HASH"},
+                              {"AttributeName": "start", "KeyType": "RANGE"}]}])
+        for office in ("boston", "chicago"):
+            for hour in ("12", "09", "11", "10"):
+                item = {"office_id": {"S": office}, "start": {"S": f"2026-12-07T{hour}:00Z"},
+                        "available": {"N": "1"}, "capacity": {"N": "4"}}
+                if hour != "11":  # booked out and unlisted
+                    item["listed"] = {"S": office}
+                client.put_item(TableName="slots", Item=item)
+        # Breaks the index's rule (listed = its own office): a table walk would return it.
+        client.put_item(TableName="slots", Item={
+            "office_id": {"S": "miami"}, "start": {"S": "2026-12-07T10:30Z"},
+            "listed": {"S": "boston"}})
+
+        def query(**extra):
+            pages, key = [], None
+            while True:
+                page = client.query(
+                    TableName="slots", IndexName="listed",
+                    KeyConditionExpression="listed = :o AND #s >= :a",
+                    ExpressionAttributeNames={"#s": "start"},
+                    ExpressionAttributeValues={":o": {"S": "boston"},
+                                               ":a": {"S": "2026-12-07T10"}},
+                    **extra, **({"ExclusiveStartKey": key} if key else {}))
+                pages.append(([(i["office_id"]["S"], i["start"]["S"][11:13], sorted(i))
+                               for i in page["Items"]], page["ScannedCount"]))
+                key = page.get("LastEvaluatedKey")
+                if not key:
+                    return pages
+
+        projected = ["available", "listed", "office_id", "start"]
+        assert query() == [([("boston", "10", projected), ("boston", "12", projected)], 2)]
+        assert query(Limit=1) == [([("boston", "10", projected)], 1),
+                                  ([("boston", "12", projected)], 1)]
+        assert query(ScanIndexForward=False)[0][0][0][1] == "12"
+
+
 def test_sending_a_message_does_not_count_the_waiting_ones_but_the_queue_still_does(monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL")
     moto_server.cheap_sends()
