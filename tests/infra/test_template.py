@@ -55,10 +55,12 @@ def test_the_template_has_exactly_the_defined_tables_with_their_keys_indexes_and
             == {(a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]}
         expected_indexes = {
             i["index_name"]: ({(k["AttributeName"], k["KeyType"]) for k in i["key_schema"]},
-                              i["projection"]["ProjectionType"])
+                              i["projection"]["ProjectionType"],
+                              sorted(i["projection"].get("NonKeyAttributes", [])))
             for i in schema["global_secondary_indexes"]}
         assert {i["IndexName"]: ({(k["AttributeName"], k["KeyType"]) for k in i["KeySchema"]},
-                                 i["Projection"]["ProjectionType"])
+                                 i["Projection"]["ProjectionType"],
+                                 sorted(i["Projection"].get("NonKeyAttributes", [])))
                 for i in table.get("GlobalSecondaryIndexes", [])} == expected_indexes
         ttl = table.get("TimeToLiveSpecification")
         if model.ttl_attribute:
@@ -341,8 +343,9 @@ def test_a_regional_web_acl_guards_the_stage_api_with_per_ip_rates_and_a_booking
 
 @pytest.mark.parametrize("name", STAGES)
 def test_the_capacity_jobs_run_on_their_schedules_in_every_stage(templates, name):
-    """Reserved seats are released every 15 minutes, expired holds returned and the waitlist
-    moved on every minute in the deployed stage itself, not only by the local worker."""
+    """Reserved seats are released and booked-out slots unlisted every 15 minutes, expired
+    holds returned and the waitlist moved on every minute in the deployed stage itself, not only
+    by the local worker."""
     schedules = {}
     for logical_id, function in resources_of(templates[name],
                                              "AWS::Serverless::Function").items():
@@ -351,5 +354,6 @@ def test_the_capacity_jobs_run_on_their_schedules_in_every_stage(templates, name
                 schedules[logical_id] = event["Properties"]["Schedule"]
     by_name = {k.lower(): v for k, v in schedules.items()}
     assert by_name.get("releasereservedseats") == "rate(15 minutes)", schedules
+    assert by_name.get("unlistbookedoutslots") == "rate(15 minutes)", schedules
     assert by_name.get("returnexpiredholds") == "rate(1 minute)", schedules
     assert by_name.get("movewaitliston") == "rate(1 minute)", schedules
