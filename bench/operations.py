@@ -44,22 +44,29 @@ def cold_import(statement: str, runs: int = 7) -> float:
 
 class Calls(list):
     """(operation, capacity units) per request as the client saw them; `server`: the requests
-    the moto server counted by operation over the same span (failed ones included)."""
+    the moto server counted by operation over the same span (failed ones included);
+    `items_read`: the items its Queries and Scans read (ScannedCount), as the server counted."""
     server: Counter
+    items_read: int | None = None
 
 
 class ServerCounts:
     """The moto server's own count of DynamoDB requests (local/moto_server.py)."""
 
     def __init__(self, endpoint: str) -> None:
-        from local.moto_server import REQUESTS_PATH
+        from local.moto_server import ITEMS_READ_PATH, REQUESTS_PATH
         self.url = endpoint + REQUESTS_PATH
+        self.items_url = endpoint + ITEMS_READ_PATH
 
-    def take(self) -> Counter:
+    def take(self, url: str | None = None) -> Counter:
         """The counts since the last take, and start again."""
-        request = urllib.request.Request(self.url, method="DELETE")
+        request = urllib.request.Request(url or self.url, method="DELETE")
         with urllib.request.urlopen(request, timeout=10) as response:
             return Counter(json.loads(response.read()))
+
+    def take_items_read(self) -> int:
+        """Items read by Queries and Scans since the last take (every table and index)."""
+        return sum(self.take(self.items_url).values())
 
 
 class DynamoCalls:
@@ -107,10 +114,13 @@ class DynamoCalls:
         self.sent.clear()
         if self.server:
             self.server.take()
+            self.server.take_items_read()
         result = fn()
         measured = Calls(self.calls)
         measured.server = self.server.take() if self.server else Counter(
             op for op, _ in self.calls)
+        if self.server:
+            measured.items_read = self.server.take_items_read()
         return result, measured
 
 
@@ -186,6 +196,7 @@ def run_operations(endpoint: str) -> list[tuple[str, list[tuple[str, float]]]]:
         rows.append(("one office, cached", c))
         slots, c = calls.measure(lambda: call("get", "/v1/offices/boston/slots"))
         rows.append(("availability (14 days)", c))
+        rows += listing_rows(call, calls)
         later = [s for s in slots["slots"]
                  if datetime.fromisoformat(s["start"]) > datetime.now().astimezone() + timedelta(days=3)]
         person = {"first_name": "Bench", "last_name": "Mark", "date_of_birth": "1970-01-01",
@@ -252,6 +263,43 @@ def run_operations(endpoint: str) -> list[tuple[str, list[tuple[str, float]]]]:
         WARM_TIMES = warm_times(call, calls, endpoint)
     global DIRECTORY_TIMES
     DIRECTORY_TIMES = directory_times()
+    return rows
+
+
+LISTING_OFFICE = "denver"
+
+
+def listing_rows(call, calls) -> list[tuple[str, list[tuple[str, float]]]]:
+    """Issue 14's availability at an office booked out but for its last 3 slots (the state its
+    bookings leave: a booking takes its seat and leaves the slot listed), before and after the
+    `unlist_booked_out_slots` job, and the job at every office."""
+    from chalicelib import wiring
+    from chalicelib.booking import offices
+    from chalicelib.booking.schedule import slot_id
+    from chalicelib.tables import SlotRecord
+
+    office = LISTING_OFFICE
+    wiring.booking_service().generate_slots([office])
+    kept = [s["slot_id"] for s in call("get", f"/v1/offices/{office}/slots")["slots"][-3:]]
+    full = 0
+    for record in SlotRecord.query(office):
+        start = datetime.fromisoformat(record.start.replace("Z", "+00:00"))
+        if slot_id(office, start) not in kept:
+            record.update(actions=[SlotRecord.available.set(0)])
+            full += 1
+    rows = []
+    shown, c = calls.measure(lambda: call("get", f"/v1/offices/{office}/slots"))
+    assert len(shown["slots"]) == 3, shown
+    rows.append((f"availability, {full} of {full + 3} slots booked out since the unlist job "
+                 "last ran", c))
+    count = len(offices.all_offices())
+    _, c = calls.measure(lambda: wiring.booked_out_unlisting().run())
+    rows.append((f"unlist_booked_out_slots run, {full} booked-out slots ({count} offices)", c))
+    _, c = calls.measure(lambda: call("get", f"/v1/offices/{office}/slots"))
+    rows.append((f"availability, {full} of {full + 3} slots booked out, after the unlist job", c))
+    _, c = calls.measure(lambda: wiring.booked_out_unlisting().run())
+    rows.append((f"unlist_booked_out_slots run, nothing to unlist ({count} offices)", c))
+    offices.all_offices()  # the directory as warm as before these rows, for the book row
     return rows
 
 
@@ -484,13 +532,16 @@ def render(rows, app_import: float, boto_import: float) -> str:
              f"Machine load at the end of the run (`uptime`): {_load()}.", "",
              "Requests are counted by the moto server (failed conditional requests included); "
              "capacity as the client saw it.", "",
-             "| operation | DynamoDB requests | by kind | consumed capacity units |",
-             "|---|---|---|---|"]
+             "Items read: what the moto server's Queries and Scans read (their ScannedCount, "
+             "filtered out or not: what DynamoDB bills a Query for).", "",
+             "| operation | DynamoDB requests | by kind | consumed capacity units | items read |",
+             "|---|---|---|---|---|"]
     for name, calls in rows:
         kinds = getattr(calls, "server", None) or Counter(op for op, _ in calls)
         by_kind = ", ".join(f"{op} x{n}" for op, n in sorted(kinds.items())) or "none"
+        items = getattr(calls, "items_read", None)
         lines.append(f"| {name} | {sum(kinds.values())} | {by_kind} | "
-                     f"{sum(u for _, u in calls):g} |")
+                     f"{sum(u for _, u in calls):g} | {'' if items is None else items} |")
     if WARM_TIMES:
         lines += ["", f"Warm requests, milliseconds ({TIMING_RUNS} runs each, interleaved): the "
                   "in-process API (chalice.test.Client) beside the same AWS requests (DynamoDB, "

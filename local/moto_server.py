@@ -328,6 +328,35 @@ def partition_queries() -> None:
     Table.query = query
 
 
+def cheap_index_projection() -> None:
+    """moto projects every item an index query returns by converting the whole item to plain
+    JSON once per projected attribute and building a new item from that (the `listed` index
+    projects 8: a listing of 143 slots took 2.4 times the same query on the table). Index
+    projections name top-level attributes only, so keep those of the item's own values (moto
+    has deep-copied the results already)."""
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import SecondaryIndex
+
+    original = SecondaryIndex.project
+    if getattr(original, "cheap", False):
+        return
+
+    def project(self, item):
+        kind = (self.projection or {}).get("ProjectionType")
+        if kind not in ("KEYS_ONLY", "INCLUDE"):
+            return item  # ALL
+        kept = set(self.table_key_attrs) | {key["AttributeName"] for key in self.schema}
+        if kind == "INCLUDE":
+            kept.update(self.projection.get("NonKeyAttributes", []))
+        projected = Item(item.hash_key, item.range_key, {})
+        # dict.update, not the size-checking __setitem__: a part of an item that fit.
+        projected.attrs.update({k: v for k, v in item.attrs.items() if k in kept})
+        return projected
+
+    project.cheap = True
+    SecondaryIndex.project = project
+
+
 _COUNTS = ("approximate_number_of_messages", "approximate_number_of_messages_delayed",
            "approximate_number_of_messages_not_visible")
 
@@ -510,6 +539,7 @@ def main() -> None:
     item_level_rollback()
     bounded_mailbox()
     partition_queries()
+    cheap_index_projection()
     cheap_sends()
     cheap_receives()
     cheap_dispatch()
