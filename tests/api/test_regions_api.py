@@ -180,6 +180,26 @@ def test_the_slot_and_release_jobs_work_on_this_regions_offices_only(single, mon
     assert set(created) == served
 
 
+def test_the_unlist_job_leaves_another_regions_slots_to_that_region(single, monkeypatch):
+    """The slots table is a global table: the east stage's job unlists its own booked-out
+    slots only (the west's job does the west's)."""
+    from chalicelib.booking.jobs import unlist_booked_out_slots
+    from chalicelib.booking.schedule import parse_slot_id
+    from local.worker import scheduled_event
+
+    full = {}
+    for office in (EAST, WEST):
+        _, start = parse_slot_id(first_slot(single, office)["slot_id"])
+        full[office] = tables.SlotRecord(office, start.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        full[office].update(actions=[tables.SlotRecord.available.set(0)])  # booked out
+    go_multi(monkeypatch)
+
+    assert unlist_booked_out_slots(scheduled_event(), None) == {"unlisted": 1, "kept": 0}
+
+    listed = {office: tables.SlotRecord.get(office, slot.start, consistent_read=True).listed
+              for office, slot in full.items()}
+    assert listed == {EAST: None, WEST: WEST}
+
 def test_the_outbox_sweep_leaves_another_regions_notices_to_that_region(single, monkeypatch):
     """The appointments table is a global table: the east stage sees the west's pending
     notices too, and must not send them a second time."""
