@@ -30,8 +30,11 @@ run: $(STAMP) web
 
 # The TypeScript client's packages (npm ci from the lockfile) for tests/clients; the rule is
 # below (TS_CLIENT).
+# Two workers (pytest-xdist), each with its own moto server; tests/conftest.py hands out whole
+# files and tiers, longest first. `make test PYTEST_WORKERS=` runs in one process.
+PYTEST_WORKERS ?= -n 2 --dist loadscope --no-loadscope-reorder
 test: $(STAMP) chromium clients/typescript/node_modules/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_WORKERS)
 
 # The browser tier (tests/browser) drives Debian's headless Chromium. Installed when missing, as
 # root or in CI (sudo there); elsewhere the browser test is skipped with its reason.

@@ -41,8 +41,41 @@ def _name_each_operation(items) -> None:
 
 def pytest_collection_modifyitems(config, items):
     _name_each_operation(items)
+    if hasattr(config, "workerinput"):  # the scheduler hands units out in this order
+        items.sort(key=_longest_first)
     shared = [nodeid for nodeid, n in Counter(i.nodeid for i in items).items() if n > 1]
     if shared:
         # pytest-xdist and the reports key results by node id: tests under one id are counted
         # as one (a two-worker run reported 2 of schemathesis' 59 tests as passed).
         raise pytest.UsageError(f"tests share a node id: {shared[:5]}")
+
+
+# --- two workers (make test: pytest -n 2 --dist loadscope) ---------------------------------------
+# A unit runs whole on one worker: a tier whose session fixture starts something big (a local
+# stack, the packaging of every stage) is one unit, any other file is one (its module fixtures are
+# set up once). Units start longest first, so the last to finish is a short one.
+_TIER_UNITS = ("tests/e2e/", "tests/browser/", "tests/infra/", "tests/clients/")
+_LONGEST_FIRST = ("tests/e2e/", "tests/infra/", "tests/browser/", "tests/api/test_contract_fuzz.py")
+
+
+def unit_of(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return next((tier for tier in _TIER_UNITS if path.startswith(tier)), path)
+
+
+def _longest_first(item) -> int:
+    unit = unit_of(item.nodeid)
+    return next((i for i, u in enumerate(_LONGEST_FIRST) if unit.startswith(u)),
+                len(_LONGEST_FIRST))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+    return ByUnit(config, log)
