@@ -50,7 +50,7 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(f"tests share a node id: {shared[:5]}")
 
 
-# --- two workers (make test: pytest -n 2 --dist loadscope) ---------------------------------------
+# --- workers (make test: pytest -n 3 --dist loadscope) ---------------------------------------
 # A unit runs whole on one worker: a tier whose session fixture starts something big (a local
 # stack, the packaging of every stage) is one unit, any other file is one (its module fixtures are
 # set up once). Units start longest first, so the last to finish is a short one.
