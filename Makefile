@@ -98,9 +98,13 @@ test test-browser: web
 mail: $(STAMP)
 	MOTO_PORT=$(MOTO_PORT) $(PY) -m local.mail
 
+# One run writes bench/results.md: operations, cold start, the scheduled jobs at 41 and 400
+# offices with the triage queue, and the local stack's throughput (README "Benchmarks").
 bench: $(STAMP)
 	$(PY) -m bench.operations
 	$(PY) -m bench.cold
+	$(PY) -m bench.jobs
+	$(PY) -m bench.soak --throughput 1,8,32 --seconds 10 --results
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -113,4 +113,8 @@ def render(figures: dict[str, tuple[float, float]]) -> str:
 
 
 if __name__ == "__main__":
-    print(render(measure()))
+    from bench.results import put_section
+
+    text = render(measure())
+    put_section("Cold start", text)
+    print(text)

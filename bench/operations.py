@@ -73,7 +73,7 @@ class DynamoCalls:
     """Wraps PynamoDB's dispatch to record every DynamoDB request (failed ones too), its
     consumed capacity and its parameters (`sent`, replayed raw by the timing runs)."""
 
-    def __init__(self, server: ServerCounts | None = None) -> None:
+    def __init__(self, server: ServerCounts | None = None, record_sent: bool = True) -> None:
         from pynamodb.connection.base import Connection
         self.calls: list[tuple[str, float]] = []
         self.sent: list[tuple[str, str, dict]] = []  # (service, operation, parameters)
@@ -98,6 +98,8 @@ class DynamoCalls:
             return data
 
         Connection.dispatch = dispatch
+        if not record_sent:  # bench.jobs: thousands of slot writes nobody replays
+            return
 
         from botocore.client import BaseClient
         make_api_call = BaseClient._make_api_call

@@ -215,9 +215,16 @@ def throughput(api: str, levels: list[int], seconds: float) -> list[dict]:
             row = {"clients": clients, "kind": kind, "per_second": len(done) / elapsed,
                    "p50": statistics.median(done), "p95": _p(done, 0.95)}
             rows.append(row)
-            print(f"| {clients} | {kind} | {row['per_second']:.1f} | {row['p50']:.0f} / "
-                  f"{row['p95']:.0f} |", flush=True)
+            print(_throughput_row(row), flush=True)
     return rows
+
+
+THROUGHPUT_HEADER = "| clients | requests | per second | p50 / p95 ms |\n|---|---|---|---|"
+
+
+def _throughput_row(row: dict) -> str:
+    return (f"| {row['clients']} | {row['kind']} | {row['per_second']:.1f} | {row['p50']:.0f} / "
+            f"{row['p95']:.0f} |")
 
 
 def _header(rss_names: list[str]) -> str:
@@ -244,6 +251,8 @@ def main() -> None:
                         "level instead of the soak")
     parser.add_argument("--seconds", type=float, default=30,
                         help="with --throughput: how long each level runs")
+    parser.add_argument("--results", action="store_true", help="with --throughput: put the "
+                        "table in bench/results.md too (make bench)")
     args = parser.parse_args()
     proc = None
     if args.api:
@@ -253,9 +262,16 @@ def main() -> None:
         root = proc.pid
     try:
         if args.throughput:
-            print("| clients | requests | per second | p50 / p95 ms |\n|---|---|---|---|",
-                  flush=True)
-            throughput(api, [int(n) for n in args.throughput.split(",")], args.seconds)
+            print(THROUGHPUT_HEADER, flush=True)
+            rows = throughput(api, [int(n) for n in args.throughput.split(",")], args.seconds)
+            if args.results:
+                from bench.results import load, put_section
+                put_section("Local stack throughput", "\n".join([
+                    f"`python -m bench.soak --throughput {args.throughput} --seconds "
+                    f"{args.seconds:g}`: the local stack (`python -m local.stack`, as `make run`) "
+                    "over HTTP, each client as fast as answers come; a booking is counted with "
+                    f"its cancellation. Load at the end (1, 5, 15 min): {load()}.", "",
+                    THROUGHPUT_HEADER, *(_throughput_row(row) for row in rows)]))
             return
         if root:
             print(_header(list(processes(root))), flush=True)
