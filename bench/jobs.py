@@ -126,7 +126,8 @@ def days_later(days: int):
 
 
 def job_rows(calls: DynamoCalls) -> list[tuple[str, tuple]]:
-    """(row name, (requests by kind, capacity, what the run did)) for every scheduled job."""
+    """(row name, (requests by kind, (capacity, seconds), what the run did)) for every
+    scheduled job."""
     from chalicelib.booking.jobs import (generate_slots, release_reserved_seats,
                                          return_expired_holds, sweep_claims)
     from chalicelib.notices.handlers import send_reminders, sweep_outbox
@@ -136,8 +137,10 @@ def job_rows(calls: DynamoCalls) -> list[tuple[str, tuple]]:
     from chalicelib.waitlist.jobs import move_waitlist_on
 
     def measure(handler):
+        started = time.perf_counter()
         result, measured = calls.measure(lambda: scheduled(handler))
-        return measured.server, sum(units for _, units in measured), result
+        took = time.perf_counter() - started
+        return measured.server, (sum(units for _, units in measured), took), result
 
     rows = []
     server, units, created = measure(generate_slots)
@@ -302,21 +305,26 @@ def _number_size(text: str) -> int:
 # --- the section ------------------------------------------------------------------------------
 
 def render(rows: dict[str, dict[int, tuple]], queue: dict | None, seconds: float) -> str:
-    counts = " | ".join(f"{n} offices: requests | by kind | capacity" for n in OFFICE_COUNTS)
+    at = [f"{n} offices" for n in OFFICE_COUNTS]
     lines = [f"Each job through its scheduled handler (as Lambda calls it) on the serialized "
              f"moto server, at {' and '.join(map(str, OFFICE_COUNTS))} offices (the seed and "
              f"copies of its offices). Requests counted by the server; capacity as PynamoDB saw "
-             f"it (slot generation's marks go through the raw client and are not in it). "
-             f"Load at the end (1, 5, 15 min): {load()}; this part took {seconds:.0f} s.", "",
-             f"| job run | {counts} |", "|---|" + "---|---|---|" * len(OFFICE_COUNTS)]
+             f"it (slot generation's marks go through the raw client and are not in it); "
+             f"seconds against moto (its costs, not DynamoDB's). Load at the end (1, 5, 15 "
+             f"min): {load()}; this part took {seconds:.0f} s.", "",
+             "| job run | " + " | ".join(f"requests, {a}" for a in at) + " | "
+             + " | ".join(f"by kind, {a}" for a in at) + " | capacity | seconds |",
+             "|---|" + "---|---|" * len(at) + "---|---|"]
     for name, by_count in rows.items():
-        cells = []
-        for n in OFFICE_COUNTS:
-            server, units, did = by_count[n]
-            kinds = ", ".join(f"{op} x{k}" for op, k in sorted(server.items())) or "none"
-            cells.append(f"{sum(server.values()):,}{f' ({did})' if did else ''} | {kinds} | "
-                         f"{units:g}")
-        lines.append(f"| {name} | {' | '.join(cells)} |")
+        measured = [by_count[n] for n in OFFICE_COUNTS]
+        requests = [f"{sum(server.values()):,}{f' ({did})' if did else ''}"
+                    for server, _, did in measured]
+        kinds = [", ".join(f"{op} x{k}" for op, k in sorted(server.items())) or "none"
+                 for server, _, _ in measured]
+        units = " / ".join(f"{u:g}" for _, (u, _), _ in measured)
+        took = " / ".join(f"{t:.1f}" for _, (_, t), _ in measured)
+        lines.append(f"| {name} | {' | '.join(requests)} | {' | '.join(kinds)} | {units} | "
+                     f"{took} |")
     if queue:
         lines += ["", f"Triage queue: {QUEUE_REQUESTS} open requests at {QUEUE_OFFICE}, read "
                   "through `GET /v1/staff/queue` as an officer reads them, page after page until "
