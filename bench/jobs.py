@@ -136,26 +136,25 @@ def job_rows(calls: DynamoCalls) -> list[tuple[str, tuple]]:
     from chalicelib.triage.jobs import watch_deadlines
     from chalicelib.waitlist.jobs import move_waitlist_on
 
-    def measure(handler):
+    rows = []
+
+    def row(name: str, handler, what=lambda result: "") -> None:
         started = time.perf_counter()
         result, measured = calls.measure(lambda: scheduled(handler))
         took = time.perf_counter() - started
-        return measured.server, (sum(units for _, units in measured), took), result
+        rows.append((name, (measured.server, (sum(units for _, units in measured), took),
+                            what(result))))
 
-    rows = []
-    server, units, created = measure(generate_slots)
-    rows.append(("generate_slots, first run (empty windows)",
-                 (server, units, f"{sum(created.values()):,} slots")))
-    server, units, created = measure(generate_slots)
-    rows.append(("generate_slots, hourly steady state (window full)",
-                 (server, units, f"{sum(created.values()):,} slots")))
+    def slots(created: dict) -> str:
+        return f"{sum(created.values()):,} slots"
+
+    row("generate_slots, first run (empty windows)", generate_slots, slots)
+    row("generate_slots, hourly steady state (window full)", generate_slots, slots)
     with days_later(1):
-        server, units, created = measure(generate_slots)
-    rows.append(("generate_slots, first run of a new day (one day enters the window)",
-                 (server, units, f"{sum(created.values()):,} slots")))
-    server, units, published = measure(publish_performance)
-    rows.append(("publish_performance, first run after the offices' night",
-                 (server, units, f"{len(published['published'])} offices")))
+        row("generate_slots, first run of a new day (one day enters the window)",
+            generate_slots, slots)
+    row("publish_performance, first run after the offices' night", publish_performance,
+        lambda published: f"{len(published['published'])} offices")
     idle = [("watch_triage_deadlines, nothing open", watch_deadlines),
             ("release_reserved_seats, nothing left to release", release_reserved_seats),
             ("return_expired_holds, none expired", return_expired_holds),
@@ -167,8 +166,7 @@ def job_rows(calls: DynamoCalls) -> list[tuple[str, tuple]]:
             ("publish_performance, run again (published)", publish_performance)]
     for name, handler in idle:
         scheduled(handler)  # a first run does what the new window gave it (seats to release)
-        server, units, _ = measure(handler)
-        rows.append((name, (server, units, "")))
+        row(name, handler)
     return rows
 
 
