@@ -111,18 +111,25 @@ def scheduled(handler) -> dict:
         return handler(scheduled_event(), None)
 
 
-@contextlib.contextmanager
-def days_later(days: int):
-    """The booking service's clock `days` ahead (there is no tomorrow to wait for)."""
-    from chalicelib import wiring
+def a_new_day() -> None:
+    """The state an hourly run meets when a new day enters the window (there is no tomorrow to
+    wait for): each office's last day unplanned again, its slots gone and its generation mark a
+    day back. The run then plans that one day, as it would the day after tomorrow's window."""
+    from chalicelib.booking import offices
+    from chalicelib.booking.generation import Mark
+    from chalicelib.booking.generation_repository import DynamoGenerationMarks
+    from chalicelib.booking.domain import iso_utc
+    from chalicelib.performance.domain import day_bounds
+    from chalicelib.tables import SlotRecord
 
-    service = wiring.booking_service()
-    real = service.clock
-    service.clock = lambda: real() + timedelta(days=days)
-    try:
-        yield
-    finally:
-        service.clock = real
+    marks = DynamoGenerationMarks()
+    for mark in marks.all().values():
+        first, end = day_bounds(mark.through, offices.get(mark.office_id)["timezone"])
+        day = SlotRecord.start.between(iso_utc(first), iso_utc(end - timedelta(seconds=1)))
+        with SlotRecord.batch_write() as batch:
+            for slot in SlotRecord.query(mark.office_id, day):
+                batch.delete(slot)
+        marks.put(Mark(mark.office_id, mark.through - timedelta(days=1), mark.version))
 
 
 def job_rows(calls: DynamoCalls) -> list[tuple[str, tuple]]:
@@ -150,9 +157,9 @@ def job_rows(calls: DynamoCalls) -> list[tuple[str, tuple]]:
 
     row("generate_slots, first run (empty windows)", generate_slots, slots)
     row("generate_slots, hourly steady state (window full)", generate_slots, slots)
-    with days_later(1):
-        row("generate_slots, first run of a new day (one day enters the window)",
-            generate_slots, slots)
+    a_new_day()
+    row("generate_slots, first run of a new day (one day enters the window)",
+        generate_slots, slots)
     row("publish_performance, first run after the offices' night", publish_performance,
         lambda published: f"{len(published['published'])} offices")
     idle = [("watch_triage_deadlines, nothing open", watch_deadlines),
