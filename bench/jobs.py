@@ -208,18 +208,16 @@ def queue_pages(calls: DynamoCalls) -> dict:
         with Client(app, stage_name="test") as client:
             for size in (50, 200):
                 read.clear()
-                shown, cursor = [], None
-
-                def page():
-                    path = f"/v1/staff/queue?office_id={QUEUE_OFFICE}&limit={size}"
-                    answer = client.http.get(path + (f"&cursor={cursor}" if cursor else ""),
-                                             headers=token)
-                    assert answer.status_code == 200, answer.body
-                    return json.loads(answer.body)
-
+                shown: list[list[dict]] = []
+                path = f"/v1/staff/queue?office_id={QUEUE_OFFICE}&limit={size}"
                 requests_by_kind: Counter = Counter()
+                cursor = None
                 while True:
-                    body, measured = calls.measure(page)
+                    after = f"&cursor={cursor}" if cursor else ""
+                    answer, measured = calls.measure(
+                        lambda url=path + after: client.http.get(url, headers=token))
+                    assert answer.status_code == 200, answer.body
+                    body = json.loads(answer.body)
                     requests_by_kind += measured.server
                     shown.append(body["requests"])
                     cursor = body["next_cursor"]
