@@ -132,48 +132,62 @@ def a_new_day() -> None:
         marks.put(Mark(mark.office_id, mark.through - timedelta(days=1), mark.version))
 
 
+# What an idle run of a job finds, by its schedule name; a job not named here is still run
+# (every scheduled function of the app is), as "nothing to do".
+IDLE = {"watch_triage_deadlines": "nothing open",
+        "release_reserved_seats": "nothing left to release",
+        "return_expired_holds": "none expired", "move_waitlist_on": "nobody waiting",
+        "send_reminders": "none due", "sweep_outbox": "nothing pending",
+        "cancel_for_closures": "no closure pending", "sweep_claims": "no claim pending",
+        "publish_performance": "run again (published)"}
+
+
+def scheduled_jobs() -> dict[str, tuple[str, object]]:
+    """Every scheduled function the app registers: name -> (how often, the handler Lambda
+    calls)."""
+    from chalice.app import ScheduledEventConfig
+
+    from app import app
+
+    return {e.name: (_every(e.schedule_expression), app.handler_map[e.name])
+            for e in app.event_sources if isinstance(e, ScheduledEventConfig)}
+
+
+def _every(expression) -> str:
+    value, unit = getattr(expression, "value", None), getattr(expression, "unit", "").lower()
+    if not value:
+        return str(expression)
+    return f"every {unit.rstrip('s')}" if value == 1 else f"every {value} {unit}"
+
+
 def job_rows(calls: DynamoCalls) -> list[tuple[str, tuple]]:
     """(row name, (requests by kind, (capacity, seconds), what the run did)) for every
-    scheduled job."""
-    from chalicelib.booking.jobs import (generate_slots, release_reserved_seats,
-                                         return_expired_holds, sweep_claims)
-    from chalicelib.notices.handlers import send_reminders, sweep_outbox
-    from chalicelib.offices.jobs import cancel_for_closures
-    from chalicelib.performance.jobs import publish_performance
-    from chalicelib.triage.jobs import watch_deadlines
-    from chalicelib.waitlist.jobs import move_waitlist_on
-
+    scheduled job: slot generation's first run, steady state and new day, the performance
+    publication's daily run, and every job with nothing to do."""
+    jobs = scheduled_jobs()
     rows = []
 
-    def row(name: str, handler, what=lambda result: "") -> None:
+    def row(name: str, what=lambda result: "", label: str = "") -> None:
+        every, handler = jobs[name]
         started = time.perf_counter()
         result, measured = calls.measure(lambda: scheduled(handler))
         took = time.perf_counter() - started
-        rows.append((name, (measured.server, (sum(units for _, units in measured), took),
-                            what(result))))
+        rows.append((f"{name} ({every}), {label or IDLE.get(name, 'nothing to do')}",
+                     (measured.server, (sum(units for _, units in measured), took),
+                      what(result))))
 
     def slots(created: dict) -> str:
         return f"{sum(created.values()):,} slots"
 
-    row("generate_slots, first run (empty windows)", generate_slots, slots)
-    row("generate_slots, hourly steady state (window full)", generate_slots, slots)
+    row("generate_slots", slots, "first run (empty windows)")
+    row("generate_slots", slots, "steady state (window full)")
     a_new_day()
-    row("generate_slots, first run of a new day (one day enters the window)",
-        generate_slots, slots)
-    row("publish_performance, first run after the offices' night", publish_performance,
-        lambda published: f"{len(published['published'])} offices")
-    idle = [("watch_triage_deadlines, nothing open", watch_deadlines),
-            ("release_reserved_seats, nothing left to release", release_reserved_seats),
-            ("return_expired_holds, none expired", return_expired_holds),
-            ("move_waitlist_on, nobody waiting", move_waitlist_on),
-            ("send_reminders, none due", send_reminders),
-            ("sweep_outbox, nothing pending", sweep_outbox),
-            ("cancel_for_closures, no closure pending", cancel_for_closures),
-            ("sweep_claims, no claim pending", sweep_claims),
-            ("publish_performance, run again (published)", publish_performance)]
-    for name, handler in idle:
-        scheduled(handler)  # a first run does what the new window gave it (seats to release)
-        row(name, handler)
+    row("generate_slots", slots, "first run of a new day (one day enters the window)")
+    row("publish_performance", lambda published: f"{len(published['published'])} offices",
+        "first run after the offices' night")
+    for name in sorted(jobs.keys() - {"generate_slots"}):
+        scheduled(jobs[name][1])  # a first run does what the new window gave it (seats to release)
+        row(name)
     return rows
 
 
