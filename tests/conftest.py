@@ -50,23 +50,32 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(f"tests share a node id: {shared[:5]}")
 
 
-# --- workers (make test: pytest -n 3 --dist loadscope) ---------------------------------------
-# A unit runs whole on one worker: a tier whose session fixture starts something big (a local
-# stack, the packaging of every stage) is one unit, any other file is one (its module fixtures are
-# set up once). Units start longest first, so the last to finish is a short one.
+# --- workers (make test: pytest -n 3 --dist loadscope) ----------------------------------------
+# A unit runs whole on one worker. The files of a tier whose session fixture starts something big
+# (the e2e and browser tiers' local stack, the infra tier's packaging of every stage) are one
+# unit; any other file is one (its module fixtures are set up once), including the files of those
+# tiers that start their own (two-region stacks, a packaged stage of their own) or nothing.
+# Units start longest first, so the last to finish is a short one.
 _TIER_UNITS = ("tests/e2e/", "tests/browser/", "tests/infra/", "tests/clients/")
-_LONGEST_FIRST = ("tests/e2e/", "tests/infra/", "tests/browser/", "tests/api/test_contract_fuzz.py")
+_OWN_UNITS = frozenset({
+    "tests/e2e/test_office_home_e2e.py", "tests/e2e/test_person_claims_e2e.py",
+    "tests/infra/test_deploy_script.py", "tests/infra/test_web_template.py",
+    "tests/infra/test_stages.py", "tests/infra/test_policies.py"})
+_LONGEST_FIRST = ("tests/infra/", "tests/e2e/", "tests/browser/", "tests/api/test_contract_fuzz.py",
+                  "tests/e2e/test_office_home_e2e.py", "tests/infra/test_deploy_script.py",
+                  "tests/e2e/test_person_claims_e2e.py")
 
 
 def unit_of(nodeid: str) -> str:
     path = nodeid.split("::", 1)[0]
+    if path in _OWN_UNITS:
+        return path
     return next((tier for tier in _TIER_UNITS if path.startswith(tier)), path)
 
 
 def _longest_first(item) -> int:
     unit = unit_of(item.nodeid)
-    return next((i for i, u in enumerate(_LONGEST_FIRST) if unit.startswith(u)),
-                len(_LONGEST_FIRST))
+    return _LONGEST_FIRST.index(unit) if unit in _LONGEST_FIRST else len(_LONGEST_FIRST)
 
 
 def pytest_xdist_make_scheduler(config, log):
