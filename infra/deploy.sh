@@ -70,7 +70,13 @@ output() {  # output <region> <stack> <key>
     --query "Stacks[0].Outputs[?OutputKey=='$3'].OutputValue" --output text
 }
 cert=${WEB_CERTIFICATE_ARN:?"set WEB_CERTIFICATE_ARN to the ACM certificate (us-east-1) of the web app's domain"}
-api_url=$(output "$region" "$stack" EndpointURL)
+# The stage's regional API domain when it has one (the URL REGION_URLS and the other regions'
+# 421 answers name), else API Gateway's own URL; the CLI prints None for a missing output.
+api_url=$(output "$region" "$stack" ApiUrl)
+case "$api_url" in
+  https://*) ;;
+  *) api_url=$(output "$region" "$stack" EndpointURL) ;;
+esac
 api_origin=$(printf '%s' "$api_url" | sed -E 's#^(https://[^/]+).*$#\1#')
 aws cloudformation deploy --region us-east-1 --template-file "$out/web.json" \
   --stack-name "$stack-web" --no-fail-on-empty-changeset \

@@ -166,6 +166,10 @@ def outputs(stage: Stage) -> dict[str, Any]:
         out["ApiDomainTarget"] = {
             "Description": f"CNAME (or Route 53 alias) target for {r.api_domain_name(stage)}",
             "Value": {"Fn::GetAtt": [r.API_DOMAIN, "RegionalDomainName"]}}
+        # What the web app calls (deploy.sh writes it into config.json): the name REGION_URLS
+        # and the other regions' 421 answers give, not API Gateway's own URL.
+        out["ApiUrl"] = {"Description": "The API's public base URL (its REGION_URLS entry)",
+                         "Value": stage.region_urls[stage.region].rstrip("/")}
     return out
 
 

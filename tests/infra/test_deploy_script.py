@@ -1,7 +1,7 @@
 """`make deploy` (infra/deploy.sh) against a stand-in for the AWS CLI that records every call and
-answers the stack-output queries: the API is deployed first, then the web app's stack in
-us-east-1 with the API's origin in its CSP, then the site's files with config.json naming the
-API. Nothing reaches AWS."""
+answers the stack-output queries (`None` for an output the stack lacks, as the CLI prints): the
+API is deployed first, then the web app's stack in us-east-1 with the API's origin in its CSP,
+then the site's files with config.json naming the API. Nothing reaches AWS."""
 from __future__ import annotations
 
 import json
@@ -25,6 +25,7 @@ with open(os.environ["AWS_CALLS"], "a") as log:
 if args[:2] == ["cloudformation", "describe-stacks"] and "--query" in args:
     query = args[args.index("--query") + 1]
     for key, value in (("EndpointURL", os.environ["FAKE_API_URL"]),
+                       ("ApiUrl", os.environ.get("FAKE_API_DOMAIN_URL", "None")),
                        ("SiteBucket", "infopass-site-bucket"),
                        ("SiteUrl", "https://infopass.example.gov/")):
         if f"'{key}'" in query:
@@ -158,3 +159,15 @@ def test_a_stage_with_a_regional_api_domain_needs_and_passes_its_certificate(wit
     (api,) = [c for c in calls if isinstance(c, list) and c[:2] == ["cloudformation", "deploy"]
               and "infopass-prod-us-west-2" in c]
     assert api[api.index("--parameter-overrides") + 1] == f"ApiCertificateArn={certificate}"
+
+
+def test_a_stage_with_a_regional_api_domain_points_the_web_app_at_that_domain(packaged):
+    domain = "https://api-west.infopass.example.gov"
+    run, calls = deploy(packaged, FAKE_API_DOMAIN_URL=domain,
+                        WEB_CERTIFICATE_ARN="arn:aws:acm:us-east-1:123456789012:certificate/x")
+    assert run.returncode == 0, run.stderr
+    (web_deploy,) = [c for c in calls if isinstance(c, list)
+                     and c[:2] == ["cloudformation", "deploy"] and "infopass-prod-us-west-2-web" in c]
+    assert f"ApiOrigin={domain}" in web_deploy
+    configs = [json.loads(c["config"]) for c in calls if isinstance(c, dict)]
+    assert configs and all(c == {"api": domain} for c in configs)

@@ -232,11 +232,13 @@ def test_each_prod_api_answers_at_the_root_of_the_domain_its_region_urls_entry_n
         "Stage": stage.api_gateway_stage}
     assert template["Outputs"]["ApiDomainTarget"]["Value"] == {
         "Fn::GetAtt": [r.API_DOMAIN, "RegionalDomainName"]}
+    assert template["Outputs"]["ApiUrl"]["Value"] == stage.region_urls[stage.region].rstrip("/")
 
 
 def test_dev_has_no_regional_domain_to_deploy_with_a_certificate(templates):
     assert r.API_DOMAIN not in templates["dev"]["Resources"]
     assert r.API_CERTIFICATE_PARAMETER not in templates["dev"].get("Parameters", {})
+    assert "ApiUrl" not in templates["dev"]["Outputs"]  # deploy.sh then uses EndpointURL
 
 
 @pytest.mark.parametrize("name", PROD)
