@@ -7,8 +7,10 @@ region (README "Regions", the runbook). Operators run it with credentials for ev
     python -m chalicelib.offices.move --failover us-west-2 --to us-east-1 \
         --region us-east-1 --prefix infopass-prod --claims-table infopass-prod-claims
 
-Local stacks (two moto servers, no global tables) add `--endpoint REGION=URL` for each region
-and `--copy`, which copies the office's items to the new home as replication would.
+A move also makes the office's active person claims name the new home (`--claims-table`).
+Local stacks (two moto servers, no global tables) add `--endpoint REGION=URL` for each region,
+`--claims-endpoint URL` for the shared claims server and `--copy`, which copies the office's
+items to the new home as replication would.
 """
 from __future__ import annotations
 
@@ -68,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.resume:
             result = move.resume(args.office_id, default_home)
         elif args.to:
-            result = move.move(args.office_id, args.to, default_home)
+            claims = ClaimsTable(args.to, args.claims_table, args.claims_endpoint)
+            result = move.move(args.office_id, args.to, default_home, claims)
         else:
             parser.error("--to REGION or --resume")
     except MoveFailed as failed:

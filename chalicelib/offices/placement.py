@@ -54,6 +54,14 @@ class LostRegionClaims(Protocol):
     def reassign(self, person_key: str, claim_id: str, region: str, pending: bool) -> bool: ...
 
 
+class OfficeClaims(Protocol):
+    """The person claims of the office's booked visits (chalicelib/booking/claims.py)."""
+
+    def of_office(self, office_id: str) -> list[dict]: ...
+
+    def reassign(self, person_key: str, claim_id: str, region: str, pending: bool) -> bool: ...
+
+
 class MoveFailed(Exception):
     """The office stays fenced (503) until `resume` or another `move`."""
 
@@ -76,7 +84,8 @@ class OfficeMove:
             raise MoveFailed(f"regions disagree on the office's home: {sorted(homes)}")
         return homes.pop()
 
-    def move(self, office_id: str, to_region: str, default_home: str) -> dict:
+    def move(self, office_id: str, to_region: str, default_home: str,
+             claims: OfficeClaims | None = None) -> dict:
         if to_region not in self.regions:
             raise MoveFailed(f"{to_region} is not one of {sorted(self.regions)}")
         from_region = self.home(office_id, default_home)
@@ -101,8 +110,24 @@ class OfficeMove:
         self._until(lambda: all(r.placement(office_id) == (to_region, None)
                                 for r in self.regions.values()), "every region reads the new home")
         self.log(f"{office_id} is served by {to_region}")
+        rehomed = self._rehome(claims, office_id, to_region) if claims is not None else 0
         return {"office_id": office_id, "from": from_region, "to": to_region,
-                "calendar_items": len(expected)}
+                "calendar_items": len(expected), "claims_rehomed": rehomed}
+
+    def _rehome(self, claims: OfficeClaims, office_id: str, to_region: str) -> int:
+        """The office's active claims name its new home: a person's 409
+        `appointment_in_other_region` then sends them where the visit is kept, and that
+        region's cancellations and repairs treat the claim as its own. Each one only while it is
+        still the same claim (a cancellation or a new booking meanwhile wins). A pending claim
+        stays with the region whose request took it: only that region's sweep can tell whether
+        its booking committed (it reads the same, replicated, appointment)."""
+        rehomed = 0
+        for claim in claims.of_office(office_id):
+            if claim.get("state") == "active" and claim.get("region") != to_region \
+                    and claims.reassign(claim["person_key"], claim["claim_id"], to_region, False):
+                rehomed += 1
+        self.log(f"{rehomed} claims of {office_id} now name {to_region}")
+        return rehomed
 
     def failover(self, lost_region: str, to_region: str, default_home: str,
                  claims: LostRegionClaims) -> dict:

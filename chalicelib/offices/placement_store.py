@@ -112,14 +112,21 @@ class ClaimsTable:
         self.table = table
         self.client: Any = aws.regional_dynamodb(region, endpoint_url)
 
+    FIELDS = ("person_key", "claim_id", "state", "region", "office_id", "slot_id",
+              "confirmation_number")
+
     def of_region(self, region: str) -> list[dict]:
+        return self._where("#a = :v", "region", region)
+
+    def of_office(self, office_id: str) -> list[dict]:
+        return self._where("#a = :v", "office_id", office_id)
+
+    def _where(self, condition: str, attribute: str, value: str) -> list[dict]:
         items = every_item(
-            self.client.scan, TableName=self.table, ConsistentRead=True, FilterExpression="#r = :r",
-            ExpressionAttributeNames={"#r": "region"},
-            ExpressionAttributeValues={":r": {"S": region}})
-        fields = ("person_key", "claim_id", "state", "office_id", "slot_id",
-                  "confirmation_number")
-        return [{f: i[f]["S"] for f in fields if f in i} for i in items]
+            self.client.scan, TableName=self.table, ConsistentRead=True,
+            FilterExpression=condition, ExpressionAttributeNames={"#a": attribute},
+            ExpressionAttributeValues={":v": {"S": value}})
+        return [{f: i[f]["S"] for f in self.FIELDS if f in i} for i in items]
 
     def reassign(self, person_key: str, claim_id: str, region: str, pending: bool) -> bool:
         expression = "SET #r = :r" + (", sweep = :r" if pending else "")

@@ -85,7 +85,9 @@ def move(regions, office: str, to: str, fence_seconds: float) -> subprocess.Comp
          "--endpoint", f"{EAST}={east.moto}", "--endpoint", f"{WEST}={west.moto}",
          "--prefix", f"{EAST}={east.env['RESOURCE_PREFIX']}",
          "--prefix", f"{WEST}={west.env['RESOURCE_PREFIX']}",
-         "--fence-seconds", str(fence_seconds), "--copy"],
+         "--fence-seconds", str(fence_seconds), "--copy",
+         "--claims-table", east.env["CLAIMS_TABLE"],
+         "--claims-endpoint", east.env["CLAIMS_ENDPOINT_URL"]],
         cwd=ROOT, env=east.env, capture_output=True, text=True, timeout=300)
 
 
@@ -135,6 +137,13 @@ def test_an_office_moved_while_bookings_arrive_loses_none_and_sells_no_seat_twic
     per_slot = booked(east, HOME_WEST)
     assert all(per_slot[slot_id] <= capacity[slot_id] for slot_id in capacity), per_slot
     assert sum(per_slot.values()) == len(created)
+    # The claims of the office's visits name the new home, where they are kept now (those booked
+    # at the west before the move included), so a 409 elsewhere sends the person there.
+    report = json.loads(moved.stdout)
+    assert report["claims_rehomed"] >= 1, report
+    claims = [c for c in regions.claims().scan(ConsistentRead=True)["Items"]
+              if c.get("office_id") == HOME_WEST and c["state"] == "active"]
+    assert claims and {c["region"] for c in claims} == {EAST}
     # After the move the old home refuses and names the new one.
     after = requests.get(f"{west.api}/v1/offices/{HOME_WEST}/slots", timeout=60)
     assert after.status_code == 421 and after.json()["home_base_url"] == east.api

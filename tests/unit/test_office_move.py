@@ -39,7 +39,7 @@ def test_a_move_fences_every_region_waits_then_names_the_new_home_first():
     result = move.move("seattle", "us-east-1", default_home="us-west-2")
 
     assert result == {"office_id": "seattle", "from": "us-west-2", "to": "us-east-1",
-                      "calendar_items": 1}
+                      "calendar_items": 1, "claims_rehomed": 0}
     assert journal[:2] == [("us-east-1", "us-west-2", MOVING), ("us-west-2", "us-west-2", MOVING)]
     assert journal[2:] == [("us-east-1", "us-east-1", None), ("us-west-2", "us-east-1", None)]
     assert 25 in slept  # the fence was held before the new home was named
@@ -113,12 +113,53 @@ class FakeClaims:
     def of_region(self, region):
         return [dict(c) for c in self.claims if c["region"] == region]
 
+    def of_office(self, office_id):
+        return [dict(c) for c in self.claims if c.get("office_id") == office_id]
+
     def reassign(self, person_key, claim_id, region, pending):
         for c in self.claims:
             if c["person_key"] == person_key and c["claim_id"] == claim_id:
                 c["region"] = region
                 c["sweep"] = region if pending else None
-        return True
+                return True
+        return False  # released or taken again meanwhile
+
+
+def test_a_move_makes_the_offices_active_claims_name_the_new_home_and_leaves_pending_ones():
+    both, _ = regions({("slot", "a")}, {("slot", "a")})
+    claims = FakeClaims([
+        {"person_key": "p1", "claim_id": "c1", "state": "active", "region": "us-west-2",
+         "office_id": "seattle"},
+        {"person_key": "p2", "claim_id": "c2", "state": "pending", "region": "us-west-2",
+         "office_id": "seattle"},
+        {"person_key": "p3", "claim_id": "c3", "state": "active", "region": "us-west-2",
+         "office_id": "portland"},
+        {"person_key": "p4", "claim_id": "c4", "state": "active", "region": "us-east-1",
+         "office_id": "seattle"}])  # booked at the new home after the move's first step
+
+    result = OfficeMove(both, fence_seconds=1, sleep=lambda s: None).move(
+        "seattle", "us-east-1", default_home="us-west-2", claims=claims)
+
+    assert result["claims_rehomed"] == 1
+    assert [c["region"] for c in claims.claims] == ["us-east-1", "us-west-2", "us-west-2",
+                                                   "us-east-1"]
+
+
+def test_a_claim_released_while_the_move_rehomes_is_not_counted_or_brought_back():
+    both, _ = regions({("slot", "a")}, {("slot", "a")})
+
+    class ReleasedMeanwhile(FakeClaims):
+        def of_office(self, office_id):
+            found = super().of_office(office_id)
+            self.claims.clear()  # the person cancels between the read and the write
+            return found
+
+    claims = ReleasedMeanwhile([{"person_key": "p1", "claim_id": "c1", "state": "active",
+                                 "region": "us-west-2", "office_id": "seattle"}])
+    result = OfficeMove(both, fence_seconds=1, sleep=lambda s: None).move(
+        "seattle", "us-east-1", default_home="us-west-2", claims=claims)
+
+    assert result["claims_rehomed"] == 0 and claims.claims == []
 
 
 def test_a_failover_keeps_a_seat_for_every_claimed_booking_the_survivor_never_received():
