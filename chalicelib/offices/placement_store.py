@@ -116,15 +116,15 @@ class ClaimsTable:
               "confirmation_number")
 
     def of_region(self, region: str) -> list[dict]:
-        return self._where("#a = :v", "region", region)
+        return self._where("region", region)
 
     def of_office(self, office_id: str) -> list[dict]:
-        return self._where("#a = :v", "office_id", office_id)
+        return self._where("office_id", office_id)
 
-    def _where(self, condition: str, attribute: str, value: str) -> list[dict]:
+    def _where(self, attribute: str, value: str) -> list[dict]:
         items = every_item(
             self.client.scan, TableName=self.table, ConsistentRead=True,
-            FilterExpression=condition, ExpressionAttributeNames={"#a": attribute},
+            FilterExpression="#a = :v", ExpressionAttributeNames={"#a": attribute},
             ExpressionAttributeValues={":v": {"S": value}})
         return [{f: i[f]["S"] for f in self.FIELDS if f in i} for i in items]
 
