@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterator
 
+from bench.results import RESULTS, load
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -161,7 +163,7 @@ def main() -> None:
     app_import = cold_import("import app")
     boto_import = cold_import("import boto3; boto3.client('sqs')")
     report = render(rows, app_import, boto_import)
-    (ROOT / "bench" / "results.md").write_text(report)
+    RESULTS.write_text(report)
     print(report)
 
 
@@ -532,7 +534,7 @@ def render(rows, app_import: float, boto_import: float) -> str:
              "(moto server, one request at a time).", "",
              "Capacity: reads as moto reports them (eventually consistent GetItem = 0.5 RRU); "
              "transactions at DynamoDB's documented 2 WRU per item (moto reports none).", "",
-             f"Machine load at the end of the run (`uptime`): {_load()}.", "",
+             f"Machine load at the end of the run (1, 5, 15 min): {load()}.", "",
              "Requests are counted by the moto server (failed conditional requests included); "
              "capacity as the client saw it.", "",
              "Items read: what the moto server's Queries and Scans read (their ScannedCount, "
@@ -570,13 +572,6 @@ def render(rows, app_import: float, boto_import: float) -> str:
               f"| `import app` | {app_import:.3f} |",
               f"| `import boto3` + one client | {boto_import:.3f} |", ""]
     return "\n".join(lines)
-
-
-def _load() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return "unknown"
 
 
 def _percentile(samples: list[float], p: int) -> float:
